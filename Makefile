@@ -1,0 +1,55 @@
+# LiftBit: `make up` starts the whole stack on PORT (default 3000), `make test` runs every test.
+SHELL := /bin/bash
+PORT ?= 3000
+LIFTBIT_HOME ?= $(CURDIR)/.liftbit
+export PORT LIFTBIT_HOME
+
+PYTHON := .venv/bin/python
+STACK := $(PYTHON) scripts/stack.py
+
+.PHONY: help install up down status logs test lint compose-check bench bench-analytics bench-load docs clean
+
+help:
+	@echo "make up | down | status | logs [s=part] [f=1] | test | lint | bench | bench-analytics | bench-load | docs"
+
+install:
+	@scripts/bootstrap.sh
+
+up: install
+	@$(STACK) up
+
+down:
+	@if [[ -x $(PYTHON) ]]; then $(STACK) down; else echo "nothing to stop"; fi
+
+status:
+	@$(STACK) status
+
+logs:
+	@$(STACK) logs $(s) $(if $(f),--follow,)
+
+test:
+	@scripts/bootstrap.sh --test
+	@scripts/test.sh
+
+lint:
+	@.venv/bin/ruff check .
+	@.venv/bin/ruff format --check .
+	@.venv/bin/mypy .
+
+compose-check:
+	@docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml: valid"
+
+bench: install
+	@$(PYTHON) bench/transfer.py
+
+bench-analytics: install
+	@$(PYTHON) bench/analytics.py
+
+bench-load: install
+	@$(PYTHON) bench/load.py
+
+docs: install
+	@scripts/docs.sh
+
+clean: down
+	rm -rf $(LIFTBIT_HOME)

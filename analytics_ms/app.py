@@ -1,0 +1,90 @@
+"""analytics_ms: the download-window streaming job and the internal API that serves its results."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import structlog
+from fastapi import FastAPI
+from sqlalchemy import exc as sa_exc
+
+from analytics_ms.api import health, windows
+from analytics_ms.api.deps import AnalyticsServices
+from analytics_ms.job import AnalyticsJob
+from analytics_ms.repository import WindowRepository
+from analytics_ms.settings import AnalyticsSettings
+from liftbit_common.db import create_engine, upgrade_database
+from liftbit_common.service_app import create_service_app
+
+log = structlog.get_logger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+VERSION_TABLE = "analytics_alembic_version"  # metadata_ms keeps its own history in the same database
+QUERY_CHECK_SECONDS = 10
+
+
+async def migrate_when_reachable(database_url: str, attempts: int = 30) -> None:
+    """Postgres may still be starting (compose, reboot): retry for a while before giving up."""
+    for attempt in range(1, attempts + 1):
+        try:
+            await asyncio.to_thread(upgrade_database, MIGRATIONS, database_url, VERSION_TABLE)
+            return
+        except sa_exc.OperationalError as exc:
+            if attempt == attempts:
+                raise
+            log.warning("database_not_ready", attempt=attempt, error=str(exc.orig))
+            await asyncio.sleep(1)
+
+
+async def run_job(job: AnalyticsJob) -> None:
+    """Start the query (Spark takes a while; the API is up meanwhile), then restart it whenever it
+    dies, e.g. while the broker or the database was away. It resumes from its checkpoint."""
+    try:
+        await asyncio.to_thread(job.start)
+        log.info("analytics_query_started")
+    except Exception:
+        log.exception("analytics_query_start_failed")
+    while True:
+        await asyncio.sleep(QUERY_CHECK_SECONDS)
+        try:
+            failure = await asyncio.to_thread(job.restart_if_failed)
+        except Exception:
+            log.exception("analytics_query_restart_failed")
+        else:
+            if failure is not None:
+                log.warning("analytics_query_restarted", failure=failure)
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: AnalyticsSettings = app.state.settings
+    await migrate_when_reachable(settings.database_url)
+    engine = create_engine(settings.database_url, pool_size=2, max_overflow=2)
+    job = AnalyticsJob(settings)
+    app.state.services = AnalyticsServices(windows=WindowRepository(engine), job=job)
+    job_task = asyncio.create_task(run_job(job), name="analytics-job")
+    try:
+        yield
+    finally:
+        job_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await job_task
+        await asyncio.to_thread(job.stop)  # waits for a start still under way, then stops it
+        await engine.dispose()
+
+
+def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
+    settings = settings or AnalyticsSettings()
+    app = create_service_app(
+        service="analytics_ms",
+        settings=settings,
+        internal_routers=[windows.router],
+        public_routers=[health.router],
+        title="LiftBit analytics service (internal)",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    return app

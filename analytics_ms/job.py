@@ -1,0 +1,145 @@
+"""The streaming query: Kafka records → download windows → console and Postgres."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.streaming.query import StreamingQuery
+
+from analytics_ms.kafka_source import SOURCE_NAME, KafkaDataSource
+from analytics_ms.settings import AnalyticsSettings
+from analytics_ms.sink import WindowSink
+from analytics_ms.transforms import download_windows, parse_events
+
+QUERY_NAME = "download_windows"
+
+BatchSink = Callable[[DataFrame, int], None]
+
+
+def build_spark_session(settings: AnalyticsSettings) -> SparkSession:
+    # Python workers must run this interpreter (the venv's), or they cannot import pyarrow or us.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = (
+        SparkSession.builder.master(settings.spark_master_url)
+        .appName("liftbit-analytics")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", str(settings.analytics_shuffle_partitions))
+    )
+    if settings.spark_master_url.startswith("local"):
+        # Everything runs in this process: stay on loopback rather than the host's first interface.
+        builder = builder.config("spark.driver.bindAddress", "127.0.0.1").config("spark.driver.host", "127.0.0.1")
+    if settings.analytics_source == "kafka":
+        builder = builder.config("spark.jars.packages", settings.analytics_kafka_package)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    return spark
+
+
+def read_kafka_records(spark: SparkSession, settings: AnalyticsSettings) -> DataFrame:
+    """The topic as Spark's kafka source shows it, from whichever source the settings name."""
+    if settings.analytics_source == "python":
+        spark.dataSource.register(KafkaDataSource)
+    return (
+        spark.readStream.format(SOURCE_NAME if settings.analytics_source == "python" else "kafka")
+        .option("kafka.bootstrap.servers", settings.kafka_bootstrap_servers)
+        .option("subscribe", settings.kafka_topic)
+        .option("startingOffsets", settings.analytics_starting_offsets)
+        .load()
+    )
+
+
+def start_window_query(
+    spark: SparkSession, settings: AnalyticsSettings, sink: BatchSink, *, available_now: bool = False
+) -> StreamingQuery:
+    """Start the query; with ``available_now`` it processes what the topic holds now and stops."""
+    events = parse_events(read_kafka_records(spark, settings))
+    windows = download_windows(events, window=settings.analytics_window, watermark=settings.analytics_watermark)
+    writer = (
+        windows.writeStream.queryName(QUERY_NAME)
+        .outputMode("update")
+        .foreachBatch(sink)
+        .option("checkpointLocation", str(settings.analytics_checkpoint_dir))
+    )
+    if available_now:
+        writer = writer.trigger(availableNow=True)
+    else:
+        writer = writer.trigger(processingTime=settings.analytics_trigger)
+    return writer.start()
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    state: Literal["starting", "running", "failed", "stopped"]
+    error: str | None = None
+    last_progress: dict[str, Any] | None = None
+
+    @property
+    def is_active(self) -> bool:
+        return self.state == "running"
+
+
+class AnalyticsJob:
+    """The service's one streaming query, with a handle to start, stop and watch it.
+
+    ``start`` blocks for as long as Spark takes to come up (~20 s locally): run it in a thread.
+    Pass ``spark`` to run on a session someone else owns (and stops)."""
+
+    def __init__(self, settings: AnalyticsSettings, spark: SparkSession | None = None) -> None:
+        self.settings = settings
+        self._spark = spark
+        self._owns_spark = spark is None
+        self._query: StreamingQuery | None = None
+        self._start_error: str | None = None
+        self._stopped = False
+        self._lock = threading.Lock()  # start, restart and stop never interleave
+
+    def start(self) -> None:
+        with self._lock:
+            if self._stopped:
+                return
+            try:
+                if self._spark is None:
+                    self._spark = build_spark_session(self.settings)
+                self._query = start_window_query(self._spark, self.settings, WindowSink(self.settings.database_url))
+            except Exception as exc:
+                self._start_error = f"{type(exc).__name__}: {exc}"
+                raise
+            self._start_error = None
+
+    def restart_if_failed(self) -> str | None:
+        """Start the query again if it died; returns the failure it recovered from, if any.
+        The new query resumes from the checkpoint, so nothing is lost or counted twice."""
+        status = self.status()
+        if status.state != "failed":
+            return None
+        self.start()
+        return status.error
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            if self._query is not None:
+                self._query.stop()
+            if self._spark is not None and self._owns_spark:
+                self._spark.stop()
+
+    def status(self) -> JobStatus:
+        if self._stopped:
+            return JobStatus("stopped")
+        if self._start_error is not None:
+            return JobStatus("failed", error=self._start_error)
+        query = self._query
+        if query is None:
+            return JobStatus("starting")
+        progress = query.lastProgress
+        if query.isActive:
+            return JobStatus("running", last_progress=progress)
+        failure = query.exception()
+        return JobStatus("failed", error=str(failure) if failure else "the query stopped", last_progress=progress)

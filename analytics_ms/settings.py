@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+import pyspark
+from pydantic import AfterValidator, Field
+
+from analytics_ms.transforms import DEFAULT_WATERMARK, DEFAULT_WINDOW
+from liftbit_common.events import TOPIC
+from liftbit_common.settings import ServiceSettings
+
+_INTERVAL = re.compile(r"^\d+ (millisecond|second|minute|hour|day)s?$")
+
+
+def _spark_interval(value: str) -> str:
+    """Spark reads these strings only when the query starts, ~20 s later: refuse bad ones now."""
+    if not _INTERVAL.match(value):
+        raise ValueError(f"{value!r} is not an interval like '5 minutes' or '30 seconds'")
+    return value
+
+
+SparkInterval = Annotated[str, AfterValidator(_spark_interval)]
+
+
+class AnalyticsSettings(ServiceSettings):
+    database_url: str
+    kafka_bootstrap_servers: str
+    kafka_topic: str = TOPIC
+    spark_master_url: str = "local[2]"
+    # python: the Python data source over confluent-kafka; kafka: Spark's built-in connector
+    # (needs its jar, fetched from Maven as analytics_kafka_package).
+    analytics_source: Literal["python", "kafka"] = "python"
+    analytics_kafka_package: str = f"org.apache.spark:spark-sql-kafka-0-10_2.13:{pyspark.__version__}"
+    analytics_starting_offsets: Literal["earliest", "latest"] = "earliest"
+    analytics_window: SparkInterval = DEFAULT_WINDOW
+    analytics_watermark: SparkInterval = DEFAULT_WATERMARK
+    analytics_trigger: SparkInterval = "5 seconds"
+    analytics_checkpoint_dir: Path
+    # Shuffle partitions of the window aggregation, fixed in the checkpoint by the first run.
+    analytics_shuffle_partitions: int = Field(4, ge=1)

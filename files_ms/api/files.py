@@ -1,0 +1,180 @@
+"""Files in a user's namespace: upload (raw or form), download through nginx, list, delete."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi.responses import JSONResponse
+from pydantic import AfterValidator
+
+from files_ms.api.deps import CurrentUser, Services, request_body
+from files_ms.api.multipart import open_form_file
+from files_ms.service.files import Conditions, Download, representation_headers
+from files_ms.service.http_semantics import expected_sha256
+from liftbit_common.contracts import FileInfo, FilePage, Username
+from liftbit_common.errors import LengthRequired, error_responses
+from liftbit_common.names import normalize_filename
+
+router = APIRouter(prefix="/users/{username}/files", tags=["files"])
+
+# ``:path`` so that a name with an encoded '/' reaches validation and gets a clear 422.
+FilenamePath = Annotated[str, AfterValidator(normalize_filename)]
+
+RAW_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "The file's bytes. Content-Type is stored and served back.",
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+FORM_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
+UPLOAD_ERRORS = error_responses(400, 401, 403, 411, 413, 422, 503)
+
+
+def upload_response(file: FileInfo, created: bool) -> JSONResponse:
+    return JSONResponse(
+        file.model_dump(mode="json"), status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    )
+
+
+@router.get("", responses=error_responses(401, 403, 404, 422, 503))
+async def list_files(
+    username: Username,
+    actor: CurrentUser,
+    services: Services,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+) -> FilePage:
+    """Your files, by name (byte order), a page at a time."""
+    return await services.files.list_files(actor, username, limit, cursor)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=FileInfo,
+    responses={200: {"model": FileInfo, "description": "Replaced"}, **UPLOAD_ERRORS},
+    openapi_extra=FORM_BODY,
+)
+async def upload_form(username: Username, request: Request, actor: CurrentUser, services: Services) -> JSONResponse:
+    """Upload (multipart form, field `file`); the part's filename names the file. 201 new, 200 replaced."""
+    form = await open_form_file(request.headers.get("content-type"), request.stream())
+    result = await services.files.upload(
+        actor,
+        username,
+        normalize_filename(form.filename),
+        form.body,
+        content_type=form.content_type,
+        declared_size=None,
+        expected_sha256=None,
+    )
+    return upload_response(result.file, result.created)
+
+
+@router.put(
+    "/{filename:path}",
+    status_code=status.HTTP_201_CREATED,
+    response_model=FileInfo,
+    responses={200: {"model": FileInfo, "description": "Replaced"}, **UPLOAD_ERRORS},
+    openapi_extra=RAW_BODY,
+)
+async def upload_raw(
+    username: Username,
+    filename: FilenamePath,
+    request: Request,
+    actor: CurrentUser,
+    services: Services,
+    content_type: Annotated[str, Header()] = "application/octet-stream",
+    content_length: Annotated[int | None, Header(ge=0)] = None,
+    x_checksum_sha256: Annotated[
+        str | None, Header(description="Expected SHA-256 (hex or base64); a mismatch is refused with 400")
+    ] = None,
+    repr_digest: Annotated[str | None, Header(description="RFC 9530, e.g. sha-256=:<base64>:")] = None,
+) -> JSONResponse:
+    """Upload the raw body as this file: 201 when new, 200 when it replaced a file (atomically)."""
+    if content_length is None and "transfer-encoding" not in request.headers:
+        raise LengthRequired("send the file as the body (Content-Length: 0 for an empty file)")
+    result = await services.files.upload(
+        actor,
+        username,
+        filename,
+        request_body(request),
+        content_type=content_type,
+        declared_size=content_length,
+        expected_sha256=expected_sha256(x_checksum_sha256, repr_digest),
+    )
+    return upload_response(result.file, result.created)
+
+
+def accel_location(object_url: str) -> str:
+    """nginx's internal location fetching a presigned URL: /_s3/<scheme>/<host>/<path>?<query>."""
+    parts = urlsplit(object_url)
+    return f"/_s3/{parts.scheme}/{parts.netloc}{parts.path}?{parts.query}"
+
+
+def download_response(download: Download) -> Response:
+    if download.object_url is None:  # 304 Not Modified
+        return Response(status_code=download.status, headers=download.headers)
+    # nginx keeps some headers of this answer (Content-Disposition, Cache-Control, Accept-Ranges)
+    # next to S3's, which already carries them: send only what S3 cannot know.
+    headers = {"ETag": download.headers["ETag"], "X-Accel-Redirect": accel_location(download.object_url)}
+    if download.byte_range is not None:
+        headers["X-Liftbit-Range"] = download.byte_range.header_value()
+    return Response(status_code=status.HTTP_200_OK, headers=headers)
+
+
+@router.get(
+    "/{filename:path}",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "The file's bytes"},
+        206: {"description": "The requested range"},
+        304: {"description": "Not modified (If-None-Match)"},
+        **error_responses(401, 404, 412, 416, 422, 503),
+    },
+)
+async def download(
+    username: Username,
+    filename: FilenamePath,
+    actor: CurrentUser,
+    services: Services,
+    range: Annotated[str | None, Header(description="bytes=a-b, bytes=a- or bytes=-n")] = None,
+    if_range: Annotated[str | None, Header()] = None,
+    if_match: Annotated[str | None, Header()] = None,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Download a file you own or were granted. The bytes stream from S3 through nginx."""
+    conditions = Conditions(range=range, if_range=if_range, if_match=if_match, if_none_match=if_none_match)
+    return download_response(await services.files.download(actor, username, filename, conditions))
+
+
+@router.head("/{filename:path}", response_class=Response, include_in_schema=False)
+async def head(username: Username, filename: FilenamePath, actor: CurrentUser, services: Services) -> Response:
+    file = await services.files.describe(actor, username, filename)
+    headers = representation_headers(file) | {"Content-Length": str(file.size), "Content-Type": file.content_type}
+    return Response(status_code=status.HTTP_200_OK, headers=headers)
+
+
+@router.delete(
+    "/{filename:path}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(401, 403, 404, 422, 503),
+)
+async def delete(username: Username, filename: FilenamePath, actor: CurrentUser, services: Services) -> None:
+    """Delete your file and its bytes; grants on it go too."""
+    await services.files.delete(actor, username, filename)

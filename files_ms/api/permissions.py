@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from files_ms.api.deps import CurrentUser, Services
+from liftbit_common.contracts import Filename, Username
+from liftbit_common.errors import error_responses
+
+router = APIRouter(prefix="/users/{owner}/files/{filename}/permissions", tags=["permissions"])
+
+
+@router.get("", responses=error_responses(401, 403, 404, 422, 503))
+async def list_grantees(owner: Username, filename: Filename, actor: CurrentUser, services: Services) -> list[str]:
+    """Users you allowed to download this file."""
+    return await services.files.grantees(actor, owner, filename)
+
+
+@router.put("/{grantee}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(401, 403, 404, 422, 503))
+async def grant(owner: Username, filename: Filename, grantee: Username, actor: CurrentUser, services: Services) -> None:
+    """Let `grantee` download this file (404 if the user or the file does not exist)."""
+    await services.files.grant(actor, owner, filename, grantee)
+
+
+@router.delete("/{grantee}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(401, 403, 404, 422, 503))
+async def revoke(
+    owner: Username, filename: Filename, grantee: Username, actor: CurrentUser, services: Services
+) -> None:
+    """Take back `grantee`'s right to download this file."""
+    await services.files.revoke(actor, owner, filename, grantee)

@@ -1,0 +1,113 @@
+"""files_ms: the public API. Authenticates, validates and orchestrates metadata_ms and storage_ms."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from files_ms.api import analytics, auth, files, health, internal, permissions, uploads, users
+from files_ms.api.deps import FilesServices
+from files_ms.clients.analytics import AnalyticsClient
+from files_ms.clients.metadata import MetadataClient
+from files_ms.clients.storage import StorageClient
+from files_ms.service.access import AccessPolicy
+from files_ms.service.accounts import AccountService
+from files_ms.service.auth import Authenticator, LoginThrottle
+from files_ms.service.files import FileService
+from files_ms.service.reconciler import Reconciler
+from files_ms.service.resumable import ResumableUploads
+from files_ms.settings import FilesSettings
+from liftbit_common.service_app import create_service_app
+from liftbit_common.service_client import ServiceClient
+
+DESCRIPTION = """
+Your own file store on S3. Register (`POST /users`), press **Authorize** with your username and
+password, then upload, download, share and delete files in your namespace `/users/{username}/files`.
+
+Every error has the shape `{"error": {"code": "...", "message": "..."}}`.
+Downloads support `Range`, `If-None-Match` and `If-Match`; uploads may carry `X-Checksum-SHA256`
+or `Repr-Digest`. Large uploads can resume with tus 1.0 under `/uploads/`.
+"""
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: FilesSettings = app.state.settings
+    token = settings.internal_token.get_secret_value()
+    metadata_http = ServiceClient("metadata_ms", settings.metadata_url, token)
+    storage_http = ServiceClient("storage_ms", settings.storage_url, token)
+    analytics_http = ServiceClient("analytics_ms", settings.analytics_url, token)
+    metadata = MetadataClient(metadata_http)
+    storage = StorageClient(storage_http)
+    access = AccessPolicy(metadata)
+    authenticator = Authenticator(metadata, cache_seconds=settings.token_cache_seconds)
+    file_service = FileService(metadata, storage, access, max_file_size=settings.max_file_size_bytes)
+    reconciler = Reconciler(
+        metadata,
+        storage,
+        orphan_grace_seconds=settings.orphan_grace_seconds,
+        multipart_grace_seconds=settings.multipart_grace_seconds,
+    )
+    app.state.services = FilesServices(
+        files=file_service,
+        accounts=AccountService(
+            metadata,
+            authenticator,
+            LoginThrottle(settings.login_rate_per_user, settings.login_rate_per_address),
+            file_service,
+        ),
+        uploads=ResumableUploads(
+            metadata,
+            storage,
+            file_service,
+            part_size=settings.tus_part_size_bytes,
+            expiry_seconds=settings.tus_expiry_seconds,
+        ),
+        authenticator=authenticator,
+        analytics=AnalyticsClient(analytics_http),
+        reconciler=reconciler,
+        dependencies=(metadata_http, storage_http, analytics_http),
+    )
+    sweeper = (
+        asyncio.create_task(reconciler.run_forever(settings.reconcile_interval_seconds), name="reconciler")
+        if settings.reconcile_interval_seconds > 0
+        else None
+    )
+    try:
+        yield
+    finally:
+        if sweeper is not None:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+        for client in (metadata_http, storage_http, analytics_http):
+            await client.aclose()
+
+
+def create_app(settings: FilesSettings | None = None) -> FastAPI:
+    settings = settings or FilesSettings()
+    app = create_service_app(
+        service="files_ms",
+        settings=settings,
+        public_routers=[
+            users.router,
+            auth.router,
+            permissions.router,  # before files: …/files/{filename}/permissions must not read as a filename
+            files.router,
+            uploads.router,
+            analytics.router,
+            health.router,
+        ],
+        internal_routers=[internal.router],
+        title="LiftBit",
+        description=DESCRIPTION,
+        version="1.0.0",
+        lifespan=lifespan,
+        swagger_ui_parameters={"persistAuthorization": True},
+    )
+    app.state.settings = settings
+    app.add_middleware(uploads.TusResumableHeader)
+    return app

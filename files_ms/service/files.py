@@ -1,0 +1,196 @@
+"""Uploading, downloading, listing and deleting files: the orchestration of metadata and bytes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterable
+from dataclasses import dataclass, field
+
+import structlog
+
+from files_ms.clients.metadata import MetadataClient
+from files_ms.clients.storage import StorageClient
+from files_ms.service.access import AccessPolicy
+from files_ms.service.http_semantics import (
+    ByteRange,
+    content_disposition,
+    entity_tag,
+    if_match_fails,
+    if_none_match_hits,
+    if_range_allows,
+    parse_range,
+)
+from liftbit_common.contracts import (
+    CommitResult,
+    DownloadRecord,
+    FileCommit,
+    FileInfo,
+    FilePage,
+    ObjectRef,
+    StoredFile,
+)
+from liftbit_common.errors import LiftbitError, PayloadTooLarge, PreconditionFailed
+
+log = structlog.get_logger(__name__)
+
+
+def new_object_key() -> str:
+    """Opaque, never derived from the user's filename."""
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """The request headers that shape a download."""
+
+    range: str | None = None
+    if_range: str | None = None
+    if_match: str | None = None
+    if_none_match: str | None = None
+
+
+@dataclass(frozen=True)
+class Download:
+    """What to answer: headers always; for 200/206 the presigned URL nginx fetches the bytes from."""
+
+    status: int
+    file: FileInfo
+    headers: dict[str, str] = field(default_factory=dict)
+    byte_range: ByteRange | None = None
+    object_url: str | None = None
+
+
+@dataclass(frozen=True)
+class UploadLimit:
+    max_bytes: int
+    reason: str
+
+    def error(self) -> PayloadTooLarge:
+        return PayloadTooLarge(self.reason, code="quota_exceeded" if "quota" in self.reason else "file_too_large")
+
+
+def representation_headers(file: FileInfo) -> dict[str, str]:
+    return {
+        "ETag": entity_tag(file.sha256),
+        "Content-Disposition": content_disposition(file.filename),
+        "Accept-Ranges": "bytes",
+        "Cache-Control": "private, no-cache",
+        "Last-Modified": file.updated_at.strftime("%a, %d %b %Y %H:%M:%S GMT"),
+    }
+
+
+class FileService:
+    def __init__(
+        self, metadata: MetadataClient, storage: StorageClient, access: AccessPolicy, *, max_file_size: int
+    ) -> None:
+        self._metadata = metadata
+        self._storage = storage
+        self._access = access
+        self.max_file_size = max_file_size
+
+    async def upload_limit(self, owner: str, filename: str) -> UploadLimit:
+        allowance = await self._metadata.upload_allowance(owner, filename)
+        if allowance.max_bytes is not None and allowance.max_bytes < self.max_file_size:
+            return UploadLimit(
+                allowance.max_bytes,
+                f"storage quota exceeded: {allowance.max_bytes} bytes left for {filename!r}",
+            )
+        return UploadLimit(self.max_file_size, f"files may be at most {self.max_file_size} bytes")
+
+    async def upload(
+        self,
+        actor: str,
+        owner: str,
+        filename: str,
+        body: AsyncIterable[bytes],
+        *,
+        content_type: str,
+        declared_size: int | None,
+        expected_sha256: str | None,
+    ) -> CommitResult:
+        """Store the bytes under a fresh key, then point the file at them in one metadata commit.
+        A failure at any step leaves the previous version as it was."""
+        self._access.require_self(actor, owner)
+        limit = await self.upload_limit(owner, filename)
+        if declared_size is not None and declared_size > limit.max_bytes:
+            raise limit.error()
+        key = new_object_key()
+        try:
+            written = await self._storage.write(
+                key,
+                body,
+                content_type=content_type,
+                max_bytes=limit.max_bytes,
+                expected_size=declared_size,
+                expected_sha256=expected_sha256,
+            )
+        except PayloadTooLarge as exc:
+            raise limit.error() from exc
+        commit = FileCommit(
+            object_key=key, size=written.size, sha256=written.sha256, content_type=content_type, actor=actor
+        )
+        return await self.commit_or_discard(owner, filename, commit)
+
+    async def commit_or_discard(self, owner: str, filename: str, commit: FileCommit) -> CommitResult:
+        try:
+            return await self._metadata.commit(owner, filename, commit)
+        except BaseException:
+            # Nothing refers to the object: remove it now, or the orphan sweep will.
+            await self.discard([ObjectRef(object_key=commit.object_key)])
+            raise
+
+    async def discard(self, objects: list[ObjectRef]) -> None:
+        """Best-effort removal of objects metadata no longer refers to; the sweeper retries."""
+        with contextlib.suppress(LiftbitError):
+            await asyncio.shield(self._storage.delete(objects))
+
+    async def download(self, actor: str, owner: str, filename: str, conditions: Conditions) -> Download:
+        file = await self._access.readable_file(actor, owner, filename)
+        public = FileInfo.model_validate(file.model_dump(exclude={"object_key"}))
+        headers = representation_headers(public)
+        etag = headers["ETag"]
+        if if_match_fails(conditions.if_match, etag):
+            raise PreconditionFailed("If-Match does not name the file's current ETag", headers={"ETag": etag})
+        if if_none_match_hits(conditions.if_none_match, etag):
+            return Download(status=304, file=public, headers=headers)
+        byte_range = parse_range(conditions.range, file.size) if if_range_allows(conditions.if_range, etag) else None
+        served = byte_range.length if byte_range else file.size
+        url, _ = await asyncio.gather(
+            self._storage.presigned_url(
+                file.object_key, content_type=file.content_type, content_disposition=headers["Content-Disposition"]
+            ),
+            self._metadata.record_download(owner, filename, DownloadRecord(actor=actor, size=served)),
+        )
+        return Download(
+            status=206 if byte_range else 200, file=public, headers=headers, byte_range=byte_range, object_url=url
+        )
+
+    async def describe(self, actor: str, owner: str, filename: str) -> StoredFile:
+        return await self._access.readable_file(actor, owner, filename)
+
+    async def list_files(self, actor: str, owner: str, limit: int, cursor: str | None) -> FilePage:
+        self._access.require_self(actor, owner)
+        return await self._metadata.list_files(owner, limit, cursor)
+
+    async def delete(self, actor: str, owner: str, filename: str) -> None:
+        self._access.require_self(actor, owner)
+        removed = await self._metadata.delete_file(owner, filename, actor)
+        await self.discard([removed])
+
+    async def grantees(self, actor: str, owner: str, filename: str) -> list[str]:
+        self._access.require_self(actor, owner)
+        return await self._metadata.grantees(owner, filename)
+
+    async def grant(self, actor: str, owner: str, filename: str, grantee: str) -> None:
+        self._access.require_self(actor, owner)
+        await self._metadata.grant(owner, filename, grantee)
+
+    async def revoke(self, actor: str, owner: str, filename: str, grantee: str) -> None:
+        self._access.require_self(actor, owner)
+        await self._metadata.revoke(owner, filename, grantee)
+
+    async def shared_with(self, actor: str, username: str) -> list[FileInfo]:
+        self._access.require_self(actor, username)
+        return await self._metadata.shared_with(username)

@@ -1,0 +1,160 @@
+"""Resumable uploads (tus 1.0: core, creation, termination, checksum, expiration) on S3 multipart.
+
+Whole parts of a request go to S3 as multipart parts; an unaligned remainder waits in a tail
+object until the next request. Progress is recorded in metadata_ms only after the bytes are
+stored, so an interrupted request loses nothing that was acknowledged."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import math
+import uuid
+import weakref
+from collections.abc import AsyncIterable
+from datetime import UTC, datetime, timedelta
+
+from files_ms.clients.metadata import MetadataClient
+from files_ms.clients.storage import StorageClient
+from files_ms.service.files import FileService, new_object_key
+from liftbit_common.contracts import FileCommit, NewUpload, ObjectRef, ProgressUpdate, UploadProgress, UploadState
+from liftbit_common.errors import BadRequest, Conflict, LiftbitError
+from liftbit_common.names import normalize_filename
+
+TUS_VERSION = "1.0.0"
+TUS_EXTENSIONS = "creation,termination,checksum,expiration"
+TUS_CHECKSUM_ALGORITHMS = "sha256,sha1,md5"
+S3_MAX_PARTS = 10_000
+MiB = 1024 * 1024
+
+
+def parse_upload_metadata(header: str | None) -> dict[str, str]:
+    """``Upload-Metadata: key base64value,key2 base64value2`` (values may be absent)."""
+    pairs: dict[str, str] = {}
+    for item in (header or "").split(","):
+        if not item.strip():
+            continue
+        key, _, encoded = item.strip().partition(" ")
+        try:
+            pairs[key] = base64.b64decode(encoded, validate=True).decode() if encoded else ""
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            raise BadRequest(f"Upload-Metadata value of {key!r} is not base64 UTF-8", code="invalid_metadata") from exc
+    return pairs
+
+
+def part_size_for(length: int, preferred: int) -> int:
+    """The preferred part size, grown (in whole MiB) so the file fits in S3's 10,000 parts."""
+    needed = math.ceil(length / S3_MAX_PARTS / MiB) * MiB
+    return max(preferred, needed)
+
+
+class ResumableUploads:
+    def __init__(
+        self,
+        metadata: MetadataClient,
+        storage: StorageClient,
+        files: FileService,
+        *,
+        part_size: int,
+        expiry_seconds: int,
+    ) -> None:
+        self._metadata = metadata
+        self._storage = storage
+        self._files = files
+        self._part_size = part_size
+        self._expiry = timedelta(seconds=expiry_seconds)
+        # One request at a time per upload in this process; metadata_ms's offset check covers the rest.
+        self._locks: weakref.WeakValueDictionary[uuid.UUID, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    async def create(self, owner: str, length: int, metadata_header: str | None) -> UploadState:
+        metadata = parse_upload_metadata(metadata_header)
+        if "filename" not in metadata:
+            raise BadRequest("Upload-Metadata must name the file: filename <base64>", code="filename_required")
+        filename = normalize_filename(metadata["filename"])
+        limit = await self._files.upload_limit(owner, filename)
+        if length > limit.max_bytes:
+            raise limit.error()
+        content_type = metadata.get("filetype") or metadata.get("content_type") or "application/octet-stream"
+        key = new_object_key()
+        s3_upload_id = await self._storage.start_multipart(key, content_type)
+        new = NewUpload(
+            id=uuid.uuid4(),
+            filename=filename,
+            content_type=content_type,
+            length=length,
+            part_size=part_size_for(length, self._part_size),
+            object_key=key,
+            s3_upload_id=s3_upload_id,
+            metadata_header=metadata_header or "",
+            expires_at=datetime.now(UTC) + self._expiry,
+        )
+        try:
+            upload = await self._metadata.create_upload(owner, new)
+        except BaseException:
+            await self._files.discard([ObjectRef(object_key=key, s3_upload_id=s3_upload_id)])
+            raise
+        if length == 0:
+            await self._finish(upload)
+        return upload
+
+    async def status(self, owner: str, upload_id: uuid.UUID) -> UploadState:
+        upload = await self._metadata.get_upload(owner, upload_id)
+        if upload.progress.offset == upload.length:
+            # All bytes arrived but the file was not committed (a crash right at the end): finish now.
+            await self._finish(upload)
+        return upload
+
+    async def append(
+        self,
+        owner: str,
+        upload_id: uuid.UUID,
+        offset: int,
+        body: AsyncIterable[bytes],
+        *,
+        upload_checksum: str | None,
+    ) -> UploadState:
+        lock = self._locks.setdefault(upload_id, asyncio.Lock())
+        if lock.locked():
+            raise Conflict("another request is writing to this upload", code="upload_busy")
+        async with lock:
+            upload = await self._metadata.get_upload(owner, upload_id)
+            if offset != upload.progress.offset:
+                raise Conflict(
+                    f"Upload-Offset {offset} does not match the upload's offset {upload.progress.offset}",
+                    code="offset_mismatch",
+                )
+            appended = await self._storage.append_parts(upload, body, upload_checksum=upload_checksum)
+            parts = {p.number: p for p in upload.progress.parts} | {p.number: p for p in appended.parts}
+            progress = UploadProgress(
+                offset=offset + appended.received,
+                parts=[parts[n] for n in sorted(parts)],
+                tail_key=appended.tail_key,
+            )
+            upload = await self._metadata.advance_upload(
+                owner, upload_id, ProgressUpdate(expected_offset=offset, progress=progress)
+            )
+            if upload.progress.offset == upload.length:
+                await self._finish(upload)
+            return upload
+
+    async def _finish(self, upload: UploadState) -> None:
+        written = await self._storage.complete_multipart(upload.object_key, upload.s3_upload_id, upload.progress.parts)
+        commit = FileCommit(
+            object_key=upload.object_key,
+            size=written.size,
+            sha256=written.sha256,
+            content_type=upload.content_type,
+            actor=upload.owner,
+            upload_id=upload.id,
+        )
+        try:
+            await self._files.commit_or_discard(upload.owner, upload.filename, commit)
+        except LiftbitError as exc:
+            if exc.status_code < 500:  # refused for good (e.g. quota): the upload cannot finish
+                await self.terminate(upload.owner, upload.id)
+            raise
+
+    async def terminate(self, owner: str, upload_id: uuid.UUID) -> None:
+        removed = await self._metadata.remove_upload(owner, upload_id)
+        await self._files.discard(removed.objects)

@@ -1,0 +1,203 @@
+"""Models that cross service boundaries: the public FileInfo and the internal call bodies."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+
+from liftbit_common.names import (
+    FILENAME_RULE,
+    USERNAME_RULE,
+    normalize_filename,
+    validate_username,
+)
+
+Username = Annotated[str, AfterValidator(validate_username), Field(description=USERNAME_RULE, examples=["alice"])]
+Filename = Annotated[str, AfterValidator(normalize_filename), Field(description=FILENAME_RULE, examples=["notes.txt"])]
+Password = Annotated[
+    str,
+    StringConstraints(min_length=8, max_length=1024),
+    Field(description="8-1024 characters", examples=["correct horse battery"]),
+]
+Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class FileInfo(BaseModel):
+    owner: str
+    filename: str
+    size: int = Field(description="Bytes")
+    content_type: str
+    sha256: str = Field(description="SHA-256 of the content, lower-case hex; also the download ETag")
+    created_at: datetime
+    updated_at: datetime
+
+
+class StoredFile(FileInfo):
+    """FileInfo plus where the bytes are; internal only."""
+
+    object_key: str
+
+
+class FilePage(BaseModel):
+    items: list[FileInfo]
+    next_cursor: str | None = Field(None, description="Pass as ?cursor= for the next page; null at the end")
+
+
+class NewUser(BaseModel):
+    username: Username
+    password: Password
+
+
+class UserCreated(BaseModel):
+    username: str
+
+
+class UserInfo(BaseModel):
+    username: str
+    created_at: datetime
+    used_bytes: int = Field(description="Bytes of all the user's files")
+    quota_bytes: int | None = Field(description="Storage quota in bytes; null when unlimited")
+    file_count: int
+
+
+class Credentials(BaseModel):
+    username: str
+    password: str
+
+
+class IssuedToken(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int = Field(description="Seconds until the token expires")
+
+
+class TokenOwner(BaseModel):
+    username: str
+    expires_at: datetime
+
+
+class UploadAllowance(BaseModel):
+    """How many bytes the user may still store under this filename; null when unlimited."""
+
+    max_bytes: int | None
+
+
+class FileCommit(BaseModel):
+    object_key: str
+    size: int = Field(ge=0)
+    sha256: Sha256Hex
+    content_type: str
+    actor: str
+    upload_id: uuid.UUID | None = Field(None, description="The resumable upload this completes, if any")
+
+
+class CommitResult(BaseModel):
+    file: FileInfo
+    created: bool
+
+
+class DownloadRecord(BaseModel):
+    actor: str
+    size: int = Field(ge=0)
+
+
+class ObjectRef(BaseModel):
+    object_key: str
+    s3_upload_id: str | None = None
+
+
+class RemovedObjects(BaseModel):
+    """Objects whose metadata is gone: the caller deletes them now, the sweeper if that fails."""
+
+    objects: list[ObjectRef]
+
+
+class ObjectKeys(BaseModel):
+    keys: list[str]
+
+
+class NewUpload(BaseModel):
+    id: uuid.UUID
+    filename: Filename
+    content_type: str
+    length: int = Field(ge=0)
+    part_size: int = Field(gt=0)
+    object_key: str
+    s3_upload_id: str
+    metadata_header: str = ""
+    expires_at: datetime
+
+
+class UploadPart(BaseModel):
+    number: int
+    etag: str
+
+
+class UploadProgress(BaseModel):
+    offset: int = Field(ge=0)
+    parts: list[UploadPart]
+    tail_key: str | None
+
+
+class UploadState(NewUpload):
+    owner: str
+    progress: UploadProgress
+
+
+class ProgressUpdate(BaseModel):
+    expected_offset: int = Field(ge=0, description="Applied only if the stored offset still equals this")
+    progress: UploadProgress
+
+
+# storage_ms answers
+
+
+class WrittenObject(BaseModel):
+    key: str
+    size: int
+    sha256: str
+
+
+class AppendedParts(BaseModel):
+    received: int
+    parts: list[UploadPart]
+    tail_key: str | None
+
+
+class StaleObjects(BaseModel):
+    keys: list[str]
+    next_start_after: str | None = None  # None once the listing reached the end
+
+
+class StaleMultipartUpload(BaseModel):
+    key: str
+    upload_id: str
+
+
+class PresignedUrl(BaseModel):
+    url: str
+
+
+class MultipartStarted(BaseModel):
+    upload_id: str
+
+
+class MultipartCompletion(BaseModel):
+    upload_id: str
+    parts: list[UploadPart]
+
+
+class ObjectRefs(BaseModel):
+    objects: list[ObjectRef]
+
+
+class DownloadWindow(BaseModel):
+    """Downloads in one tumbling window [window_start, window_end)."""
+
+    window_start: datetime
+    window_end: datetime
+    downloads: int
+    bytes: int

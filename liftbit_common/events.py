@@ -1,0 +1,66 @@
+"""The event contract of topic ``file-events``: the one definition producer and Spark job share."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
+
+TOPIC = "file-events"
+SCHEMA_VERSION: Literal[1] = 1
+
+# The same fields as FileEvent, as the Spark SQL schema that ``from_json`` parses the message with.
+SPARK_SCHEMA_DDL = (
+    "schema_version INT, event_id STRING, type STRING, owner STRING, filename STRING, "
+    "size BIGINT, actor STRING, occurred_at TIMESTAMP"
+)
+
+
+class EventType(StrEnum):
+    UPLOAD = "upload"
+    DOWNLOAD = "download"
+    DELETE = "delete"
+
+
+def format_timestamp(moment: datetime) -> str:
+    """RFC 3339 in UTC with millisecond precision, e.g. ``2026-11-24T12:05:00.000Z``."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def utc_now_ms() -> datetime:
+    """Now, truncated to the millisecond the wire format carries."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+class FileEvent(BaseModel):
+    """One upload, download or delete of a file; the message key is the owner."""
+
+    model_config = ConfigDict(frozen=True)
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    type: EventType
+    owner: str
+    filename: str
+    size: int = Field(ge=0, description="Bytes: the file's size, or for a download the bytes served")
+    actor: str
+    occurred_at: datetime = Field(default_factory=utc_now_ms)
+
+    @field_serializer("occurred_at")
+    def _serialize_occurred_at(self, value: datetime) -> str:
+        return format_timestamp(value)
+
+    @property
+    def key(self) -> bytes:
+        return self.owner.encode()
+
+    def to_json_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+    @classmethod
+    def from_json_bytes(cls, raw: bytes | str) -> FileEvent:
+        return cls.model_validate_json(raw)

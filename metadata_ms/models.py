@@ -1,0 +1,100 @@
+"""Tables of the metadata service. The migrations in migrations/versions create exactly these."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    username: Mapped[str] = mapped_column(sa.Text, unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.Text)
+    quota_bytes: Mapped[int] = mapped_column(sa.BigInteger)  # 0 = unlimited
+    used_bytes: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+
+
+class Token(Base):
+    __tablename__ = "tokens"
+
+    token_hash: Mapped[str] = mapped_column(sa.Text, primary_key=True)  # sha256 hex of the bearer token
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), index=True)
+
+
+class File(Base):
+    __tablename__ = "files"
+    __table_args__ = (sa.UniqueConstraint("owner_id", "filename"),)
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    # Byte order ("C"), whatever the database's locale: listings and cursors depend on it.
+    filename: Mapped[str] = mapped_column(sa.Text(collation="C"))
+    object_key: Mapped[str] = mapped_column(sa.Text, unique=True)
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    content_type: Mapped[str] = mapped_column(sa.Text)
+    sha256: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class Grant(Base):
+    __tablename__ = "grants"
+
+    file_id: Mapped[int] = mapped_column(sa.ForeignKey("files.id", ondelete="CASCADE"), primary_key=True)
+    grantee_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+
+
+class Upload(Base):
+    """A resumable (tus) upload in progress: an S3 multipart upload plus the unaligned tail."""
+
+    __tablename__ = "uploads"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(sa.Text)
+    content_type: Mapped[str] = mapped_column(sa.Text)
+    length: Mapped[int] = mapped_column(sa.BigInteger)
+    offset: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    part_size: Mapped[int] = mapped_column(sa.BigInteger)
+    object_key: Mapped[str] = mapped_column(sa.Text, unique=True)
+    s3_upload_id: Mapped[str] = mapped_column(sa.Text)
+    parts: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")  # [{number, etag}]
+    tail_key: Mapped[str | None] = mapped_column(sa.Text)
+    metadata_header: Mapped[str] = mapped_column(sa.Text, server_default="")
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), index=True)
+
+
+class ObjectDeletion(Base):
+    """An object (or unfinished multipart upload) to remove from S3 once delete_after has passed."""
+
+    __tablename__ = "object_deletions"
+
+    object_key: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    s3_upload_id: Mapped[str | None] = mapped_column(sa.Text)
+    delete_after: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), index=True)
+
+
+class OutboxEvent(Base):
+    """An event written in the same transaction as the change it reports; the relay publishes it."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    key: Mapped[str] = mapped_column(sa.Text)
+    payload: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from pydantic import Field
+
+from liftbit_common.events import TOPIC
+from liftbit_common.settings import ServiceSettings
+
+
+class MetadataSettings(ServiceSettings):
+    database_url: str
+    db_pool_size: int = 20
+    kafka_bootstrap_servers: str
+    kafka_topic: str = TOPIC
+    kafka_partitions: int = Field(3, ge=1)
+    token_ttl_seconds: int = Field(24 * 3600, ge=60)
+    # Per-user storage quota for new accounts; 0 means unlimited.
+    default_quota_bytes: int = Field(10 * 1024**3, ge=0)
+    # Objects a replaced file pointed at stay this long, so running downloads finish whole.
+    replaced_object_retention_seconds: int = Field(3600, ge=0)
+    outbox_batch_size: int = Field(500, ge=1)

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from storage_ms.service import ObjectService
+
+
+def _objects(request: Request) -> ObjectService:
+    objects: ObjectService = request.app.state.objects
+    return objects
+
+
+Objects = Annotated[ObjectService, Depends(_objects)]

@@ -1,0 +1,79 @@
+"""Pure helpers over byte streams: measuring and checking a body, and cutting it into S3 parts."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterable, AsyncIterator
+
+from liftbit_common.errors import BadRequest, LiftbitError, PayloadTooLarge
+
+CHECKSUM_ALGORITHMS = ("sha256", "sha1", "md5")
+
+
+class ChecksumMismatch(LiftbitError):
+    status_code, code = 460, "checksum_mismatch"  # tus checksum extension
+
+
+class StreamMeter:
+    """Counts and hashes a body as it passes; enforces the size limits while streaming."""
+
+    def __init__(
+        self,
+        *,
+        max_bytes: int | None = None,
+        expected_size: int | None = None,
+        expected_sha256: str | None = None,
+        checksum: tuple[str, bytes] | None = None,
+    ) -> None:
+        self.size = 0
+        self._max_bytes = max_bytes
+        self._expected_size = expected_size
+        self._expected_sha256 = expected_sha256
+        self._sha256 = hashlib.sha256()
+        self._checksum_expected = checksum[1] if checksum else None
+        self._checksum = hashlib.new(checksum[0]) if checksum and checksum[0] != "sha256" else None
+
+    async def measure(self, chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+        async for chunk in chunks:
+            self.size += len(chunk)
+            if self._max_bytes is not None and self.size > self._max_bytes:
+                raise PayloadTooLarge(f"body exceeds the limit of {self._max_bytes} bytes", code="too_large")
+            if self._expected_size is not None and self.size > self._expected_size:
+                raise BadRequest(f"body is longer than the declared {self._expected_size} bytes", code="body_too_long")
+            self._sha256.update(chunk)
+            if self._checksum is not None:
+                self._checksum.update(chunk)
+            yield chunk
+
+    @property
+    def sha256(self) -> str:
+        return self._sha256.hexdigest()
+
+    def verify(self) -> None:
+        """Raise unless the whole body arrived and matches the digests the client announced."""
+        if self._expected_size is not None and self.size != self._expected_size:
+            raise BadRequest(
+                f"body ended after {self.size} of the declared {self._expected_size} bytes", code="incomplete_body"
+            )
+        if self._expected_sha256 is not None and self.sha256 != self._expected_sha256:
+            raise BadRequest(
+                f"SHA-256 of the body is {self.sha256}, the client declared {self._expected_sha256}",
+                code="digest_mismatch",
+            )
+        if self._checksum_expected is not None:
+            actual = (self._checksum or self._sha256).digest()
+            if actual != self._checksum_expected:
+                raise ChecksumMismatch("Upload-Checksum does not match the bytes received")
+
+
+async def fixed_blocks(chunks: AsyncIterable[bytes], block_size: int, head: bytes = b"") -> AsyncIterator[bytes]:
+    """Re-cut a stream into blocks of exactly ``block_size`` bytes; only the last may be shorter.
+    ``head`` is prepended (the stored tail of an earlier, unaligned resumable-upload request)."""
+    buffer = bytearray(head)
+    async for chunk in chunks:
+        buffer += chunk
+        while len(buffer) >= block_size:
+            yield bytes(buffer[:block_size])
+            del buffer[:block_size]
+    if buffer:
+        yield bytes(buffer)
