@@ -9,14 +9,13 @@ from pathlib import Path
 
 import structlog
 from fastapi import FastAPI
-from sqlalchemy import exc as sa_exc
 
 from analytics_ms.api import health, windows
 from analytics_ms.api.deps import AnalyticsServices
 from analytics_ms.job import AnalyticsJob
 from analytics_ms.repository import WindowRepository
 from analytics_ms.settings import AnalyticsSettings
-from liftbit_common.db import create_engine, upgrade_database
+from liftbit_common.db import create_engine, migrate_when_reachable
 from liftbit_common.service_app import create_service_app
 
 log = structlog.get_logger(__name__)
@@ -24,19 +23,6 @@ log = structlog.get_logger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "analytics_alembic_version"  # metadata_ms keeps its own history in the same database
 QUERY_CHECK_SECONDS = 10
-
-
-async def migrate_when_reachable(database_url: str, attempts: int = 30) -> None:
-    """Postgres may still be starting (compose, reboot): retry for a while before giving up."""
-    for attempt in range(1, attempts + 1):
-        try:
-            await asyncio.to_thread(upgrade_database, MIGRATIONS, database_url, VERSION_TABLE)
-            return
-        except sa_exc.OperationalError as exc:
-            if attempt == attempts:
-                raise
-            log.warning("database_not_ready", attempt=attempt, error=str(exc.orig))
-            await asyncio.sleep(1)
 
 
 async def run_job(job: AnalyticsJob) -> None:
@@ -61,7 +47,7 @@ async def run_job(job: AnalyticsJob) -> None:
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: AnalyticsSettings = app.state.settings
-    await migrate_when_reachable(settings.database_url)
+    await migrate_when_reachable(MIGRATIONS, settings.database_url, VERSION_TABLE)
     engine = create_engine(settings.database_url, pool_size=2, max_overflow=2)
     job = AnalyticsJob(settings)
     app.state.services = AnalyticsServices(windows=WindowRepository(engine), job=job)

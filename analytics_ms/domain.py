@@ -1,24 +1,18 @@
-"""What the analytics service knows: download totals per time window."""
+"""What the analytics service knows: download totals per time window (liftbit_common's
+DownloadWindow), asked for by time range."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from liftbit_common.errors import InvalidInput
 
 
-class DownloadWindow(BaseModel):
-    window_start: datetime = Field(description="Inclusive start of the tumbling window (UTC)")
-    window_end: datetime = Field(description="Exclusive end of the window (UTC)")
-    downloads: int = Field(description="Downloads that occurred in the window, each event counted once")
-    bytes: int = Field(description="Total bytes those downloads served")
-
-
 class TimeRange(BaseModel):
-    """Windows overlapping [since, until): a window is in when it ends after ``since`` and starts
-    before ``until``; an open end is unbounded."""
+    """Windows inside [since, until]: starting at or after ``since`` and ending at or before
+    ``until``; an open end is unbounded. Windows are the unit: none is split or cut."""
 
     since: datetime | None = None
     until: datetime | None = None

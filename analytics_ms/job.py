@@ -29,6 +29,7 @@ def build_spark_session(settings: AnalyticsSettings) -> SparkSession:
         SparkSession.builder.master(settings.spark_master_url)
         .appName("liftbit-analytics")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")  # progress bars would garble the service log
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", str(settings.analytics_shuffle_partitions))
     )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from analytics_ms.domain import DownloadWindow, TimeRange
+from analytics_ms.domain import TimeRange
 from analytics_ms.tables import download_windows
+from liftbit_common.contracts import DownloadWindow
 
 
 class WindowRepository:
@@ -19,9 +20,9 @@ class WindowRepository:
             table.c.window_start
         )
         if time_range.since is not None:
-            query = query.where(table.c.window_end > time_range.since)
+            query = query.where(table.c.window_start >= time_range.since)
         if time_range.until is not None:
-            query = query.where(table.c.window_start < time_range.until)
+            query = query.where(table.c.window_end <= time_range.until)
         async with self._engine.connect() as connection:
             rows = (await connection.execute(query)).mappings()
             return [DownloadWindow.model_validate(row) for row in rows]

@@ -8,8 +8,8 @@ from typing import TextIO
 import psycopg
 from pyspark.sql import DataFrame
 
-from analytics_ms.domain import DownloadWindow
 from analytics_ms.transforms import WINDOW_COLUMNS
+from liftbit_common.contracts import DownloadWindow
 from liftbit_common.settings import libpq_url
 
 # Update output mode hands over each changed window's full current totals, so writing them over

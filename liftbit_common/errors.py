@@ -7,9 +7,10 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from liftbit_common.names import InvalidName
 
@@ -109,6 +110,14 @@ class ServiceUnavailable(LiftbitError):
         self.dependency = dependency
 
 
+def error_for_status(status_code: int, message: str, code: str) -> LiftbitError:
+    """Rebuild the typed error another service answered with (its class matters to callers)."""
+    for error_class in LiftbitError.__subclasses__():
+        if error_class.status_code == status_code:
+            return error_class(message, code=code)
+    return LiftbitError(message, code=code, status_code=status_code)
+
+
 ERROR_DESCRIPTIONS = {
     400: "Bad request",
     401: "Missing, invalid or expired token",
@@ -169,6 +178,12 @@ async def _handle_invalid_name(_: Request, exc: Exception) -> JSONResponse:
     return error_json(422, "invalid_input", str(exc))
 
 
+async def _handle_client_gone(_: Request, __: Exception) -> Response:
+    # The client closed the connection mid-request: nothing was stored and nobody hears an answer.
+    log.info("client_disconnected")
+    return Response(status_code=400)
+
+
 async def _handle_unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled_error", exc_info=exc)
     return error_json(500, "internal_error", "internal error; the request id in the logs tells more")
@@ -179,4 +194,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, _handle_http_exception)
     app.add_exception_handler(InvalidName, _handle_invalid_name)
+    app.add_exception_handler(ClientDisconnect, _handle_client_gone)
     app.add_exception_handler(Exception, _handle_unexpected)

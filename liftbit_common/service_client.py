@@ -10,7 +10,7 @@ from typing import Any, TypeVar, cast
 import httpx
 from pydantic import TypeAdapter
 
-from liftbit_common.errors import LiftbitError, ServiceUnavailable, Unauthorized
+from liftbit_common.errors import ServiceUnavailable, error_for_status
 from liftbit_common.observability import request_id_headers
 from liftbit_common.service_app import INTERNAL_TOKEN_HEADER
 
@@ -34,9 +34,7 @@ def raise_for_error(response: httpx.Response, service: str) -> None:
         if response.status_code == 503:
             raise ServiceUnavailable(service, message, code=code)
         raise ServiceUnavailable(service, f"{service} failed: {message}")
-    if response.status_code == 401:
-        raise Unauthorized(message, code=code)  # keeps WWW-Authenticate for the client
-    raise LiftbitError(message, code=code, status_code=response.status_code)
+    raise error_for_status(response.status_code, message, code)
 
 
 class ServiceClient:

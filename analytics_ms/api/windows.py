@@ -6,7 +6,8 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
 from analytics_ms.api.deps import Services
-from analytics_ms.domain import DownloadWindow, TimeRange
+from analytics_ms.domain import TimeRange
+from liftbit_common.contracts import DownloadWindow
 from liftbit_common.errors import error_responses
 
 router = APIRouter(tags=["analytics"])
@@ -18,8 +19,8 @@ router = APIRouter(tags=["analytics"])
     responses=error_responses(401, 422, 503),
     summary="Download totals per window, oldest first",
     description=(
-        "Windows that overlap [since, until): a window is listed when it ends after `since` and "
-        "starts before `until`. Either bound may be left out. Times are RFC 3339 with an offset."
+        "Windows inside [since, until]: starting at or after `since` and ending at or before `until`. "
+        "Either bound may be left out. Times are RFC 3339 with an offset."
     ),
 )
 async def list_windows(

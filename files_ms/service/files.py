@@ -71,6 +71,10 @@ class UploadLimit:
         return PayloadTooLarge(self.reason, code="quota_exceeded" if "quota" in self.reason else "file_too_large")
 
 
+def public_info(file: StoredFile) -> FileInfo:
+    return FileInfo.model_validate(file.model_dump(exclude={"object_key"}))
+
+
 def representation_headers(file: FileInfo) -> dict[str, str]:
     return {
         "ETag": entity_tag(file.sha256),
@@ -148,7 +152,7 @@ class FileService:
 
     async def download(self, actor: str, owner: str, filename: str, conditions: Conditions) -> Download:
         file = await self._access.readable_file(actor, owner, filename)
-        public = FileInfo.model_validate(file.model_dump(exclude={"object_key"}))
+        public = public_info(file)
         headers = representation_headers(public)
         etag = headers["ETag"]
         if if_match_fails(conditions.if_match, etag):

@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import math
 import uuid
 import weakref
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 from files_ms.clients.metadata import MetadataClient
@@ -27,6 +28,7 @@ TUS_EXTENSIONS = "creation,termination,checksum,expiration"
 TUS_CHECKSUM_ALGORITHMS = "sha256,sha1,md5"
 S3_MAX_PARTS = 10_000
 MiB = 1024 * 1024
+LOCK_WAIT_SECONDS = 60
 
 
 def parse_upload_metadata(header: str | None) -> dict[str, str]:
@@ -64,7 +66,7 @@ class ResumableUploads:
         self._files = files
         self._part_size = part_size
         self._expiry = timedelta(seconds=expiry_seconds)
-        # One request at a time per upload in this process; metadata_ms's offset check covers the rest.
+        # Per upload, in this process; metadata_ms's offset check covers several processes.
         self._locks: weakref.WeakValueDictionary[uuid.UUID, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def create(self, owner: str, length: int, metadata_header: str | None) -> UploadState:
@@ -98,12 +100,27 @@ class ResumableUploads:
             await self._finish(upload)
         return upload
 
+    @contextlib.asynccontextmanager
+    async def _exclusive(self, upload_id: uuid.UUID) -> AsyncIterator[None]:
+        """One request at a time per upload. A request whose client just vanished may still be
+        storing what it received: the next one waits for it, so the offset it sees is final."""
+        lock = self._locks.setdefault(upload_id, asyncio.Lock())
+        try:
+            await asyncio.wait_for(lock.acquire(), timeout=LOCK_WAIT_SECONDS)
+        except TimeoutError as exc:
+            raise Conflict("another request is still writing to this upload", code="upload_busy") from exc
+        try:
+            yield
+        finally:
+            lock.release()
+
     async def status(self, owner: str, upload_id: uuid.UUID) -> UploadState:
-        upload = await self._metadata.get_upload(owner, upload_id)
-        if upload.progress.offset == upload.length:
-            # All bytes arrived but the file was not committed (a crash right at the end): finish now.
-            await self._finish(upload)
-        return upload
+        async with self._exclusive(upload_id):
+            upload = await self._metadata.get_upload(owner, upload_id)
+            if upload.progress.offset == upload.length:
+                # All bytes arrived but the file was not committed (a crash right at the end).
+                await self._finish(upload)
+            return upload
 
     async def append(
         self,
@@ -114,10 +131,7 @@ class ResumableUploads:
         *,
         upload_checksum: str | None,
     ) -> UploadState:
-        lock = self._locks.setdefault(upload_id, asyncio.Lock())
-        if lock.locked():
-            raise Conflict("another request is writing to this upload", code="upload_busy")
-        async with lock:
+        async with self._exclusive(upload_id):
             upload = await self._metadata.get_upload(owner, upload_id)
             if offset != upload.progress.offset:
                 raise Conflict(

@@ -23,7 +23,8 @@ import psycopg
 import pytest
 from analytics_testing import free_port, wait_for_port
 from confluent_kafka import Producer
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
 from pyspark.sql import SparkSession
 
 from analytics_ms.app import MIGRATIONS, VERSION_TABLE

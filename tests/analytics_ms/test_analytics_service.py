@@ -82,18 +82,21 @@ def test_service_reports_health_and_serves_the_windows_it_computed(
     assert windows == expected
     assert client.get("/health").status_code == 200
 
-    # Windows overlapping [since, until).
-    inside = client.get("/windows", params={"since": "2026-01-15T12:06:00+00:00", "until": "2026-01-15T12:15:00Z"})
-    assert inside.json() == [expected[1]]
-    assert client.get("/windows", params={"since": "2026-01-15T12:05:00Z"}).json() == expected[1:]
-    assert client.get("/windows", params={"until": "2026-01-15T12:00:00.001Z"}).json() == expected[:1]
+    # Windows inside [since, until]: whole windows only.
+    def windows_within(**bounds: str) -> list[dict[str, object]]:
+        answer = client.get("/windows", params=bounds)
+        assert answer.status_code == 200, answer.text
+        listed: list[dict[str, object]] = answer.json()
+        return listed
 
-    assert (
-        client.get("/windows", params={"since": "2026-01-15T13:00:00Z", "until": "2026-01-15T12:00:00Z"}).json()[
-            "error"
-        ]["code"]
-        == "invalid_input"
-    )
+    assert windows_within(since="2026-01-15T12:05:00+00:00", until="2026-01-15T12:10:00Z") == [expected[1]]
+    assert windows_within(since="2026-01-15T12:00:00.001Z") == expected[1:]
+    assert windows_within(until="2026-01-15T12:19:59.999Z") == expected[:2]
+    assert windows_within(since="2026-01-15T12:06:00Z", until="2026-01-15T12:14:00Z") == []
+
+    reversed_range = client.get("/windows", params={"since": "2026-01-15T13:00:00Z", "until": "2026-01-15T12:00:00Z"})
+    assert reversed_range.status_code == 422
+    assert reversed_range.json()["error"]["code"] == "invalid_input"
     assert client.get("/windows", params={"since": "2026-01-15T12:00:00"}).status_code == 422  # no offset
     assert httpx.get(f"{url}/windows").status_code == 401  # no internal token
 
