@@ -218,7 +218,7 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         last_progress = time.monotonic()
         while next_offset < wanted.end:
             # consume() returns once it has this many messages (or times out): never ask past the end.
-            messages = consumer.consume(num_messages=min(1000, wanted.end - next_offset), timeout=0.1)
+            messages = consumer.consume(num_messages=min(ARROW_BATCH_RECORDS, wanted.end - next_offset), timeout=0.1)
             for message in messages:
                 error = message.error()
                 if error is None:

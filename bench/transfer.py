@@ -1,0 +1,1220 @@
+"""Transfer benchmark: LiftBit through nginx against boto3 talking straight to the same S3 server.
+
+    python bench/transfer.py                        # everything on a throw-away stack (a few minutes)
+    python bench/transfer.py --large-mib 256 --small-ops 300 --no-results   # a quick look
+    python bench/transfer.py --set PART_SIZE_BYTES=16777216 --set UPLOAD_CONCURRENCY=8
+    python bench/transfer.py --home /tmp/lb-prof --keep-stack --section large  # leave it up for py-spy
+
+One run starts its own stack (scripts/stack.py up --port-base auto), registers a user and measures:
+large uploads and downloads (100 MiB and 1 GiB by default) through nginx against boto3's
+upload_fileobj / download_fileobj (default TransferConfig), with SHA-256 checked end to end; the
+peak RSS growth of nginx, files_ms and storage_ms during each of those transfers; 4 KiB files at
+32 concurrent clients against the same S3 operations from 32 boto3 threads; and a tus upload cut
+at 50 % and resumed, against the same upload in one go. The table is printed and written to
+bench/RESULTS.md with the machine's details. The stack is stopped at the end, also on failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import json
+import math
+import os
+import platform
+import random
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import IO, TYPE_CHECKING, Annotated, Any, cast
+from urllib.parse import urlsplit
+
+import boto3
+import httpx
+import typer
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+ROOT = Path(__file__).resolve().parent.parent
+STACK_SCRIPT = ROOT / "scripts" / "stack.py"
+DEFAULT_RESULTS = ROOT / "bench" / "RESULTS.md"
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+RECV_BUFFER = 1 * MiB
+RSS_INTERVAL = 0.05
+RSS_GOAL_MIB = 64
+RATIO_GOAL = 0.9
+MONITORED = ("nginx", "files_ms", "storage_ms")
+DIRECT_PREFIX = "bench-direct/"
+
+console = Console()
+app = typer.Typer(add_completion=False, help=__doc__, rich_markup_mode=None)
+
+
+def log(message: str) -> None:
+    console.print(f"[dim]{datetime.now().strftime('%H:%M:%S')}[/] {message}", highlight=False)
+
+
+def human_size(size: int) -> str:
+    return f"{size // GiB} GiB" if size % GiB == 0 else f"{size / MiB:g} MiB"
+
+
+def mib_per_s(size: int, seconds: float) -> float:
+    return size / MiB / seconds if seconds > 0 else math.inf
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return math.nan
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+# --------------------------------------------------------------------------- the stack
+
+
+@dataclass
+class StackInfo:
+    home: Path
+    env: dict[str, str]
+    started_here: bool
+
+    @property
+    def url(self) -> str:
+        return self.env["LIFTBIT_URL"]
+
+    def pid(self, part: str) -> int:
+        return int((self.home / "run" / f"{part}.pid").read_text().strip())
+
+
+def read_stack_env(home: Path) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for line in (home / "stack.env").read_text().splitlines():
+        name, sep, value = line.partition("=")
+        if sep:
+            pairs[name] = value
+    return pairs
+
+
+def stack_is_running(home: Path) -> bool:
+    pid_file = home / "run" / "files_ms.pid"
+    if not pid_file.exists():
+        return False
+    try:
+        os.kill(int(pid_file.read_text().strip()), 0)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def stack_command(*args: str) -> list[str]:
+    return [sys.executable, str(STACK_SCRIPT), *args]
+
+
+@contextlib.contextmanager
+def running_stack(home: Path, settings: dict[str, str], keep: bool) -> Iterator[StackInfo]:
+    """A stack in ``home``: reused when one already runs there, else started on free ports and
+    stopped again on the way out (whatever happens), unless ``keep``."""
+    if stack_is_running(home):
+        log(f"using the stack already running in {home} (--set is ignored for it)")
+        yield StackInfo(home, read_stack_env(home), started_here=False)
+        return
+    log(f"starting a stack in {home} …")
+    env = os.environ | settings
+    try:
+        began = time.perf_counter()
+        result = subprocess.run(
+            stack_command("up", "--home", str(home), "--port-base", "auto"),
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"stack did not start:\n{result.stdout}\n{result.stderr}")
+        log(f"stack up in {time.perf_counter() - began:.0f} s")
+        yield StackInfo(home, read_stack_env(home), started_here=True)
+    finally:
+        if keep:
+            log(f"stack left running: {sys.executable} {STACK_SCRIPT} down --home {home}")
+        else:
+            log("stopping the stack …")
+            subprocess.run(stack_command("down", "--home", str(home)), capture_output=True, check=False)
+
+
+# --------------------------------------------------------------------------- a lean HTTP/1.1 client
+
+Sink = Callable[[memoryview], object]
+
+
+@dataclass
+class RawResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    body_size: int
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class _Reader:
+    """Reads a response off a blocking socket; the body goes into a sink through one reused buffer."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._pending = bytearray()
+        self._buffer = memoryview(bytearray(RECV_BUFFER))
+
+    def _fill(self) -> None:
+        data = self._sock.recv(65536)
+        if not data:
+            raise ConnectionError("connection closed before the response ended")
+        self._pending += data
+
+    def line(self) -> bytes:
+        while (end := self._pending.find(b"\r\n")) < 0:
+            self._fill()
+        line = bytes(self._pending[:end])
+        del self._pending[: end + 2]
+        return line
+
+    def body(self, length: int | None, sink: Sink) -> int:
+        """``length`` bytes (None: until the server closes) into ``sink``."""
+        total = 0
+        if self._pending:
+            take = len(self._pending) if length is None else min(length, len(self._pending))
+            sink(memoryview(self._pending)[:take])
+            del self._pending[:take]
+            total = take
+        while length is None or total < length:
+            want = len(self._buffer) if length is None else min(len(self._buffer), length - total)
+            got = self._sock.recv_into(self._buffer, want)
+            if got == 0:
+                if length is None:
+                    break
+                raise ConnectionError(f"body ended after {total} of {length} bytes")
+            sink(self._buffer[:got])
+            total += got
+        return total
+
+    def chunked(self, sink: Sink) -> int:
+        total = 0
+        while size := int(self.line().split(b";")[0], 16):
+            total += self.body(size, sink)
+            self.line()
+        while self.line():  # trailers
+            pass
+        return total
+
+
+class RawHTTP:
+    """One connection per request: small enough to be obviously correct, and fast enough not to be
+    the bottleneck (uploads go out with sendfile, downloads land in one reused 1 MiB buffer)."""
+
+    def __init__(self, base_url: str) -> None:
+        parts = urlsplit(base_url)
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or 80
+        self.timeout = 600.0
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str] | None = None,
+        *,
+        body: bytes | None = None,
+        file: Path | None = None,
+        offset: int = 0,
+        count: int | None = None,
+        abort_after: int | None = None,
+        sink: Sink | None = None,
+    ) -> RawResponse | None:
+        """Send a request; the body comes from ``body`` or ``count`` bytes of ``file`` at ``offset``.
+        With ``abort_after`` the connection is reset after that many body bytes (returns None)."""
+        all_headers = {"Host": f"{self.host}:{self.port}", "Connection": "close", **(headers or {})}
+        if file is not None:
+            count = file.stat().st_size - offset if count is None else count
+            all_headers["Content-Length"] = str(count)
+        elif body is not None or method in ("POST", "PUT", "PATCH"):
+            all_headers["Content-Length"] = str(len(body or b""))
+        head = f"{method} {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in all_headers.items()) + "\r\n"
+        sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.sendall(head.encode("latin-1"))
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # an early answer is read below
+                if body:
+                    sock.sendall(body)
+                if file is not None and count:
+                    with file.open("rb") as stream:
+                        sent = sock.sendfile(stream, offset, abort_after if abort_after is not None else count)
+                    if abort_after is not None:
+                        if sent != abort_after:
+                            raise ConnectionError(f"sent only {sent} of {abort_after} bytes before the cut")
+                        # Reset, not a clean close: the server sees the connection break mid-body.
+                        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                        return None
+            return self._response(sock, method, sink)
+        finally:
+            sock.close()
+
+    def _response(self, sock: socket.socket, method: str, sink: Sink | None) -> RawResponse:
+        reader = _Reader(sock)
+        status = 100
+        headers: dict[str, str] = {}
+        while status < 200:  # skip 100 Continue
+            status = int(reader.line().split(b" ", 2)[1])
+            headers = {}
+            while line := reader.line():
+                name, _, value = line.decode("latin-1").partition(":")
+                headers[name.strip().lower()] = value.strip()
+        collected = bytearray()
+        target: Sink = sink if sink is not None else collected.extend
+        if method == "HEAD" or status in (204, 304):
+            size = 0
+        elif "chunked" in headers.get("transfer-encoding", ""):
+            size = reader.chunked(target)
+        else:
+            length = headers.get("content-length")
+            size = reader.body(int(length) if length is not None else None, target)
+        return RawResponse(status, headers, bytes(collected), size)
+
+
+def expect(response: RawResponse | None, *statuses: int) -> RawResponse:
+    if response is None or response.status not in statuses:
+        detail = "no response" if response is None else f"{response.status} {response.body[:300]!r}"
+        raise RuntimeError(f"expected HTTP {statuses}, got {detail}")
+    return response
+
+
+# --------------------------------------------------------------------------- RSS sampling
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmRSS:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _process_tree(root: int) -> list[int]:
+    """``root`` and all its descendants, from the parent links in /proc/*/stat."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as stat:
+                ppid = int(stat.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, []))
+    return tree
+
+
+@dataclass
+class RssWindow:
+    before: dict[str, int] = field(default_factory=dict)  # KiB
+    peak: dict[str, int] = field(default_factory=dict)
+    after: dict[str, int] = field(default_factory=dict)
+
+    def growth_mib(self, group: str) -> float:
+        return (self.peak[group] - self.before[group]) / 1024
+
+
+class RssSampler:
+    """Samples VmRSS of each process group (a process and its children) every ~50 ms."""
+
+    def __init__(self, roots: dict[str, int], interval: float = RSS_INTERVAL) -> None:
+        self._roots = roots
+        self._interval = interval
+        self._trees = {name: _process_tree(pid) for name, pid in roots.items()}
+        self._lock = threading.Lock()
+        self._window: RssWindow | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+        self.samples = 0
+
+    def sample(self) -> dict[str, int]:
+        return {name: sum(_rss_kib(pid) for pid in tree) for name, tree in self._trees.items()}
+
+    def _run(self) -> None:
+        last_refresh = time.monotonic()
+        while not self._stop.wait(self._interval):
+            if time.monotonic() - last_refresh > 1.0:  # nginx may replace a worker
+                self._trees = {name: _process_tree(pid) for name, pid in self._roots.items()}
+                last_refresh = time.monotonic()
+            current = self.sample()
+            with self._lock:
+                self.samples += 1
+                if self._window is not None:
+                    for name, value in current.items():
+                        self._window.peak[name] = max(self._window.peak[name], value)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @contextlib.contextmanager
+    def window(self) -> Iterator[RssWindow]:
+        current = self.sample()
+        window = RssWindow(before=dict(current), peak=dict(current))
+        with self._lock:
+            self._window = window
+        try:
+            yield window
+        finally:
+            final = self.sample()
+            with self._lock:
+                self._window = None
+                for name, value in final.items():
+                    window.peak[name] = max(window.peak[name], value)
+                window.after = final
+
+
+# --------------------------------------------------------------------------- test data
+
+
+@dataclass(frozen=True)
+class DataFile:
+    path: Path
+    size: int
+    sha256: str
+
+
+def make_file(path: Path, size: int, seed: int) -> DataFile:
+    """Pseudo-random (incompressible) bytes, written once; later reads come from the page cache."""
+    rng = random.Random(seed)
+    digest = hashlib.sha256()
+    with path.open("wb") as out:
+        left = size
+        while left:
+            block = rng.randbytes(min(left, 16 * MiB))
+            digest.update(block)
+            out.write(block)
+            left -= len(block)
+    return DataFile(path, size, digest.hexdigest())
+
+
+class HashSink:
+    """A write-only file object (non-seekable, so boto3 writes it in order) that hashes and counts."""
+
+    def __init__(self) -> None:
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes | memoryview) -> int:
+        self.digest.update(data)
+        self.size += len(data)
+        return len(data)
+
+    def hexdigest(self) -> str:
+        return self.digest.hexdigest()
+
+
+# --------------------------------------------------------------------------- clients
+
+
+@dataclass
+class Session:
+    stack: StackInfo
+    username: str
+    token: str
+    raw: RawHTTP
+    s3: S3Client
+    bucket: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def s3_client(env: dict[str, str], pool: int) -> S3Client:
+    """boto3 as a user would set it up; only path-style addressing (a local server by IP) and a
+    connection pool for 32 threads differ from the defaults."""
+    return boto3.client(
+        "s3",
+        endpoint_url=env["S3_ENDPOINT_URL"],
+        aws_access_key_id=env["S3_KEY_ID"],
+        aws_secret_access_key=env["S3_KEY_SECRET"],
+        region_name="us-east-1",
+        config=Config(s3={"addressing_style": "path"}, max_pool_connections=pool),
+    )
+
+
+def open_session(stack: StackInfo, concurrency: int) -> Session:
+    username = f"bench{uuid.uuid4().hex[:8]}"
+    password = uuid.uuid4().hex
+    with httpx.Client(base_url=stack.url, timeout=30) as client:
+        created = client.post("/users", json={"username": username, "password": password})
+        if created.status_code != 201:
+            raise RuntimeError(f"registering failed: {created.status_code} {created.text}")
+        token = client.post("/auth/token", data={"username": username, "password": password})
+        if token.status_code != 200:
+            raise RuntimeError(f"login failed: {token.status_code} {token.text}")
+    return Session(
+        stack=stack,
+        username=username,
+        token=str(token.json()["access_token"]),
+        raw=RawHTTP(stack.url),
+        s3=s3_client(stack.env, max(concurrency, 10)),
+        bucket=stack.env.get("S3_BUCKET", "liftbit"),
+    )
+
+
+# --------------------------------------------------------------------------- large transfers
+
+
+@dataclass
+class Transfer:
+    seconds: float
+    ok: bool
+    rss: RssWindow | None = None
+
+
+def platform_upload(session: Session, data: DataFile, name: str) -> float:
+    headers = session.auth | {"Content-Type": "application/octet-stream", "X-Checksum-SHA256": data.sha256}
+    began = time.perf_counter()
+    response = session.raw.request("PUT", f"/users/{session.username}/files/{name}", headers, file=data.path)
+    seconds = time.perf_counter() - began
+    info = expect(response, 200, 201).json()
+    if info["sha256"] != data.sha256 or info["size"] != data.size:
+        raise RuntimeError(f"upload of {name} stored {info['size']} bytes with SHA-256 {info['sha256']}")
+    return seconds
+
+
+def platform_download(session: Session, data: DataFile, name: str) -> tuple[float, bool]:
+    sink = HashSink()
+    began = time.perf_counter()
+    response = session.raw.request("GET", f"/users/{session.username}/files/{name}", session.auth, sink=sink.write)
+    seconds = time.perf_counter() - began
+    expect(response, 200)
+    return seconds, sink.size == data.size and sink.hexdigest() == data.sha256
+
+
+def direct_upload(session: Session, data: DataFile, key: str) -> float:
+    began = time.perf_counter()
+    with data.path.open("rb") as stream:
+        session.s3.upload_fileobj(stream, session.bucket, key, Config=TransferConfig())
+    return time.perf_counter() - began
+
+
+def direct_download(session: Session, data: DataFile, key: str) -> tuple[float, bool]:
+    sink = HashSink()
+    began = time.perf_counter()
+    session.s3.download_fileobj(session.bucket, key, cast("IO[Any]", sink), Config=TransferConfig())
+    seconds = time.perf_counter() - began
+    return seconds, sink.size == data.size and sink.hexdigest() == data.sha256
+
+
+def single_stream_download(session: Session, data: DataFile, key: str) -> tuple[float, bool]:
+    """The raw client on one presigned GET straight to S3: the same single stream nginx makes."""
+    url = session.s3.generate_presigned_url("get_object", Params={"Bucket": session.bucket, "Key": key})
+    parts = urlsplit(url)
+    sink = HashSink()
+    began = time.perf_counter()
+    response = RawHTTP(url).request("GET", f"{parts.path}?{parts.query}", sink=sink.write)
+    seconds = time.perf_counter() - began
+    expect(response, 200)
+    return seconds, sink.size == data.size and sink.hexdigest() == data.sha256
+
+
+@dataclass
+class LargeResult:
+    size: int
+    platform_up: Transfer
+    direct_up: Transfer
+    platform_down: Transfer
+    direct_down: Transfer
+    single_stream_down: Transfer
+
+
+def best(results: list[Transfer]) -> Transfer:
+    """The fastest of several rounds (the machine is shared: slower rounds measure the neighbours),
+    with the worst RSS growth seen in any round."""
+    fastest = min(results, key=lambda t: t.seconds)
+    windows = [t.rss for t in results if t.rss is not None]
+    worst = max(windows, key=lambda w: max(w.growth_mib(g) for g in w.before)) if windows else None
+    return Transfer(fastest.seconds, all(t.ok for t in results), worst)
+
+
+def measure_large(session: Session, data: DataFile, sampler: RssSampler, rounds: int) -> LargeResult:
+    label = human_size(data.size)
+    ups: dict[str, list[Transfer]] = {"platform": [], "direct": []}
+    downs: dict[str, list[Transfer]] = {"platform": [], "direct": [], "single": []}
+    for round_number in range(1, rounds + 1):
+        name = f"large-{data.size}-{round_number}.bin"
+        key = f"{DIRECT_PREFIX}{name}"
+        seconds = direct_upload(session, data, key)
+        ups["direct"].append(Transfer(seconds, True))
+        log(f"{label} upload    direct boto3  {mib_per_s(data.size, seconds):7.1f} MiB/s")
+        with sampler.window() as window:
+            seconds = platform_upload(session, data, name)
+        ups["platform"].append(Transfer(seconds, True, window))
+        log(f"{label} upload    platform      {mib_per_s(data.size, seconds):7.1f} MiB/s")
+        with sampler.window() as window:
+            seconds, ok = platform_download(session, data, name)
+        downs["platform"].append(Transfer(seconds, ok, window))
+        log(f"{label} download  platform      {mib_per_s(data.size, seconds):7.1f} MiB/s  sha256 ok={ok}")
+        seconds, ok = direct_download(session, data, key)
+        downs["direct"].append(Transfer(seconds, ok))
+        log(f"{label} download  direct boto3  {mib_per_s(data.size, seconds):7.1f} MiB/s  sha256 ok={ok}")
+        seconds, ok = single_stream_download(session, data, key)
+        downs["single"].append(Transfer(seconds, ok))
+        log(f"{label} download  one S3 stream {mib_per_s(data.size, seconds):7.1f} MiB/s  sha256 ok={ok}")
+        # The platform's objects stay (deleting is not measured); the direct one goes.
+        session.s3.delete_object(Bucket=session.bucket, Key=key)
+    return LargeResult(
+        size=data.size,
+        platform_up=best(ups["platform"]),
+        direct_up=best(ups["direct"]),
+        platform_down=best(downs["platform"]),
+        direct_down=best(downs["direct"]),
+        single_stream_down=best(downs["single"]),
+    )
+
+
+# --------------------------------------------------------------------------- the client alone
+
+
+def client_ceiling(data: DataFile) -> tuple[float, float]:
+    """MiB/s of the raw client against a loopback sink (upload) and source (download) that do
+    nothing else: what the client can do when nothing else is slow."""
+
+    def serve(handler: Callable[[socket.socket], None]) -> tuple[socket.socket, threading.Thread]:
+        server = socket.create_server(("127.0.0.1", 0))
+
+        def run() -> None:
+            connection, _ = server.accept()
+            with connection:
+                handler(connection)
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        return server, thread
+
+    def read_head(connection: socket.socket) -> int:
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += connection.recv(65536)
+        header_block, _, rest = head.partition(b"\r\n\r\n")
+        for line in header_block.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                return int(line.split(b":")[1]) - len(rest)
+        return 0
+
+    def sink(connection: socket.socket) -> None:
+        left = read_head(connection)
+        buffer = bytearray(RECV_BUFFER)
+        while left > 0:
+            left -= connection.recv_into(buffer)
+        connection.sendall(b"HTTP/1.1 204 No Content\r\n\r\n")
+
+    def source(connection: socket.socket) -> None:
+        read_head(connection)
+        connection.sendall(f"HTTP/1.1 200 OK\r\nContent-Length: {data.size}\r\n\r\n".encode())
+        with data.path.open("rb") as stream:
+            connection.sendfile(stream)
+
+    server, thread = serve(sink)
+    with server:
+        began = time.perf_counter()
+        RawHTTP(f"http://127.0.0.1:{server.getsockname()[1]}").request("PUT", "/", file=data.path)
+        up = time.perf_counter() - began
+        thread.join()
+    server, thread = serve(source)
+    with server:
+        hashed = HashSink()
+        began = time.perf_counter()
+        RawHTTP(f"http://127.0.0.1:{server.getsockname()[1]}").request("GET", "/", sink=hashed.write)
+        down = time.perf_counter() - began
+        thread.join()
+    if hashed.hexdigest() != data.sha256:
+        raise RuntimeError("client self-check: the download's SHA-256 differs")
+    return mib_per_s(data.size, up), mib_per_s(data.size, down)
+
+
+# --------------------------------------------------------------------------- 4 KiB files
+
+
+@dataclass
+class OpsResult:
+    ops: int
+    seconds: float
+    latencies: list[float]
+    errors: int = 0
+
+    @property
+    def rate(self) -> float:
+        return self.ops / self.seconds
+
+    @property
+    def p50_ms(self) -> float:
+        return percentile(self.latencies, 0.50) * 1000
+
+    @property
+    def p99_ms(self) -> float:
+        return percentile(self.latencies, 0.99) * 1000
+
+
+def small_payload(index: int, size: int) -> bytes:
+    return (index.to_bytes(8, "big") * (size // 8 + 1))[:size]
+
+
+async def _platform_ops(
+    session: Session, count: int, size: int, concurrency: int, upload: bool, prefix: str
+) -> OpsResult:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=session.stack.url, headers=session.auth, limits=limits, timeout=60) as client:
+        base = f"/users/{session.username}/files/{prefix}"
+        # Open the pool's connections first, outside the measurement.
+        await asyncio.gather(*(client.get("/health") for _ in range(concurrency)))
+        indexes = iter(range(count))
+        latencies: list[float] = []
+        errors = 0
+
+        async def worker() -> None:
+            nonlocal errors
+            for index in indexes:
+                began = time.perf_counter()
+                if upload:
+                    response = await client.put(
+                        f"{base}{index:06d}",
+                        content=small_payload(index, size),
+                        headers={"Content-Type": "application/octet-stream"},
+                    )
+                    ok = response.status_code in (200, 201)
+                else:
+                    response = await client.get(f"{base}{index:06d}")
+                    ok = response.status_code == 200 and response.content == small_payload(index, size)
+                latencies.append(time.perf_counter() - began)
+                errors += not ok
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return OpsResult(count, time.perf_counter() - began, latencies, errors)
+
+
+def platform_ops(session: Session, count: int, size: int, concurrency: int, upload: bool) -> OpsResult:
+    return asyncio.run(_platform_ops(session, count, size, concurrency, upload, "small-"))
+
+
+def direct_ops(session: Session, count: int, size: int, concurrency: int, upload: bool) -> OpsResult:
+    indexes = iter(range(count))
+    lock = threading.Lock()
+    latencies: list[float] = []
+    errors = 0
+
+    def worker() -> None:
+        nonlocal errors
+        while True:
+            with lock:
+                index = next(indexes, None)
+            if index is None:
+                return
+            key = f"{DIRECT_PREFIX}small-{index:06d}"
+            began = time.perf_counter()
+            try:
+                if upload:
+                    session.s3.put_object(Bucket=session.bucket, Key=key, Body=small_payload(index, size))
+                    ok = True
+                else:
+                    body = session.s3.get_object(Bucket=session.bucket, Key=key)["Body"].read()
+                    ok = body == small_payload(index, size)
+            except Exception:
+                ok = False
+            elapsed = time.perf_counter() - began
+            with lock:
+                latencies.append(elapsed)
+                errors += not ok
+
+    # Open the pool's connections first, outside the measurement.
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(lambda _: session.s3.head_bucket(Bucket=session.bucket), range(concurrency)))
+        began = time.perf_counter()
+        futures = [pool.submit(worker) for _ in range(concurrency)]
+        for future in futures:
+            future.result()
+        seconds = time.perf_counter() - began
+    return OpsResult(count, seconds, latencies, errors)
+
+
+@dataclass
+class SmallResult:
+    size: int
+    concurrency: int
+    platform_up: OpsResult
+    direct_up: OpsResult
+    platform_down: OpsResult
+    direct_down: OpsResult
+
+
+def measure_small(session: Session, count: int, size: int, concurrency: int) -> SmallResult:
+    results: dict[str, OpsResult] = {}
+    for label, function, upload in (
+        ("direct_up", direct_ops, True),
+        ("platform_up", platform_ops, True),
+        ("platform_down", platform_ops, False),
+        ("direct_down", direct_ops, False),
+    ):
+        result = function(session, count, size, concurrency, upload)
+        results[label] = result
+        log(
+            f"{size} B × {count} {label:<14} {result.rate:7.0f} ops/s  p50 {result.p50_ms:6.1f} ms"
+            f"  p99 {result.p99_ms:6.1f} ms  errors {result.errors}"
+        )
+    return SmallResult(size=size, concurrency=concurrency, **results)
+
+
+# --------------------------------------------------------------------------- resumable upload
+
+
+@dataclass
+class ResumeResult:
+    size: int
+    full_seconds: float
+    first_part_seconds: float
+    resume_seconds: float
+    cut_at: int
+    resumed_from: int
+    ok: bool
+
+
+def tus_headers(session: Session) -> dict[str, str]:
+    return session.auth | {"Tus-Resumable": "1.0.0"}
+
+
+def tus_create(session: Session, size: int, filename: str) -> str:
+    metadata = "filename " + base64.b64encode(filename.encode()).decode()
+    headers = tus_headers(session) | {"Upload-Length": str(size), "Upload-Metadata": metadata}
+    response = expect(session.raw.request("POST", "/uploads/", headers), 201)
+    return urlsplit(response.headers["location"]).path
+
+
+def tus_patch(
+    session: Session, location: str, data: DataFile, offset: int, abort_after: int | None = None
+) -> RawResponse | None:
+    headers = tus_headers(session) | {
+        "Upload-Offset": str(offset),
+        "Content-Type": "application/offset+octet-stream",
+    }
+    return session.raw.request("PATCH", location, headers, file=data.path, offset=offset, abort_after=abort_after)
+
+
+def tus_offset(session: Session, location: str) -> int:
+    response = expect(session.raw.request("HEAD", location, tus_headers(session)), 200)
+    return int(response.headers["upload-offset"])
+
+
+def stored_sha256(session: Session, filename: str) -> str:
+    response = session.raw.request("GET", f"/users/{session.username}/files/{filename}/info", session.auth)
+    return str(expect(response, 200).json()["sha256"])
+
+
+def measure_resume(session: Session, data: DataFile) -> ResumeResult:
+    began = time.perf_counter()
+    location = tus_create(session, data.size, "resume-full.bin")
+    expect(tus_patch(session, location, data, 0), 204)
+    full = time.perf_counter() - began
+    full_ok = stored_sha256(session, "resume-full.bin") == data.sha256
+    log(f"tus {human_size(data.size)} in one go     {full:6.1f} s  ({mib_per_s(data.size, full):.1f} MiB/s)")
+
+    cut_at = data.size // 2
+    began = time.perf_counter()
+    location = tus_create(session, data.size, "resume-cut.bin")
+    tus_patch(session, location, data, 0, abort_after=cut_at)
+    first = time.perf_counter() - began
+    began = time.perf_counter()
+    offset = tus_offset(session, location)  # waits until the cut request has stored what arrived
+    expect(tus_patch(session, location, data, offset), 204)
+    resume = time.perf_counter() - began
+    ok = full_ok and stored_sha256(session, "resume-cut.bin") == data.sha256
+    log(
+        f"tus cut at {cut_at / MiB:.0f} MiB after {first:.1f} s; server had {offset / MiB:.1f} MiB;"
+        f" the rest took {resume:.1f} s; sha256 ok={ok}"
+    )
+    return ResumeResult(data.size, full, first, resume, cut_at, offset, ok)
+
+
+# --------------------------------------------------------------------------- the machine
+
+
+def _command_output(*command: str) -> str:
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return (result.stdout + result.stderr).strip().splitlines()[0] if (result.stdout + result.stderr).strip() else ""
+
+
+def _package_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def machine_info() -> dict[str, str]:
+    cpu = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = "unknown"
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory = f"{int(line.split()[1]) / 1024**2:.1f} GiB"
+    distribution = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                distribution = line.split("=", 1)[1].strip('"')
+    weed = shutil.which("weed", path=str(Path(sys.executable).parent)) or "weed"
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    commit = _command_output("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD")
+    dirty = _command_output("git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no")
+    load = " / ".join(f"{v:.2f}" for v in os.getloadavg())
+    return {
+        "CPU": cpu,
+        "cores": str(os.cpu_count()),
+        "RAM": memory,
+        "kernel": platform.release(),
+        "OS": distribution,
+        "Python": platform.python_version(),
+        "nginx": _command_output(nginx, "-v").removeprefix("nginx version: "),
+        "SeaweedFS": _command_output(weed, "version").replace("version ", ""),
+        "boto3 / httpx / uvicorn": " / ".join(_package_version(p) for p in ("boto3", "httpx", "uvicorn")),
+        "git": f"{commit}{' (with uncommitted changes)' if dirty else ''}",
+        "load average at start (1/5/15 min)": load,
+    }
+
+
+# --------------------------------------------------------------------------- the report
+
+
+@dataclass
+class Section:
+    title: str
+    columns: list[str]
+    rows: list[list[str]]
+    notes: list[str] = field(default_factory=list)
+
+    def show(self) -> None:
+        table = Table(title=self.title, title_justify="left", show_lines=False)
+        for index, column in enumerate(self.columns):
+            table.add_column(column, justify="left" if index == 0 else "right")
+        for row in self.rows:
+            table.add_row(*row)
+        console.print(table)
+        for note in self.notes:
+            console.print(f"  {note}", highlight=False)
+        console.print()
+
+    def markdown(self) -> str:
+        lines = [f"### {self.title}", "", "| " + " | ".join(self.columns) + " |"]
+        lines.append("| " + " | ".join(["---"] + ["---:"] * (len(self.columns) - 1)) + " |")
+        lines += ["| " + " | ".join(row) + " |" for row in self.rows]
+        if self.notes:
+            lines += [""] + [f"- {note}" for note in self.notes]
+        return "\n".join(lines) + "\n"
+
+
+def verdict(met: bool) -> str:
+    return "yes" if met else "NO"
+
+
+def large_section(results: list[LargeResult], ceiling: tuple[float, float] | None, rounds: int) -> Section:
+    rows = []
+    for result in results:
+        for direction, platform_t, direct_t in (
+            ("upload", result.platform_up, result.direct_up),
+            ("download", result.platform_down, result.direct_down),
+        ):
+            platform_rate = mib_per_s(result.size, platform_t.seconds)
+            direct_rate = mib_per_s(result.size, direct_t.seconds)
+            ratio = platform_rate / direct_rate
+            rows.append(
+                [
+                    f"{human_size(result.size)} {direction}",
+                    f"{platform_rate:.1f}",
+                    f"{direct_rate:.1f}",
+                    f"{ratio:.2f}",
+                    verdict(ratio >= RATIO_GOAL),
+                    "ok" if platform_t.ok and direct_t.ok else "MISMATCH",
+                ]
+            )
+    notes = [
+        "platform: raw PUT / GET through nginx (PUT streamed with sendfile, GET hashed as it arrives);"
+        " direct: boto3 upload_fileobj / download_fileobj, default TransferConfig (8 MiB parts, 10 threads),"
+        " into a hashing writer.",
+        f"best of {rounds} round(s) per figure (the machine is shared; slower rounds measure the neighbours).",
+    ]
+    for result in results:
+        single = mib_per_s(result.size, result.single_stream_down.seconds)
+        notes.append(
+            f"{human_size(result.size)}: one presigned GET straight to S3 with the same raw client"
+            f" (the single stream nginx makes, without nginx): {single:.1f} MiB/s"
+        )
+    if ceiling is not None:
+        notes.append(
+            f"raw client alone against a loopback sink/source: upload {ceiling[0]:.0f} MiB/s,"
+            f" download with SHA-256 {ceiling[1]:.0f} MiB/s (so it is not the bottleneck)."
+        )
+    return Section(
+        f"Large files: MiB/s, platform ÷ direct boto3 (goal ≥ {RATIO_GOAL})",
+        ["transfer", "platform MiB/s", "direct MiB/s", "ratio", "goal met", "sha256"],
+        rows,
+        notes,
+    )
+
+
+def rss_section(results: list[LargeResult]) -> Section:
+    columns = ["part", "idle RSS MiB"]
+    for result in results:
+        columns += [f"{human_size(result.size)} up", f"{human_size(result.size)} down"]
+    columns += [f"goal ≤ {RSS_GOAL_MIB} MiB"]
+    rows = []
+    for group in MONITORED:
+        growths: list[float] = []
+        idle = ""
+        for result in results:
+            for transfer in (result.platform_up, result.platform_down):
+                assert transfer.rss is not None
+                idle = idle or f"{transfer.rss.before[group] / 1024:.0f}"
+                growths.append(transfer.rss.growth_mib(group))
+        rows.append([group, idle, *(f"{g:+.1f}" for g in growths), verdict(max(growths) <= RSS_GOAL_MIB)])
+    return Section(
+        "Peak RSS growth during the platform transfers, MiB (peak − before, process and its children)",
+        columns,
+        rows,
+        [f"VmRSS of each process and its children sampled every {RSS_INTERVAL * 1000:.0f} ms."],
+    )
+
+
+def small_section(result: SmallResult) -> Section:
+    rows = []
+    for label, platform_r, direct_r in (
+        ("upload (PUT)", result.platform_up, result.direct_up),
+        ("download (GET)", result.platform_down, result.direct_down),
+    ):
+        rows.append(
+            [
+                label,
+                f"{platform_r.rate:.0f}",
+                f"{platform_r.p50_ms:.1f}",
+                f"{platform_r.p99_ms:.1f}",
+                f"{direct_r.rate:.0f}",
+                f"{direct_r.p50_ms:.1f}",
+                f"{direct_r.p99_ms:.1f}",
+                f"{platform_r.rate / direct_r.rate:.2f}",
+                str(platform_r.errors + direct_r.errors),
+            ]
+        )
+    return Section(
+        f"{result.size} B files, {result.concurrency} concurrent clients, {result.platform_up.ops} of each",
+        [
+            "operation",
+            "platform ops/s",
+            "p50 ms",
+            "p99 ms",
+            "direct ops/s",
+            "p50 ms",
+            "p99 ms",
+            "ratio",
+            "errors",
+        ],
+        rows,
+        [
+            "platform: httpx.AsyncClient (pool of 32 keep-alive connections) through nginx, bearer token;"
+            " direct: boto3 put_object / get_object from 32 threads sharing one client.",
+            "a platform upload is auth + quota check + S3 PUT + metadata commit + event; a download is"
+            " auth + access check + presign + download record, then nginx fetches the object from S3.",
+        ],
+    )
+
+
+def resume_section(result: ResumeResult) -> Section:
+    resent = result.size - result.resumed_from
+    lost = result.cut_at - result.resumed_from
+    return Section(
+        f"Resume (tus 1.0): a {human_size(result.size)} upload cut at 50 %",
+        ["measure", "value"],
+        [
+            ["whole upload, one PATCH (s)", f"{result.full_seconds:.1f}"],
+            ["first half until the cut (s)", f"{result.first_part_seconds:.1f}"],
+            ["after the cut: HEAD + PATCH of the rest (s)", f"{result.resume_seconds:.1f}"],
+            ["resume ÷ whole upload", f"{result.resume_seconds / result.full_seconds:.2f}"],
+            ["bytes resent", f"{resent / MiB:.1f} MiB ({resent / result.size:.1%})"],
+            ["sent before the cut but not kept", f"{lost / MiB:.1f} MiB"],
+            ["sha256 of both stored files", "ok" if result.ok else "MISMATCH"],
+        ],
+        [
+            "the cut resets the TCP connection after exactly half the body; the HEAD waits until the"
+            " interrupted request has stored what arrived. Both uploads end with the server reading the"
+            " object back once to compute its SHA-256.",
+        ],
+    )
+
+
+def write_results(path: Path, machine: dict[str, str], sections: list[Section], parameters: str) -> None:
+    lines = [
+        "# Transfer benchmark",
+        "",
+        f"Written by `make bench` (`bench/transfer.py`) on {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}."
+        " Every figure comes from one run against a throw-away stack of the real components on this machine;"
+        " “direct” is boto3 talking to the same SeaweedFS server in the same run.",
+        "",
+        f"Parameters: {parameters}",
+        "",
+        "## Machine",
+        "",
+        "| | |",
+        "| --- | --- |",
+        *(f"| {name} | {value} |" for name, value in machine.items()),
+        "",
+        "## Results",
+        "",
+    ]
+    lines += [section.markdown() for section in sections]
+    path.write_text("\n".join(lines))
+
+
+# --------------------------------------------------------------------------- main
+
+
+def _raise_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+def parse_settings(pairs: list[str]) -> dict[str, str]:
+    settings = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise typer.BadParameter(f"--set wants NAME=VALUE, got {pair!r}")
+        settings[name] = value
+    return settings
+
+
+SECTIONS = ("large", "small", "resume")
+
+
+@app.command()
+def main(
+    large_mib: Annotated[int, typer.Option(min=8, help="The large file's size")] = 1024,
+    medium_mib: Annotated[int, typer.Option(min=0, help="The second size shown beside it; 0 skips it")] = 100,
+    rounds: Annotated[int, typer.Option(min=1, help="Rounds of the large transfers (best is reported)")] = 1,
+    small_ops: Annotated[int, typer.Option(min=1, help="Small uploads (and as many downloads) per side")] = 1000,
+    small_size: Annotated[int, typer.Option(min=1, help="Bytes per small file")] = 4096,
+    concurrency: Annotated[int, typer.Option(min=1, help="Concurrent clients for small files")] = 32,
+    resume_mib: Annotated[int | None, typer.Option(help="Size of the resumed upload [--large-mib]")] = None,
+    section: Annotated[list[str] | None, typer.Option(help=f"Run only these: {', '.join(SECTIONS)}")] = None,
+    settings: Annotated[
+        list[str] | None, typer.Option("--set", help="NAME=VALUE for the services, e.g. PART_SIZE_BYTES=16777216")
+    ] = None,
+    home: Annotated[Path | None, typer.Option(help="Stack folder; a stack running there is reused")] = None,
+    keep_stack: Annotated[bool, typer.Option(help="Leave the stack running at the end")] = False,
+    results: Annotated[Path, typer.Option(help="Where the Markdown report goes")] = DEFAULT_RESULTS,
+    write: Annotated[bool, typer.Option(help="Write the report (--no-write: print only)")] = True,
+) -> None:
+    """Measure LiftBit's transfers against boto3 on the same S3 server; print and write the table."""
+    chosen = section or list(SECTIONS)
+    if unknown := set(chosen) - set(SECTIONS):
+        raise typer.BadParameter(f"unknown section(s) {', '.join(sorted(unknown))}")
+    signal.signal(signal.SIGTERM, _raise_on_sigterm)
+    machine = machine_info()
+    service_settings = {
+        # Room for every file this run stores, whatever the defaults are.
+        "DEFAULT_QUOTA_BYTES": str(64 * GiB + 16 * large_mib * MiB),
+        "MAX_FILE_SIZE_BYTES": str(max(large_mib, resume_mib or 0, medium_mib) * MiB * 2),
+        # No expiry sweeps or orphan sweeps in the middle of a measurement.
+        "RECONCILE_INTERVAL_SECONDS": "0",
+    } | parse_settings(settings or [])
+    work = Path(tempfile.mkdtemp(prefix="liftbit-bench-"))
+    stack_home = home.resolve() if home else work / "stack"
+    sections: list[Section] = []
+    try:
+        log(f"making test files in {work} …")
+        sizes = sorted({s for s in (medium_mib, large_mib) if s > 0})
+        files = {
+            mib: make_file(work / f"data-{mib}.bin", mib * MiB, seed=mib) for mib in {*sizes, resume_mib or large_mib}
+        }
+        with running_stack(stack_home, service_settings, keep_stack) as stack:
+            session = open_session(stack, concurrency)
+            log(f"user {session.username} at {stack.url}; S3 {stack.env['S3_ENDPOINT_URL']}")
+            if "large" in chosen:
+                ceiling = client_ceiling(files[large_mib])
+                log(f"raw client alone: upload {ceiling[0]:.0f} MiB/s, download+sha256 {ceiling[1]:.0f} MiB/s")
+                warm = make_file(work / "warm.bin", 16 * MiB, seed=7)
+                platform_upload(session, warm, "warm-up.bin")
+                platform_download(session, warm, "warm-up.bin")
+                direct_upload(session, warm, f"{DIRECT_PREFIX}warm-up.bin")
+                direct_download(session, warm, f"{DIRECT_PREFIX}warm-up.bin")
+                roots = {part: stack.pid(part) for part in MONITORED}
+                with RssSampler(roots) as sampler:
+                    large = [measure_large(session, files[mib], sampler, rounds) for mib in sizes]
+                sections += [large_section(large, ceiling, rounds), rss_section(large)]
+            if "small" in chosen:
+                sections.append(small_section(measure_small(session, small_ops, small_size, concurrency)))
+            if "resume" in chosen:
+                sections.append(resume_section(measure_resume(session, files[resume_mib or large_mib])))
+    finally:
+        for data in work.glob("*.bin"):
+            data.unlink()
+        if not (keep_stack and stack_home.is_relative_to(work)):
+            shutil.rmtree(work, ignore_errors=True)
+    console.print()
+    for part in sections:
+        part.show()
+    parameters = (
+        f"sizes {', '.join(human_size(s * MiB) for s in sizes)}; {small_ops} small files of {small_size} B at"
+        f" {concurrency} clients; resume size {human_size((resume_mib or large_mib) * MiB)}; rounds {rounds};"
+        f" service settings {' '.join(f'{k}={v}' for k, v in sorted(service_settings.items()))}"
+    )
+    console.print("Machine: " + "; ".join(f"{k} {v}" for k, v in machine.items()), highlight=False)
+    if write and sections:
+        write_results(results, machine, sections, parameters)
+        log(f"written to {results}")
+
+
+if __name__ == "__main__":
+    app()
