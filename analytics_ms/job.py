@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -18,6 +19,7 @@ from analytics_ms.sink import WindowSink
 from analytics_ms.transforms import download_windows, parse_events
 
 QUERY_NAME = "download_windows"
+STOP_GRACE_SECONDS = 15
 
 BatchSink = Callable[[DataFrame, int], None]
 
@@ -127,6 +129,11 @@ class AnalyticsJob:
         with self._lock:
             self._stopped = True
             if self._query is not None:
+                # Let a running micro-batch finish: interrupted, it is run again after the restart,
+                # and Spark logs a long stack trace on the way.
+                deadline = time.monotonic() + STOP_GRACE_SECONDS
+                while self._query.status["isTriggerActive"] and time.monotonic() < deadline:
+                    time.sleep(0.1)
                 self._query.stop()
             if self._spark is not None and self._owns_spark:
                 self._spark.stop()

@@ -135,8 +135,17 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         if not isinstance(limit, ReadAllAvailable):
             raise ValueError(f"{SOURCE_NAME} reads everything available; read limit {limit!r} is not supported")
         end = self._available_now_end if self._available_now_end is not None else self._true_end_offsets()
-        # A partition that appeared since `start` is read from its beginning, as Spark's kafka source does.
-        return {partition: max(offset, start.get(partition, 0)) for partition, offset in end.items()}
+        behind = {p: (start[p], offset) for p, offset in end.items() if offset < start.get(p, 0)}
+        if behind:
+            # Records before `start` were counted, and whatever the broker now holds below it would
+            # be skipped silently: stop, as Spark's kafka source does (failOnDataLoss).
+            raise KafkaSourceError(
+                f"topic {self.options.topic!r}: partition end offsets went back (partition: (checkpoint, "
+                f"broker)) {behind}; the topic was recreated or the broker lost its data. Delete the "
+                "query's checkpoint to start over from the broker's records."
+            )
+        # A partition missing from `start` appeared since: it is read from its beginning.
+        return end
 
     def prepareForTriggerAvailableNow(self) -> None:
         self._available_now_end = self._true_end_offsets()
@@ -186,7 +195,7 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
             while pending:
                 if time.monotonic() > deadline:
                     raise KafkaSourceError(f"no end-of-partition signal from partitions {sorted(pending)}")
-                for message in consumer.consume(num_messages=1000, timeout=0.05):
+                for message in consumer.consume(num_messages=1000, timeout=0.01):
                     error = message.error()
                     if error is None:
                         partition, offset = _position(message)

@@ -1,3 +1,5 @@
+"""analytics_ms settings, from environment variables named as the fields (upper-case)."""
+
 from __future__ import annotations
 
 import re

@@ -25,6 +25,7 @@ import math
 import os
 import platform
 import random
+import resource
 import shutil
 import signal
 import socket
@@ -39,6 +40,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import IO, TYPE_CHECKING, Annotated, Any, cast
@@ -67,7 +69,7 @@ RATIO_GOAL = 0.9
 MONITORED = ("nginx", "files_ms", "storage_ms")
 DIRECT_PREFIX = "bench-direct/"
 
-console = Console()
+console = Console() if sys.stdout.isatty() else Console(width=150)
 app = typer.Typer(add_completion=False, help=__doc__, rich_markup_mode=None)
 
 
@@ -105,6 +107,10 @@ class StackInfo:
 
     def pid(self, part: str) -> int:
         return int((self.home / "run" / f"{part}.pid").read_text().strip())
+
+    def parts(self) -> dict[str, int]:
+        """Every running part's PID (postgres, s3, broker, the services, nginx)."""
+        return {pid_file.stem: int(pid_file.read_text().strip()) for pid_file in sorted(self.home.glob("run/*.pid"))}
 
 
 def read_stack_env(home: Path) -> dict[str, str]:
@@ -407,6 +413,54 @@ class RssSampler:
                 window.after = final
 
 
+# --------------------------------------------------------------------------- CPU accounting
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime of all its threads
+
+
+@dataclass
+class CpuUsage:
+    """CPU seconds each part of the stack (process tree) and this client spent, and the wall time."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+    wall: float = 0.0
+
+    @property
+    def total(self) -> float:
+        return sum(self.seconds.values())
+
+
+class CpuMeter:
+    def __init__(self, roots: dict[str, int]) -> None:
+        self._roots = roots
+
+    def snapshot(self) -> dict[str, float]:
+        usage = {name: sum(_cpu_seconds(pid) for pid in _process_tree(root)) for name, root in self._roots.items()}
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        return usage | {"client": own.ru_utime + own.ru_stime}
+
+    @contextlib.contextmanager
+    def measure(self) -> Iterator[CpuUsage]:
+        usage = CpuUsage()
+        before = self.snapshot()
+        began = time.perf_counter()
+        try:
+            yield usage
+        finally:
+            usage.wall = time.perf_counter() - began
+            after = self.snapshot()
+            usage.seconds = {name: max(0.0, after[name] - before.get(name, 0.0)) for name in after}
+
+
 # --------------------------------------------------------------------------- test data
 
 
@@ -505,9 +559,10 @@ class Transfer:
     seconds: float
     ok: bool
     rss: RssWindow | None = None
+    cpu: CpuUsage | None = None
 
 
-def platform_upload(session: Session, data: DataFile, name: str) -> float:
+def platform_upload(session: Session, data: DataFile, name: str) -> tuple[float, bool]:
     headers = session.auth | {"Content-Type": "application/octet-stream", "X-Checksum-SHA256": data.sha256}
     began = time.perf_counter()
     response = session.raw.request("PUT", f"/users/{session.username}/files/{name}", headers, file=data.path)
@@ -515,7 +570,7 @@ def platform_upload(session: Session, data: DataFile, name: str) -> float:
     info = expect(response, 200, 201).json()
     if info["sha256"] != data.sha256 or info["size"] != data.size:
         raise RuntimeError(f"upload of {name} stored {info['size']} bytes with SHA-256 {info['sha256']}")
-    return seconds
+    return seconds, True
 
 
 def platform_download(session: Session, data: DataFile, name: str) -> tuple[float, bool]:
@@ -527,11 +582,11 @@ def platform_download(session: Session, data: DataFile, name: str) -> tuple[floa
     return seconds, sink.size == data.size and sink.hexdigest() == data.sha256
 
 
-def direct_upload(session: Session, data: DataFile, key: str) -> float:
+def direct_upload(session: Session, data: DataFile, key: str) -> tuple[float, bool]:
     began = time.perf_counter()
     with data.path.open("rb") as stream:
         session.s3.upload_fileobj(stream, session.bucket, key, Config=TransferConfig())
-    return time.perf_counter() - began
+    return time.perf_counter() - began, True
 
 
 def direct_download(session: Session, data: DataFile, key: str) -> tuple[float, bool]:
@@ -570,42 +625,50 @@ def best(results: list[Transfer]) -> Transfer:
     fastest = min(results, key=lambda t: t.seconds)
     windows = [t.rss for t in results if t.rss is not None]
     worst = max(windows, key=lambda w: max(w.growth_mib(g) for g in w.before)) if windows else None
-    return Transfer(fastest.seconds, all(t.ok for t in results), worst)
+    return Transfer(fastest.seconds, all(t.ok for t in results), worst, fastest.cpu)
 
 
-def measure_large(session: Session, data: DataFile, sampler: RssSampler, rounds: int) -> LargeResult:
+@dataclass
+class Probes:
+    rss: RssSampler
+    cpu: CpuMeter
+
+    @contextlib.contextmanager
+    def watch(self, with_rss: bool) -> Iterator[tuple[RssWindow | None, CpuUsage]]:
+        with contextlib.ExitStack() as stack:
+            window = stack.enter_context(self.rss.window()) if with_rss else None
+            usage = stack.enter_context(self.cpu.measure())
+            yield window, usage
+
+
+def measure_large(session: Session, data: DataFile, probes: Probes, rounds: int) -> LargeResult:
     label = human_size(data.size)
-    ups: dict[str, list[Transfer]] = {"platform": [], "direct": []}
-    downs: dict[str, list[Transfer]] = {"platform": [], "direct": [], "single": []}
+    runs: dict[str, list[Transfer]] = {name: [] for name in ("up", "direct_up", "down", "direct_down", "single")}
+
+    def run(kind: str, title: str, action: Callable[[], tuple[float, bool]], platform: bool) -> None:
+        with probes.watch(with_rss=platform) as (window, usage):
+            seconds, ok = action()
+        runs[kind].append(Transfer(seconds, ok, window, usage))
+        check = "" if kind in ("up", "direct_up") else f"  sha256 ok={ok}"
+        log(f"{label} {title:<24} {mib_per_s(data.size, seconds):7.1f} MiB/s  cpu {usage.total:5.1f} s{check}")
+
     for round_number in range(1, rounds + 1):
         name = f"large-{data.size}-{round_number}.bin"
         key = f"{DIRECT_PREFIX}{name}"
-        seconds = direct_upload(session, data, key)
-        ups["direct"].append(Transfer(seconds, True))
-        log(f"{label} upload    direct boto3  {mib_per_s(data.size, seconds):7.1f} MiB/s")
-        with sampler.window() as window:
-            seconds = platform_upload(session, data, name)
-        ups["platform"].append(Transfer(seconds, True, window))
-        log(f"{label} upload    platform      {mib_per_s(data.size, seconds):7.1f} MiB/s")
-        with sampler.window() as window:
-            seconds, ok = platform_download(session, data, name)
-        downs["platform"].append(Transfer(seconds, ok, window))
-        log(f"{label} download  platform      {mib_per_s(data.size, seconds):7.1f} MiB/s  sha256 ok={ok}")
-        seconds, ok = direct_download(session, data, key)
-        downs["direct"].append(Transfer(seconds, ok))
-        log(f"{label} download  direct boto3  {mib_per_s(data.size, seconds):7.1f} MiB/s  sha256 ok={ok}")
-        seconds, ok = single_stream_download(session, data, key)
-        downs["single"].append(Transfer(seconds, ok))
-        log(f"{label} download  one S3 stream {mib_per_s(data.size, seconds):7.1f} MiB/s  sha256 ok={ok}")
+        run("direct_up", "upload, direct boto3", partial(direct_upload, session, data, key), False)
+        run("up", "upload, platform", partial(platform_upload, session, data, name), True)
+        run("down", "download, platform", partial(platform_download, session, data, name), True)
+        run("direct_down", "download, direct boto3", partial(direct_download, session, data, key), False)
+        run("single", "download, one S3 stream", partial(single_stream_download, session, data, key), False)
         # The platform's objects stay (deleting is not measured); the direct one goes.
         session.s3.delete_object(Bucket=session.bucket, Key=key)
     return LargeResult(
         size=data.size,
-        platform_up=best(ups["platform"]),
-        direct_up=best(ups["direct"]),
-        platform_down=best(downs["platform"]),
-        direct_down=best(downs["direct"]),
-        single_stream_down=best(downs["single"]),
+        platform_up=best(runs["up"]),
+        direct_up=best(runs["direct_up"]),
+        platform_down=best(runs["down"]),
+        direct_down=best(runs["direct_down"]),
+        single_stream_down=best(runs["single"]),
     )
 
 
@@ -678,6 +741,7 @@ class OpsResult:
     seconds: float
     latencies: list[float]
     errors: int = 0
+    cpu: CpuUsage | None = None
 
     @property
     def rate(self) -> float:
@@ -784,7 +848,7 @@ class SmallResult:
     direct_down: OpsResult
 
 
-def measure_small(session: Session, count: int, size: int, concurrency: int) -> SmallResult:
+def measure_small(session: Session, cpu: CpuMeter, count: int, size: int, concurrency: int) -> SmallResult:
     results: dict[str, OpsResult] = {}
     for label, function, upload in (
         ("direct_up", direct_ops, True),
@@ -792,11 +856,13 @@ def measure_small(session: Session, count: int, size: int, concurrency: int) -> 
         ("platform_down", platform_ops, False),
         ("direct_down", direct_ops, False),
     ):
-        result = function(session, count, size, concurrency, upload)
+        with cpu.measure() as usage:
+            result = function(session, count, size, concurrency, upload)
+        result.cpu = usage
         results[label] = result
         log(
             f"{size} B × {count} {label:<14} {result.rate:7.0f} ops/s  p50 {result.p50_ms:6.1f} ms"
-            f"  p99 {result.p99_ms:6.1f} ms  errors {result.errors}"
+            f"  p99 {result.p99_ms:6.1f} ms  errors {result.errors}  cpu {usage.total * 1000 / count:5.1f} ms/op"
         )
     return SmallResult(size=size, concurrency=concurrency, **results)
 
@@ -1072,6 +1138,41 @@ def small_section(result: SmallResult) -> Section:
     )
 
 
+def _cpu_rows(usages: list[CpuUsage], scale: float, digits: int) -> list[list[str]]:
+    parts = sorted({name for usage in usages for name in usage.seconds}, key=lambda n: (n == "client", n))
+    rows = [[name, *(f"{u.seconds.get(name, 0.0) * scale:.{digits}f}" for u in usages)] for name in parts]
+    rows.append(["total", *(f"{u.total * scale:.{digits}f}" for u in usages)])
+    rows.append(["cores busy (total ÷ wall)", *(f"{u.total / u.wall:.2f}" for u in usages)])
+    return rows
+
+
+def large_cpu_section(result: LargeResult) -> Section:
+    transfers = [result.platform_up, result.direct_up, result.platform_down, result.direct_down]
+    usages = [t.cpu for t in transfers if t.cpu is not None]
+    return Section(
+        f"CPU seconds per GiB moved ({human_size(result.size)} transfers), by process tree",
+        ["part", "upload platform", "upload direct", "download platform", "download direct"],
+        _cpu_rows(usages, GiB / result.size, 2),
+        [
+            "utime + stime from /proc of each part and its children during the transfer; client = this"
+            " benchmark process (raw client or boto3, plus the RSS sampler). The machine has"
+            f" {os.cpu_count()} cores: where 'cores busy' nears that, the transfer is CPU-bound and every"
+            " CPU-second the platform adds is taken from the S3 server.",
+        ],
+    )
+
+
+def small_cpu_section(result: SmallResult) -> Section:
+    runs = [result.platform_up, result.direct_up, result.platform_down, result.direct_down]
+    usages = [r.cpu for r in runs if r.cpu is not None]
+    return Section(
+        f"CPU milliseconds per {result.size} B operation, by process tree",
+        ["part", "upload platform", "upload direct", "download platform", "download direct"],
+        _cpu_rows(usages, 1000 / result.platform_up.ops, 2),
+        ["the same accounting as above, divided by the number of operations."],
+    )
+
+
 def resume_section(result: ResumeResult) -> Section:
     resent = result.size - result.resumed_from
     lost = result.cut_at - result.resumed_from
@@ -1189,12 +1290,13 @@ def main(
                 platform_download(session, warm, "warm-up.bin")
                 direct_upload(session, warm, f"{DIRECT_PREFIX}warm-up.bin")
                 direct_download(session, warm, f"{DIRECT_PREFIX}warm-up.bin")
-                roots = {part: stack.pid(part) for part in MONITORED}
-                with RssSampler(roots) as sampler:
-                    large = [measure_large(session, files[mib], sampler, rounds) for mib in sizes]
-                sections += [large_section(large, ceiling, rounds), rss_section(large)]
+                with RssSampler({part: stack.pid(part) for part in MONITORED}) as sampler:
+                    probes = Probes(sampler, CpuMeter(stack.parts()))
+                    large = [measure_large(session, files[mib], probes, rounds) for mib in sizes]
+                sections += [large_section(large, ceiling, rounds), rss_section(large), large_cpu_section(large[-1])]
             if "small" in chosen:
-                sections.append(small_section(measure_small(session, small_ops, small_size, concurrency)))
+                small = measure_small(session, CpuMeter(stack.parts()), small_ops, small_size, concurrency)
+                sections += [small_section(small), small_cpu_section(small)]
             if "resume" in chosen:
                 sections.append(resume_section(measure_resume(session, files[resume_mib or large_mib])))
     finally:

@@ -14,7 +14,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from liftbit_common.db import create_engine, migrate_when_reachable
-from liftbit_common.errors import ServiceUnavailable
+from liftbit_common.errors import InvalidInput, ServiceUnavailable
 from liftbit_common.service_app import create_service_app
 from metadata_ms.api import files, health, objects, tokens, uploads, users
 from metadata_ms.api.deps import MetadataServices
@@ -65,6 +65,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await engine.dispose()
 
 
+async def _unstorable_value(_: Request, exc: Exception) -> JSONResponse:
+    error = InvalidInput("a value contains characters the database cannot store (e.g. NUL)")
+    log.info("unstorable_value", error=str(exc).splitlines()[0])
+    return JSONResponse(error.body(), status_code=error.status_code)
+
+
 async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
     error = ServiceUnavailable("postgres", f"postgres is unavailable: {type(exc).__name__}")
     log.warning("database_unavailable", error=str(exc))
@@ -82,6 +88,7 @@ def create_app(settings: MetadataSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.add_exception_handler(sa_exc.DataError, _unstorable_value)
     for error in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, OSError):
         app.add_exception_handler(error, _database_unavailable)
     return app

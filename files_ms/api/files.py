@@ -14,7 +14,7 @@ from files_ms.api.multipart import open_form_file
 from files_ms.service.files import Conditions, Download, public_info, representation_headers
 from files_ms.service.http_semantics import expected_sha256
 from liftbit_common.contracts import FileInfo, FilePage, Username
-from liftbit_common.errors import LengthRequired, error_responses
+from liftbit_common.errors import BadRequest, LengthRequired, error_responses
 from liftbit_common.names import normalize_filename
 
 router = APIRouter(prefix="/users/{username}/files", tags=["files"])
@@ -105,26 +105,34 @@ async def upload_raw(
     request: Request,
     actor: CurrentUser,
     services: Services,
-    content_type: Annotated[str, Header()] = "application/octet-stream",
-    content_length: Annotated[int | None, Header(ge=0)] = None,
     x_checksum_sha256: Annotated[
         str | None, Header(description="Expected SHA-256 (hex or base64); a mismatch is refused with 400")
     ] = None,
     repr_digest: Annotated[str | None, Header(description="RFC 9530, e.g. sha-256=:<base64>:")] = None,
 ) -> JSONResponse:
     """Upload the raw body as this file: 201 when new, 200 when it replaced a file (atomically)."""
-    if content_length is None and "transfer-encoding" not in request.headers:
-        raise LengthRequired("send the file as the body (Content-Length: 0 for an empty file)")
     result = await services.files.upload(
         actor,
         username,
         filename,
         request_body(request),
-        content_type=content_type,
-        declared_size=content_length,
+        content_type=request.headers.get("content-type", ""),
+        declared_size=declared_length(request),
         expected_sha256=expected_sha256(x_checksum_sha256, repr_digest),
     )
     return upload_response(result.file, result.created)
+
+
+def declared_length(request: Request) -> int | None:
+    """Content-Length, None for a chunked body; 411 when the request has no body at all."""
+    header = request.headers.get("content-length")
+    if header is None:
+        if "transfer-encoding" not in request.headers:
+            raise LengthRequired("send the file as the body (Content-Length: 0 for an empty file)")
+        return None
+    if not header.isdigit():
+        raise BadRequest("Content-Length must be a number of bytes")
+    return int(header)
 
 
 def accel_location(object_url: str) -> str:

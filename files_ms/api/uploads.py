@@ -110,13 +110,12 @@ async def append(
     actor: CurrentUser,
     services: Services,
     upload_offset: Annotated[int, Header(ge=0)],
-    content_type: Annotated[str | None, Header()] = None,
     upload_checksum: Annotated[str | None, Header(description="<algorithm> <base64 digest> of this body")] = None,
     tus_resumable: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Append the body at Upload-Offset; the upload becomes a file when the last byte arrives."""
     await require_tus_version(tus_resumable)
-    if content_type != "application/offset+octet-stream":
+    if request.headers.get("content-type") != "application/offset+octet-stream":
         raise UnsupportedMediaType("Content-Type must be application/offset+octet-stream")
     upload = await services.uploads.append(
         actor, upload_id, upload_offset, resumable_body(request), upload_checksum=upload_checksum

@@ -20,6 +20,7 @@ from files_ms.service.http_semantics import (
     if_match_fails,
     if_none_match_hits,
     if_range_allows,
+    media_type,
     parse_range,
 )
 from liftbit_common.contracts import (
@@ -117,6 +118,7 @@ class FileService:
         """Store the bytes under a fresh key, then point the file at them in one metadata commit.
         A failure at any step leaves the previous version as it was."""
         self._access.require_self(actor, owner)
+        content_type = media_type(content_type)
         limit = await self.upload_limit(owner, filename)
         if declared_size is not None and declared_size > limit.max_bytes:
             raise limit.error()

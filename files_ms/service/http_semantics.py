@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from liftbit_common.errors import BadRequest, RangeNotSatisfiable
+from liftbit_common.errors import BadRequest, InvalidInput, RangeNotSatisfiable
 
 _RANGE_RE = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
 _REPR_DIGEST_RE = re.compile(r"sha-256=:([A-Za-z0-9+/=]+):")
@@ -91,6 +91,21 @@ def if_none_match_hits(header: str | None, etag: str) -> bool:
 def if_range_allows(header: str | None, etag: str) -> bool:
     """A Range applies only if If-Range (when present) names the current entity tag."""
     return header is None or header.strip() == etag
+
+
+_MEDIA_TYPE_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+(\s*;[ -~]*)?$")
+
+
+def media_type(header: str | None) -> str:
+    """The Content-Type to store and serve back; octet-stream when none was given."""
+    value = (header or "").strip()
+    if not value:
+        return "application/octet-stream"
+    if len(value) > 255 or not _MEDIA_TYPE_RE.match(value):
+        raise InvalidInput(
+            f"Content-Type {value[:60]!r} is not a media type like text/plain", code="invalid_content_type"
+        )
+    return value
 
 
 def content_disposition(filename: str) -> str:

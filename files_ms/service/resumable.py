@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from files_ms.clients.metadata import MetadataClient
 from files_ms.clients.storage import StorageClient
 from files_ms.service.files import FileService, new_object_key
+from files_ms.service.http_semantics import media_type
 from liftbit_common.contracts import FileCommit, NewUpload, ObjectRef, ProgressUpdate, UploadProgress, UploadState
 from liftbit_common.errors import BadRequest, Conflict, LiftbitError
 from liftbit_common.names import normalize_filename
@@ -77,7 +78,7 @@ class ResumableUploads:
         limit = await self._files.upload_limit(owner, filename)
         if length > limit.max_bytes:
             raise limit.error()
-        content_type = metadata.get("filetype") or metadata.get("content_type") or "application/octet-stream"
+        content_type = media_type(metadata.get("filetype") or metadata.get("content_type"))
         key = new_object_key()
         s3_upload_id = await self._storage.start_multipart(key, content_type)
         new = NewUpload(

@@ -21,10 +21,19 @@ from liftbit_common.contracts import (
 )
 from liftbit_common.errors import Conflict, NotFound, Unauthorized
 from liftbit_common.events import EventType, FileEvent
+from liftbit_common.names import InvalidName, validate_username
 from metadata_ms.models import File, Token, Upload, User
 from metadata_ms.outbox import add_events
 from metadata_ms.service.objects import schedule_deletions, upload_objects
 from metadata_ms.service.passwords import PasswordVault
+
+
+def _is_username(value: str) -> bool:
+    try:
+        validate_username(value)
+    except InvalidName:
+        return False
+    return True
 
 
 def token_digest(token: str) -> str:
@@ -102,8 +111,10 @@ class AccountService:
         return RemovedObjects(objects=doomed)
 
     async def issue_token(self, username: str, password: str) -> IssuedToken:
-        async with self._sessions() as session:
-            user = await session.scalar(sa.select(User).where(User.username == username))
+        user = None
+        if _is_username(username):
+            async with self._sessions() as session:
+                user = await session.scalar(sa.select(User).where(User.username == username))
         valid = await self._vault.verify(user.password_hash if user else None, password)
         if user is None or not valid:
             raise Unauthorized("incorrect username or password", code="invalid_credentials")

@@ -39,7 +39,7 @@ def decode_cursor(cursor: str) -> str:
         filename = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
     except (ValueError, UnicodeDecodeError):
         filename = ""
-    if not filename:
+    if not filename or "\x00" in filename:
         raise InvalidInput("cursor: not a cursor this API returned", code="invalid_cursor")
     return filename
 

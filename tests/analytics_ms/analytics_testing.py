@@ -63,7 +63,7 @@ def stored_totals(database_url: str) -> Totals:
     return {start: (downloads, size) for start, downloads, size in rows}
 
 
-def wait_for_totals(database_url: str, expected: Totals, timeout: float = 60) -> Totals:
+def wait_for_totals(database_url: str, expected: Totals, timeout: float = 120) -> Totals:
     """Poll download_windows until it equals ``expected``; return what it holds at the end."""
     deadline = time.monotonic() + timeout
     while True:

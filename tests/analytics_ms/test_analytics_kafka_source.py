@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+import pytest
+from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming.datasource import ReadAllAvailable
 from pyspark.sql.streaming.query import StreamingQuery
 
 from analytics_ms.job import read_kafka_records
-from analytics_ms.kafka_source import KafkaSourceOptions, KafkaStreamReader
+from analytics_ms.kafka_source import KafkaSourceError, KafkaSourceOptions, KafkaStreamReader
 from analytics_ms.settings import AnalyticsSettings
 
 PARTITIONS = 3
@@ -29,9 +30,6 @@ class RecordCollector:
         rows = batch.select("partition", "offset", "value").toArrow().to_pylist()
         self.batches[batch_id] = [(r["partition"], r["offset"], r["value"]) for r in rows]
 
-    def records(self) -> list[Record]:
-        return [record for batch in self.batches.values() for record in batch]
-
 
 def sink_contents(*runs: RecordCollector) -> list[Record]:
     """What an idempotent sink holds after these runs: a batch run again replaces itself."""
@@ -46,9 +44,13 @@ def produce_batched(producer: Producer, topic: str, count: int, tag: str) -> dic
     written where, as the broker acknowledged it."""
     written: dict[tuple[int, int], bytes] = {}
 
-    def acknowledged(error: object, message: object) -> None:
+    def acknowledged(error: KafkaError | None, message: Message) -> None:
         assert error is None, error
-        written[(message.partition(), message.offset())] = message.value()  # type: ignore[attr-defined]
+        partition, offset, value = message.partition(), message.offset(), message.value()
+        assert partition is not None
+        assert offset is not None
+        assert value is not None
+        written[(partition, offset)] = value
 
     for i in range(count):
         producer.produce(topic, value=f"{tag}-{i}".encode(), partition=i % PARTITIONS, on_delivery=acknowledged)
@@ -67,7 +69,7 @@ def start_stream(spark: SparkSession, settings: AnalyticsSettings, collector: Re
     )
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 60) -> None:
+def wait_until(condition: Callable[[], bool], timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "timed out"
@@ -98,6 +100,18 @@ def test_latest_offset_is_the_true_end_although_the_broker_under_reports_it(
         reader.stop()
 
 
+def test_offsets_behind_the_checkpoint_stop_the_stream(topic: str, analytics_endpoints: dict[str, str]) -> None:
+    """The broker holds less than the checkpoint says was read (it lost its data, or the topic was
+    recreated): reading on would skip records silently, so the source refuses."""
+    options = KafkaSourceOptions(analytics_endpoints["KAFKA_BOOTSTRAP_SERVERS"], topic, "earliest", timeout_seconds=10)
+    reader = KafkaStreamReader(options)
+    try:
+        with pytest.raises(KafkaSourceError, match=r"went back .*'1': \(40, 0\)"):
+            reader.latestOffset({"0": 0, "1": 40, "2": 0}, ReadAllAvailable())
+    finally:
+        reader.stop()
+
+
 def test_stream_reads_every_record_of_every_partition_without_waiting_for_more(
     spark: SparkSession, producer: Producer, topic: str, make_settings: Callable[..., AnalyticsSettings]
 ) -> None:
@@ -106,14 +120,14 @@ def test_stream_reads_every_record_of_every_partition_without_waiting_for_more(
     query = start_stream(spark, make_settings(kafka_topic=topic), collector)
     try:
         # Nothing more is produced: the last batch of each partition must come through anyway.
-        wait_until(lambda: len(collector.records()) >= len(written), timeout=45)
+        wait_until(lambda: len(sink_contents(collector)) >= len(written))
         time.sleep(1.5)  # a few more triggers, in which nothing may be read twice
     finally:
         query.stop()
 
-    assert sorted(collector.records()) == as_records(written)
-    assert len(collector.records()) == 900
-    assert {partition for partition, _, _ in collector.records()} == {0, 1, 2}
+    assert sorted(sink_contents(collector)) == as_records(written)
+    assert len(sink_contents(collector)) == 900
+    assert {partition for partition, _, _ in sink_contents(collector)} == {0, 1, 2}
 
 
 def test_restart_on_the_same_checkpoint_resumes_with_no_gap_and_no_duplicate(
@@ -124,7 +138,7 @@ def test_restart_on_the_same_checkpoint_resumes_with_no_gap_and_no_duplicate(
     first = RecordCollector()
     query = start_stream(spark, settings, first)
     try:
-        wait_until(lambda: len(first.records()) >= len(before))
+        wait_until(lambda: len(sink_contents(first)) >= len(before))
     finally:
         query.stop()
 
@@ -154,9 +168,9 @@ def test_starting_offsets_latest_skips_what_was_there_before(
     try:
         wait_until(lambda: query.lastProgress is not None)  # the start offsets are fixed by now
         new = produce_batched(producer, topic, 60, "new")
-        wait_until(lambda: len(collector.records()) >= len(new))
+        wait_until(lambda: len(sink_contents(collector)) >= len(new))
         time.sleep(1.5)
     finally:
         query.stop()
 
-    assert sorted(collector.records()) == as_records(new)
+    assert sorted(sink_contents(collector)) == as_records(new)

@@ -183,3 +183,9 @@ def test_deleting_an_account_removes_files_objects_grants_and_tokens(
     # The name is free again, with nothing of the old account.
     again = register(api, alice.name)
     assert api.get(f"/users/{again.name}/files", headers=again.auth).json() == {"items": [], "next_cursor": None}
+
+
+def test_odd_login_input_is_a_plain_401(api: httpx.Client) -> None:
+    for username in ("with\x00nul", "x" * 5000, "Ünïcode", ""):
+        response = api.post("/auth/token", data={"username": username, "password": "whatever it is"})
+        assert response.status_code in (401, 422), (username, response.text)

@@ -226,3 +226,15 @@ def test_object_keys_are_opaque(api: httpx.Client, stack: Stack, alice: User) ->
             (alice.name,),
         ).fetchone() or ("",)
     assert len(key) == 32 and "secret" not in key and alice.name not in key
+
+
+def test_odd_cursor_and_content_type_are_422(api: httpx.Client, alice: User) -> None:
+    import base64
+
+    nul_cursor = base64.urlsafe_b64encode(b"a\x00b").decode()
+    listing = api.get(f"/users/{alice.name}/files", params={"cursor": nul_cursor}, headers=alice.auth)
+    assert listing.status_code == 422
+    bad_type = put(api, alice, "typed.txt", b"x", **{"Content-Type": "not a media type"})
+    assert bad_type.status_code == 422
+    assert error_of(bad_type)[0] == "invalid_content_type"
+    assert api.get(f"/users/{alice.name}/files/typed.txt", headers=alice.auth).status_code == 404

@@ -1,0 +1,245 @@
+"""One part down at a time: requests that need it get a quick 503 naming it, /health names it,
+requests that do not need it still work, and once it is back everything recovers on its own,
+without restarting any other part. Every request is recorded, and afterwards the events on the
+topic are exactly those of the requests that were counted (none for the failed ones).
+
+With the broker down, uploads and downloads still succeed and their events are published once
+it returns, once each and in order."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from invariants import Action, ActionLog, Kind, check_events, file_path
+
+from tests.conftest import EventLog, Stack, User, register, unique_name
+from tests.faults.conftest import Faults
+from tests.faults.workload import PASSWORD, Client
+
+MiB = 1024 * 1024
+ANSWER_WITHIN_SECONDS = 10.0  # a request that needs a missing part must fail at least this fast
+RECOVERY_SECONDS = 45.0
+
+
+def big_body(size: int = 12 * MiB) -> bytes:
+    """Larger than one part: the multipart path of storage_ms."""
+    return hashlib.sha256(uuid.uuid4().bytes).digest() * (size // 32)
+
+
+@dataclass
+class Probe:
+    """The requests tried while a part is down, each recorded in the log."""
+
+    client: Client
+    owner: User
+    grantee: User
+    sizes: dict[str, int]  # the owner's files and their sizes, as the successful answers left them
+
+    def upload_named(self, name: str, body: bytes) -> Action:
+        action, _ = self.client.send(
+            Kind.UPLOAD,
+            self.owner.name,
+            self.owner.name,
+            "PUT",
+            file_path(self.owner.name, name),
+            token=self.owner.token,
+            filename=name,
+            size=len(body),
+            sha256=hashlib.sha256(body).hexdigest(),
+            content=body,
+        )
+        if action.ok:
+            self.sizes[name] = len(body)
+        return action
+
+    def register(self) -> Action:
+        name = unique_name("f")
+        body = {"username": name, "password": PASSWORD}
+        return self.client.send(Kind.REGISTER, name, name, "POST", "/users", json=body)[0]
+
+    def login(self) -> Action:
+        form = {"username": self.owner.name, "password": self.owner.password}
+        return self.client.send(Kind.LOGIN, self.owner.name, self.owner.name, "POST", "/auth/token", data=form)[0]
+
+    def list(self) -> Action:
+        path = f"/users/{self.owner.name}/files"
+        return self.client.send(Kind.LIST, self.owner.name, self.owner.name, "GET", path, token=self.owner.token)[0]
+
+    def upload(self) -> Action:
+        return self.upload_named(f"new-{uuid.uuid4().hex[:6]}.txt", b"during the outage")
+
+    def upload_large(self) -> Action:
+        return self.upload_named(f"new-{uuid.uuid4().hex[:6]}.bin", big_body())
+
+    def replace(self) -> Action:
+        return self.upload_named("kept.txt", b"replacement")
+
+    def download(self, name: str = "kept.txt") -> Action:
+        return self.client.send(
+            Kind.DOWNLOAD,
+            self.owner.name,
+            self.owner.name,
+            "GET",
+            file_path(self.owner.name, name),
+            token=self.owner.token,
+            filename=name,
+            size=self.sizes[name],
+        )[0]
+
+    def grant(self) -> Action:
+        path = f"{file_path(self.owner.name, 'kept.txt')}/permissions/{self.grantee.name}"
+        return self.client.send(
+            Kind.GRANT,
+            self.owner.name,
+            self.owner.name,
+            "PUT",
+            path,
+            token=self.owner.token,
+            filename="kept.txt",
+            grantee=self.grantee.name,
+        )[0]
+
+    def delete(self) -> Action:
+        action, _ = self.client.send(
+            Kind.DELETE,
+            self.owner.name,
+            self.owner.name,
+            "DELETE",
+            file_path(self.owner.name, "doomed.txt"),
+            token=self.owner.token,
+            filename="doomed.txt",
+            size=self.sizes["doomed.txt"],
+        )
+        if action.ok:
+            del self.sizes["doomed.txt"]
+        return action
+
+    def round_trip(self) -> str | None:
+        """Upload, download and list once; None when all succeeded, else what failed."""
+        name = f"after-{uuid.uuid4().hex[:6]}.txt"
+        for action in (self.upload_named(name, uuid.uuid4().bytes * 100), self.download(name), self.list()):
+            if not action.ok:
+                return action.describe()
+        return None
+
+
+@dataclass(frozen=True)
+class Outage:
+    part: str
+    needs_it: tuple[str, ...]  # Probe methods that must answer 503 naming the part
+    still_work: tuple[str, ...]  # Probe methods that must still succeed
+    health_key: str  # the check in /health that must not be "ok"
+
+
+ALL_PROBES = ("register", "login", "list", "upload", "upload_large", "replace", "download", "grant", "delete")
+NO_BYTES = ("register", "login", "list", "grant", "delete")
+BYTES = ("upload", "upload_large", "replace", "download")
+OUTAGES = [
+    Outage("broker", needs_it=(), still_work=ALL_PROBES, health_key="broker"),
+    Outage("s3", needs_it=BYTES, still_work=NO_BYTES, health_key="s3"),
+    Outage("postgres", needs_it=ALL_PROBES, still_work=(), health_key="postgres"),
+    Outage("storage_ms", needs_it=BYTES, still_work=NO_BYTES, health_key="storage_ms"),
+    Outage("metadata_ms", needs_it=ALL_PROBES, still_work=(), health_key="metadata_ms"),
+]
+
+
+@pytest.mark.parametrize("outage", OUTAGES, ids=[o.part for o in OUTAGES])
+def test_a_missing_part_gives_a_quick_503_and_everything_recovers(
+    stack: Stack, faults: Faults, api: httpx.Client, outage: Outage
+) -> None:
+    owner, grantee = register(api), register(api)
+    log = ActionLog()
+    client = Client(stack.url, log, timeout=60)
+    probe = Probe(client, owner, grantee, sizes={})
+    for name in ("kept.txt", "doomed.txt"):
+        assert probe.upload_named(name, b"before").ok
+    others_before = {part: pid for part, pid in faults.pids().items() if part != outage.part}
+
+    faults.stop(outage.part)
+    try:
+        started = time.monotonic()
+        health = faults.health()
+        assert health.status_code == 503, health.text
+        assert time.monotonic() - started < ANSWER_WITHIN_SECONDS
+        checks = health.json()["checks"]
+        assert checks.get(outage.health_key, "ok") != "ok", checks
+
+        for name in outage.needs_it:
+            action: Action = getattr(probe, name)()
+            assert action.status == 503, f"{name}: {action.describe()}"
+            error = json_error(action)
+            assert error["code"] == "dependency_unavailable", f"{name}: {error}"
+            assert outage.part in error["message"], f"{name}: the message does not name {outage.part}: {error}"
+            assert action.elapsed < ANSWER_WITHIN_SECONDS, action.describe()
+        for name in outage.still_work:
+            action = getattr(probe, name)()
+            assert action.ok, f"{name}: {action.describe()}"
+            assert action.elapsed < ANSWER_WITHIN_SECONDS, action.describe()
+    finally:
+        faults.start(outage.part)
+
+    # Recovery by itself: the other parts keep running as they were.
+    deadline = time.monotonic() + RECOVERY_SECONDS
+    failure: str | None = "not tried"
+    while time.monotonic() < deadline:
+        if faults.health().status_code == 200 and (failure := probe.round_trip()) is None:
+            break
+        time.sleep(0.5)
+    assert failure is None, f"not recovered {RECOVERY_SECONDS:.0f} s after {outage.part} came back: {failure}"
+    assert {part: pid for part, pid in faults.pids().items() if part != outage.part} == others_before
+    assert probe.download().ok
+    client.close()
+
+    # One event per counted request, none for the refused ones, in order.
+    problems = list(check_events(faults.endpoints, log.ordered(), timeout=30))
+    assert not problems, "\n".join(problems)
+
+
+def json_error(action: Action) -> dict[str, Any]:
+    error: dict[str, Any] = json.loads(action.error)["error"]
+    return error
+
+
+def test_with_the_broker_down_actions_succeed_and_their_events_follow_in_order(
+    stack: Stack, faults: Faults, api: httpx.Client, events: EventLog
+) -> None:
+    owner, grantee = register(api), register(api)
+    path_a, path_b = file_path(owner.name, "a.txt"), file_path(owner.name, "b.txt")
+    faults.stop("broker")
+    try:
+        assert api.put(path_a, content=b"a" * 10, headers=owner.auth).status_code == 201
+        assert api.put(path_b, content=b"b" * 20, headers=owner.auth).status_code == 201
+        assert api.put(path_a, content=b"A" * 30, headers=owner.auth).status_code == 200
+        assert api.get(path_a, headers=owner.auth).content == b"A" * 30
+        assert api.put(f"{path_b}/permissions/{grantee.name}", headers=owner.auth).status_code == 204
+        assert api.get(path_b, headers=grantee.auth).content == b"b" * 20
+        assert api.delete(path_b, headers=owner.auth).status_code == 204
+        big = big_body()
+        assert api.put(path_b, content=big, headers=owner.auth).status_code == 201
+        assert api.get(path_b, headers=owner.auth).content == big
+    finally:
+        faults.start("broker")
+    expected = [
+        ("upload", "a.txt", owner.name, 10),
+        ("upload", "b.txt", owner.name, 20),
+        ("upload", "a.txt", owner.name, 30),
+        ("download", "a.txt", owner.name, 30),
+        ("download", "b.txt", grantee.name, 20),
+        ("delete", "b.txt", owner.name, 20),
+        ("upload", "b.txt", owner.name, len(big)),
+        ("download", "b.txt", owner.name, len(big)),
+    ]
+    events.of_owner(owner.name, len(expected), timeout=30)  # until they are there …
+    published = events.of_owner(owner.name, len(expected) + 1, timeout=4)  # … then all of them, with any copies
+    distinct: dict[str, dict[str, Any]] = {}
+    for event in published:
+        distinct.setdefault(event["event_id"], event)  # dedup by event_id, keeping the first copy
+    assert [(e["type"], e["filename"], e["actor"], e["size"]) for e in distinct.values()] == expected
+    assert all(e["_key"] == owner.name for e in published)
