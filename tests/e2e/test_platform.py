@@ -123,13 +123,21 @@ def test_security_headers_and_request_id(api: httpx.Client, alice: User, stack: 
         assert response.headers["referrer-policy"] == "no-referrer"
         assert len(response.headers.get_list("x-request-id")) == 1
     assert response.headers["x-request-id"] == "trace-me-1234"
-    logs = stack.home / "logs"
     for part in ("nginx", "files_ms", "metadata_ms", "storage_ms"):
-        lines = [
-            json.loads(line) for line in (logs / f"{part}.log").read_text().splitlines() if "trace-me-1234" in line
-        ]
+        lines = log_lines_with(stack, part, "trace-me-1234")
         assert lines, part
         assert all(line["request_id"] == "trace-me-1234" for line in lines)
+
+
+def log_lines_with(stack: Stack, part: str, text: str, wait: float = 3.0) -> list[dict[str, object]]:
+    """JSON log lines of a part containing ``text``; a line lands just after its response."""
+    deadline = time.monotonic() + wait
+    while True:
+        log = (stack.home / "logs" / f"{part}.log").read_text(errors="replace")
+        lines = [json.loads(line) for line in log.splitlines() if text in line]
+        if lines or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.1)
 
 
 def test_no_secrets_in_logs(api: httpx.Client, stack: Stack, alice: User) -> None:
