@@ -433,6 +433,7 @@ class CpuUsage:
 
     seconds: dict[str, float] = field(default_factory=dict)
     wall: float = 0.0
+    gross: float | None = None  # the total before the idle background was taken off
 
     @property
     def total(self) -> float:
@@ -442,6 +443,32 @@ class CpuUsage:
 class CpuMeter:
     def __init__(self, roots: dict[str, int]) -> None:
         self._roots = roots
+        self.idle: dict[str, float] = {}  # CPU seconds per second each part spends with nothing to do
+
+    def settle(self, timeout: float = 120.0, quiet: float = 0.3, window: float = 3.0) -> None:
+        """Wait until the stack is idle (Spark's start-up, for one), then record its idle rates."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.measure() as usage:
+                time.sleep(window)
+            stack_rate = (usage.total - usage.seconds["client"]) / usage.wall
+            if stack_rate < quiet or time.monotonic() > deadline:
+                break
+        self.idle = {name: seconds / usage.wall for name, seconds in usage.seconds.items() if name != "client"}
+        log(
+            f"stack idle at {stack_rate:.2f} cores ("
+            + ", ".join(f"{n} {r:.2f}" for n, r in self.idle.items() if r >= 0.01)
+            + ")"
+        )
+
+    def net(self, usage: CpuUsage | None) -> CpuUsage:
+        """``usage`` less what the stack spends anyway (background work, measured while idle)."""
+        if usage is None:
+            return CpuUsage()
+        seconds = {
+            name: max(0.0, value - self.idle.get(name, 0.0) * usage.wall) for name, value in usage.seconds.items()
+        }
+        return CpuUsage(seconds, usage.wall, usage.total)
 
     def snapshot(self) -> dict[str, float]:
         usage = {name: sum(_cpu_seconds(pid) for pid in _process_tree(root)) for name, root in self._roots.items()}
@@ -648,9 +675,10 @@ def measure_large(session: Session, data: DataFile, probes: Probes, rounds: int)
     def run(kind: str, title: str, action: Callable[[], tuple[float, bool]], platform: bool) -> None:
         with probes.watch(with_rss=platform) as (window, usage):
             seconds, ok = action()
-        runs[kind].append(Transfer(seconds, ok, window, usage))
+        net = probes.cpu.net(usage)
+        runs[kind].append(Transfer(seconds, ok, window, net))
         check = "" if kind in ("up", "direct_up") else f"  sha256 ok={ok}"
-        log(f"{label} {title:<24} {mib_per_s(data.size, seconds):7.1f} MiB/s  cpu {usage.total:5.1f} s{check}")
+        log(f"{label} {title:<24} {mib_per_s(data.size, seconds):7.1f} MiB/s  cpu {net.total:5.1f} s{check}")
 
     for round_number in range(1, rounds + 1):
         name = f"large-{data.size}-{round_number}.bin"
@@ -761,13 +789,13 @@ def small_payload(index: int, size: int) -> bytes:
 
 
 async def _platform_ops(
-    session: Session, count: int, size: int, concurrency: int, upload: bool, prefix: str
+    session: Session, cpu: CpuMeter, count: int, size: int, concurrency: int, upload: bool, prefix: str
 ) -> OpsResult:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=session.stack.url, headers=session.auth, limits=limits, timeout=60) as client:
         base = f"/users/{session.username}/files/{prefix}"
-        # Open the pool's connections first, outside the measurement.
-        await asyncio.gather(*(client.get("/health") for _ in range(concurrency)))
+        # Open the pool's connections first, outside the measurement (a cheap authenticated call).
+        await asyncio.gather(*(client.get(f"/users/{session.username}/files?limit=1") for _ in range(concurrency)))
         indexes = iter(range(count))
         latencies: list[float] = []
         errors = 0
@@ -789,16 +817,16 @@ async def _platform_ops(
                 latencies.append(time.perf_counter() - began)
                 errors += not ok
 
-        began = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return OpsResult(count, time.perf_counter() - began, latencies, errors)
+        with cpu.measure() as usage:
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return OpsResult(count, usage.wall, latencies, errors, usage)
 
 
-def platform_ops(session: Session, count: int, size: int, concurrency: int, upload: bool) -> OpsResult:
-    return asyncio.run(_platform_ops(session, count, size, concurrency, upload, "small-"))
+def platform_ops(session: Session, cpu: CpuMeter, count: int, size: int, concurrency: int, upload: bool) -> OpsResult:
+    return asyncio.run(_platform_ops(session, cpu, count, size, concurrency, upload, "small-"))
 
 
-def direct_ops(session: Session, count: int, size: int, concurrency: int, upload: bool) -> OpsResult:
+def direct_ops(session: Session, cpu: CpuMeter, count: int, size: int, concurrency: int, upload: bool) -> OpsResult:
     indexes = iter(range(count))
     lock = threading.Lock()
     latencies: list[float] = []
@@ -830,12 +858,11 @@ def direct_ops(session: Session, count: int, size: int, concurrency: int, upload
     # Open the pool's connections first, outside the measurement.
     with ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(lambda _: session.s3.head_bucket(Bucket=session.bucket), range(concurrency)))
-        began = time.perf_counter()
-        futures = [pool.submit(worker) for _ in range(concurrency)]
-        for future in futures:
-            future.result()
-        seconds = time.perf_counter() - began
-    return OpsResult(count, seconds, latencies, errors)
+        with cpu.measure() as usage:
+            futures = [pool.submit(worker) for _ in range(concurrency)]
+            for future in futures:
+                future.result()
+    return OpsResult(count, usage.wall, latencies, errors, usage)
 
 
 @dataclass
@@ -856,9 +883,8 @@ def measure_small(session: Session, cpu: CpuMeter, count: int, size: int, concur
         ("platform_down", platform_ops, False),
         ("direct_down", direct_ops, False),
     ):
-        with cpu.measure() as usage:
-            result = function(session, count, size, concurrency, upload)
-        result.cpu = usage
+        result = function(session, cpu, count, size, concurrency, upload)
+        result.cpu = usage = cpu.net(result.cpu)
         results[label] = result
         log(
             f"{size} B × {count} {label:<14} {result.rate:7.0f} ops/s  p50 {result.p50_ms:6.1f} ms"
@@ -1142,7 +1168,7 @@ def _cpu_rows(usages: list[CpuUsage], scale: float, digits: int) -> list[list[st
     parts = sorted({name for usage in usages for name in usage.seconds}, key=lambda n: (n == "client", n))
     rows = [[name, *(f"{u.seconds.get(name, 0.0) * scale:.{digits}f}" for u in usages)] for name in parts]
     rows.append(["total", *(f"{u.total * scale:.{digits}f}" for u in usages)])
-    rows.append(["cores busy (total ÷ wall)", *(f"{u.total / u.wall:.2f}" for u in usages)])
+    rows.append(["cores busy (all, incl. background)", *(f"{(u.gross or u.total) / u.wall:.2f}" for u in usages)])
     return rows
 
 
@@ -1154,10 +1180,12 @@ def large_cpu_section(result: LargeResult) -> Section:
         ["part", "upload platform", "upload direct", "download platform", "download direct"],
         _cpu_rows(usages, GiB / result.size, 2),
         [
-            "utime + stime from /proc of each part and its children during the transfer; client = this"
-            " benchmark process (raw client or boto3, plus the RSS sampler). The machine has"
-            f" {os.cpu_count()} cores: where 'cores busy' nears that, the transfer is CPU-bound and every"
-            " CPU-second the platform adds is taken from the S3 server.",
+            "utime + stime from /proc of each part and its children during the transfer, less what that part"
+            " spends while the stack is idle (Spark's micro-batches, SeaweedFS's heartbeats); client = this"
+            f" benchmark process (raw client or boto3, plus the RSS sampler). The machine has {os.cpu_count()}"
+            " cores: where 'cores busy' nears that, the transfer is CPU-bound and every CPU-second the"
+            " platform adds is taken from the S3 server. Other people's processes on a shared machine"
+            " take their share too (see the load average under Machine).",
         ],
     )
 
@@ -1282,6 +1310,8 @@ def main(
         with running_stack(stack_home, service_settings, keep_stack) as stack:
             session = open_session(stack, concurrency)
             log(f"user {session.username} at {stack.url}; S3 {stack.env['S3_ENDPOINT_URL']}")
+            cpu = CpuMeter(stack.parts())
+            cpu.settle()
             if "large" in chosen:
                 ceiling = client_ceiling(files[large_mib])
                 log(f"raw client alone: upload {ceiling[0]:.0f} MiB/s, download+sha256 {ceiling[1]:.0f} MiB/s")
@@ -1291,11 +1321,11 @@ def main(
                 direct_upload(session, warm, f"{DIRECT_PREFIX}warm-up.bin")
                 direct_download(session, warm, f"{DIRECT_PREFIX}warm-up.bin")
                 with RssSampler({part: stack.pid(part) for part in MONITORED}) as sampler:
-                    probes = Probes(sampler, CpuMeter(stack.parts()))
+                    probes = Probes(sampler, cpu)
                     large = [measure_large(session, files[mib], probes, rounds) for mib in sizes]
                 sections += [large_section(large, ceiling, rounds), rss_section(large), large_cpu_section(large[-1])]
             if "small" in chosen:
-                small = measure_small(session, CpuMeter(stack.parts()), small_ops, small_size, concurrency)
+                small = measure_small(session, cpu, small_ops, small_size, concurrency)
                 sections += [small_section(small), small_cpu_section(small)]
             if "resume" in chosen:
                 sections.append(resume_section(measure_resume(session, files[resume_mib or large_mib])))

@@ -196,7 +196,8 @@ def load_stack(home: Path, port_base: str | None = None) -> Stack:
         } | stored
         home.mkdir(parents=True, exist_ok=True)
         write_private(secrets_file, "".join(f"{k}={v}\n" for k, v in stored.items()))
-    settings = {k: v for k, v in os.environ.items() if k.startswith(SERVICE_SETTING_PREFIXES)}
+    names = service_setting_names()
+    settings = {k: v for k, v in os.environ.items() if k in names}
     return Stack(
         home=home,
         ports=ports,
@@ -206,26 +207,15 @@ def load_stack(home: Path, port_base: str | None = None) -> Stack:
     )
 
 
-# Environment variables passed on to the services when set (see the README's configuration table).
-SERVICE_SETTING_PREFIXES = (
-    "LOG_",
-    "MAX_FILE_SIZE",
-    "TOKEN_",
-    "LOGIN_RATE",
-    "TUS_",
-    "RECONCILE_",
-    "ORPHAN_",
-    "MULTIPART_",
-    "DEFAULT_QUOTA",
-    "REPLACED_OBJECT",
-    "PART_SIZE",
-    "UPLOAD_CONCURRENCY",
-    "PRESIGN_",
-    "ANALYTICS_",
-    "SPARK_",
-    "KAFKA_PARTITIONS",
-    "OUTBOX_",
-)
+def service_setting_names() -> set[str]:
+    """Every setting a service reads (README's configuration table); passed on when set here."""
+    from analytics_ms.settings import AnalyticsSettings
+    from files_ms.settings import FilesSettings
+    from metadata_ms.settings import MetadataSettings
+    from storage_ms.settings import StorageSettings
+
+    classes = (FilesSettings, MetadataSettings, StorageSettings, AnalyticsSettings)
+    return {name.upper() for cls in classes for name in cls.model_fields}
 
 
 # --------------------------------------------------------------------------- processes
@@ -455,6 +445,7 @@ def weed_command(stack: Stack) -> list[str]:
         "-admin.ui=false",
         f"-s3.config={weed_identities(stack)}",
         "-bucket=liftbit,tansu",
+        "-master.telemetry=false",
     ]
 
 

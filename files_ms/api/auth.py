@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from files_ms.api.deps import BearerToken, Services
@@ -26,7 +26,9 @@ async def login(
     return await services.accounts.login(credentials, client_address(request))
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(401, 503))
+@router.post(
+    "/logout", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=error_responses(401, 503)
+)
 async def logout(token: BearerToken, services: Services) -> None:
     """Revoke the bearer token this request carries."""
     if not token:

@@ -187,6 +187,7 @@ async def head(username: Username, filename: FilenamePath, actor: CurrentUser, s
 @router.delete(
     "/{filename:path}",
     status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
     responses=error_responses(401, 403, 404, 422, 503),
 )
 async def delete(username: Username, filename: FilenamePath, actor: CurrentUser, services: Services) -> None:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from files_ms.api.deps import CurrentUser, Services
 from liftbit_common.contracts import Filename, Username
@@ -15,13 +15,23 @@ async def list_grantees(owner: Username, filename: Filename, actor: CurrentUser,
     return await services.files.grantees(actor, owner, filename)
 
 
-@router.put("/{grantee}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(401, 403, 404, 422, 503))
+@router.put(
+    "/{grantee}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=error_responses(401, 403, 404, 422, 503),
+)
 async def grant(owner: Username, filename: Filename, grantee: Username, actor: CurrentUser, services: Services) -> None:
     """Let `grantee` download this file (404 if the user or the file does not exist)."""
     await services.files.grant(actor, owner, filename, grantee)
 
 
-@router.delete("/{grantee}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(401, 403, 404, 422, 503))
+@router.delete(
+    "/{grantee}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=error_responses(401, 403, 404, 422, 503),
+)
 async def revoke(
     owner: Username, filename: Filename, grantee: Username, actor: CurrentUser, services: Services
 ) -> None:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from files_ms.api.deps import CurrentUser, Services
 from liftbit_common.contracts import FileInfo, NewUser, UserCreated, UserInfo, Username
@@ -21,7 +21,12 @@ async def describe(username: Username, actor: CurrentUser, services: Services) -
     return await services.accounts.describe(actor, username)
 
 
-@router.delete("/{username}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(401, 403, 404, 503))
+@router.delete(
+    "/{username}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=error_responses(401, 403, 404, 503),
+)
 async def delete_account(username: Username, actor: CurrentUser, services: Services) -> None:
     """Delete your account with all your files, their bytes, your grants and your tokens."""
     await services.accounts.delete(actor, username)
