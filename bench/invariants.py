@@ -384,7 +384,7 @@ def read_events(endpoints: Endpoints, owners: set[str], expected: Mapping[str, i
                     distinct[event["owner"]].add(event["event_id"])
                     quiet_since = time.monotonic()
             complete = all(len(distinct[o]) >= expected.get(o, 0) for o in owners)
-            if complete and time.monotonic() - quiet_since > 3.0:
+            if complete and time.monotonic() - quiet_since > 1.5:
                 break
     finally:
         consumer.close()

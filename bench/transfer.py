@@ -24,6 +24,7 @@ import json
 import math
 import os
 import platform
+import queue
 import random
 import resource
 import shutil
@@ -63,6 +64,7 @@ DEFAULT_RESULTS = ROOT / "bench" / "RESULTS.md"
 MiB = 1024 * 1024
 GiB = 1024 * MiB
 RECV_BUFFER = 1 * MiB
+RING = 8
 RSS_INTERVAL = 0.05
 RSS_GOAL_MIB = 64
 RATIO_GOAL = 0.9
@@ -190,7 +192,9 @@ class _Reader:
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
         self._pending = bytearray()
-        self._buffer = memoryview(bytearray(RECV_BUFFER))
+        # A ring of buffers: a sink may hold on to the last RING - 1 pieces (see PipelinedHash).
+        self._buffers = [memoryview(bytearray(RECV_BUFFER)) for _ in range(RING)]
+        self._next = 0
 
     def _fill(self) -> None:
         data = self._sock.recv(65536)
@@ -210,17 +214,19 @@ class _Reader:
         total = 0
         if self._pending:
             take = len(self._pending) if length is None else min(length, len(self._pending))
-            sink(memoryview(self._pending)[:take])
+            sink(memoryview(bytes(self._pending[:take])))
             del self._pending[:take]
             total = take
         while length is None or total < length:
-            want = len(self._buffer) if length is None else min(len(self._buffer), length - total)
-            got = self._sock.recv_into(self._buffer, want)
+            buffer = self._buffers[self._next]
+            self._next = (self._next + 1) % RING
+            want = RECV_BUFFER if length is None else min(RECV_BUFFER, length - total)
+            got = self._sock.recv_into(buffer, want)
             if got == 0:
                 if length is None:
                     break
                 raise ConnectionError(f"body ended after {total} of {length} bytes")
-            sink(self._buffer[:got])
+            sink(buffer[:got])
             total += got
         return total
 
@@ -513,7 +519,8 @@ def make_file(path: Path, size: int, seed: int) -> DataFile:
 
 
 class HashSink:
-    """A write-only file object (non-seekable, so boto3 writes it in order) that hashes and counts."""
+    """A write-only file object (non-seekable, so boto3 writes it in order) that hashes and counts.
+    boto3 receives in its 10 threads and writes here from another, so hashing overlaps already."""
 
     def __init__(self) -> None:
         self.digest = hashlib.sha256()
@@ -525,6 +532,33 @@ class HashSink:
         return len(data)
 
     def hexdigest(self) -> str:
+        return self.digest.hexdigest()
+
+
+class PipelinedHash:
+    """SHA-256 in a second thread, so that receiving and hashing overlap, as they do in boto3's
+    download_fileobj (threads receive, another writes into the hashing sink). It holds on to at
+    most RING - 1 of the reader's buffers: the queue blocks the reader before it reuses one."""
+
+    def __init__(self) -> None:
+        self.digest = hashlib.sha256()
+        self.size = 0
+        self._queue: queue.Queue[memoryview | None] = queue.Queue(maxsize=RING - 2)
+        self._thread = threading.Thread(target=self._run, name="sha256", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (piece := self._queue.get()) is not None:
+            self.digest.update(piece)
+
+    def write(self, data: memoryview) -> None:
+        self.size += len(data)
+        self._queue.put(data)
+
+    def hexdigest(self) -> str:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
         return self.digest.hexdigest()
 
 
@@ -601,12 +635,13 @@ def platform_upload(session: Session, data: DataFile, name: str) -> tuple[float,
 
 
 def platform_download(session: Session, data: DataFile, name: str) -> tuple[float, bool]:
-    sink = HashSink()
+    sink = PipelinedHash()
     began = time.perf_counter()
     response = session.raw.request("GET", f"/users/{session.username}/files/{name}", session.auth, sink=sink.write)
+    digest = sink.hexdigest()
     seconds = time.perf_counter() - began
     expect(response, 200)
-    return seconds, sink.size == data.size and sink.hexdigest() == data.sha256
+    return seconds, sink.size == data.size and digest == data.sha256
 
 
 def direct_upload(session: Session, data: DataFile, key: str) -> tuple[float, bool]:
@@ -628,12 +663,13 @@ def single_stream_download(session: Session, data: DataFile, key: str) -> tuple[
     """The raw client on one presigned GET straight to S3: the same single stream nginx makes."""
     url = session.s3.generate_presigned_url("get_object", Params={"Bucket": session.bucket, "Key": key})
     parts = urlsplit(url)
-    sink = HashSink()
+    sink = PipelinedHash()
     began = time.perf_counter()
     response = RawHTTP(url).request("GET", f"{parts.path}?{parts.query}", sink=sink.write)
+    digest = sink.hexdigest()
     seconds = time.perf_counter() - began
     expect(response, 200)
-    return seconds, sink.size == data.size and sink.hexdigest() == data.sha256
+    return seconds, sink.size == data.size and digest == data.sha256
 
 
 @dataclass
@@ -750,12 +786,13 @@ def client_ceiling(data: DataFile) -> tuple[float, float]:
         thread.join()
     server, thread = serve(source)
     with server:
-        hashed = HashSink()
+        hashed = PipelinedHash()
         began = time.perf_counter()
         RawHTTP(f"http://127.0.0.1:{server.getsockname()[1]}").request("GET", "/", sink=hashed.write)
+        digest = hashed.hexdigest()
         down = time.perf_counter() - began
         thread.join()
-    if hashed.hexdigest() != data.sha256:
+    if digest != data.sha256:
         raise RuntimeError("client self-check: the download's SHA-256 differs")
     return mib_per_s(data.size, up), mib_per_s(data.size, down)
 

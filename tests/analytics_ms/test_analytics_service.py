@@ -12,8 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from analytics_testing import event, free_port, ground_truth, produce, utc, wait_for_port
 from confluent_kafka import Producer
+
+from tests.analytics_ms.analytics_testing import event, free_port, ground_truth, produce, utc, wait_for_port
 
 TOKEN = "analytics-service-test-token"
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from analytics_testing import stored_totals, utc
 from pyspark.sql import DataFrame, SparkSession
 
 from analytics_ms.sink import WindowSink
+from tests.analytics_ms.analytics_testing import stored_totals, utc
 
 GIB = 1024**3
 

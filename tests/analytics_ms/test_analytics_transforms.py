@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import pytest
-from analytics_testing import Totals, event, ground_truth, utc
 from pyspark.sql import DataFrame, SparkSession
 
 from analytics_ms.kafka_source import KAFKA_RECORD_SCHEMA
 from analytics_ms.sink import collect_windows
 from analytics_ms.transforms import download_windows, parse_events
 from liftbit_common.events import EventType, FileEvent
+from tests.analytics_ms.analytics_testing import Totals, event, ground_truth, utc
 
 GIB = 1024**3
 

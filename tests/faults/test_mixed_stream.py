@@ -14,21 +14,21 @@ from tests.faults.conftest import Faults
 from tests.faults.workload import MixedWorkload
 
 PARTS = ("broker", "s3", "postgres", "storage_ms", "metadata_ms")
-DOWN_SECONDS = 3.0
+DOWN_SECONDS = 2.5
 
 
 def test_invariants_hold_after_a_stream_of_requests_through_restarts(stack: Stack, faults: Faults) -> None:
     workload = MixedWorkload(stack.url, owners=4)
     timeline: list[str] = []
     with workload.running():
-        time.sleep(3)
+        time.sleep(2)
         for part in PARTS:
             faults.stop(part)
             timeline.append(f"{part} stopped")
             time.sleep(DOWN_SECONDS)
             faults.start(part)
             timeline.append(f"{part} back, healthy after {faults.wait_healthy():.1f} s")
-            time.sleep(2)
+            time.sleep(1)
     assert not workload.problems()
 
     report = check_all(faults.endpoints, workload.log)
