@@ -26,7 +26,3 @@ class AccessPolicy:
 
     async def readable_file(self, actor: str, owner: str, filename: str) -> StoredFile:
         return await self._metadata.readable_file(owner, filename, reader=actor)
-
-    async def owned_file(self, actor: str, owner: str, filename: str) -> StoredFile:
-        self.require_self(actor, owner)
-        return await self._metadata.readable_file(owner, filename, reader=actor)
