@@ -471,13 +471,14 @@ def sweep(endpoints: Endpoints, timeout: float = 120) -> dict[str, int]:
 class StorageState:
     objects: set[str]
     multipart: list[tuple[str, str]]  # (key, upload id)
-    file_keys: set[str]
+    all_file_keys: set[str]
+    file_keys: dict[str, str]  # object key → owner/filename, of the files checked
     upload_keys: set[str]
     tus_upload_ids: set[str]
     queued: set[str]
 
 
-def storage_state(endpoints: Endpoints) -> StorageState:
+def storage_state(endpoints: Endpoints, owners: Iterable[str] | None = None) -> StorageState:
     s3 = endpoints.s3()
     objects: set[str] = set()
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=endpoints.s3_bucket):
@@ -486,30 +487,36 @@ def storage_state(endpoints: Endpoints) -> StorageState:
     for listing in s3.get_paginator("list_multipart_uploads").paginate(Bucket=endpoints.s3_bucket):
         multipart += [(u["Key"], u["UploadId"]) for u in listing.get("Uploads", [])]
     with psycopg.connect(endpoints.database_url, connect_timeout=5) as db:
-        file_keys = {r[0] for r in db.execute("SELECT object_key FROM files")}
+        files = db.execute(
+            "SELECT f.object_key, u.username, f.filename FROM files f JOIN users u ON u.id = f.owner_id"
+        ).fetchall()
         uploads = db.execute("SELECT object_key, tail_key, s3_upload_id FROM uploads").fetchall()
         queued = {r[0] for r in db.execute("SELECT object_key FROM object_deletions")}
     upload_keys = {r[0] for r in uploads} | {r[1] for r in uploads if r[1]}
+    wanted = None if owners is None else set(owners)
     return StorageState(
         objects=objects,
         multipart=multipart,
-        file_keys=file_keys,
+        all_file_keys={r[0] for r in files},
+        file_keys={r[0]: f"{r[1]}/{r[2]}" for r in files if wanted is None or r[1] in wanted},
         upload_keys=upload_keys,
         tus_upload_ids={r[2] for r in uploads},
         queued=queued,
     )
 
 
-def check_storage(endpoints: Endpoints) -> Iterator[str]:
-    """Run after a sweep (and after the orphan grace): S3 and Postgres agree."""
-    state = storage_state(endpoints)
-    referenced = state.file_keys | state.upload_keys | state.queued
+def check_storage(endpoints: Endpoints, owners: Iterable[str] | None = None) -> Iterator[str]:
+    """Run after a sweep (and after the orphan grace): S3 and Postgres agree. The bucket is
+    checked whole; the files rows of ``owners`` only, when given (a test's own users)."""
+    state = storage_state(endpoints, owners)
+    referenced = state.all_file_keys | state.upload_keys | state.queued
     for key in sorted(state.objects - referenced):
         yield f"orphan object {key}: no file, upload or pending deletion refers to it"
-    for key in sorted(state.file_keys - state.objects):
-        yield f"a files row points at {key}, which is not in the bucket (listed file without bytes)"
-    for key in sorted(state.file_keys & state.queued):
-        yield f"the object {key} of a live file is queued for deletion (the file will lose its bytes)"
+    for key, name in sorted(state.file_keys.items()):
+        if key not in state.objects:
+            yield f"{name} points at {key}, which is not in the bucket (listed file without bytes)"
+        if key in state.queued:
+            yield f"{name}: its object {key} is queued for deletion (the file will lose its bytes)"
     for key, upload_id in state.multipart:
         if upload_id not in state.tus_upload_ids:
             yield f"unfinished multipart upload {upload_id[:16]}… of {key} left after the sweep"
@@ -522,10 +529,14 @@ def check_all(
     max_seconds: float = 15.0,
     event_timeout: float = 60.0,
     orphan_grace_seconds: float = 2.0,
+    only_own_files: bool = False,
 ) -> Report:
     """Every invariant, in an order where the checks do not disturb each other (the downloads of
-    the file check publish events, so the events are checked first)."""
+    the file check publish events, so the events are checked first). ``only_own_files``: check
+    the files rows of the log's users only (on a stack shared with other tests); the bucket is
+    always checked whole."""
     actions = log.ordered()
+    owners = {a.owner for a in actions} if only_own_files else None
     report = Report(
         stats={
             "actions": len(actions),
@@ -542,5 +553,5 @@ def check_all(
     report.add("client", log.problems)
     time.sleep(orphan_grace_seconds + 0.5)  # failed uploads' objects must be old enough to be orphans
     report.stats["sweep"] = sweep(endpoints)
-    report.add("storage", check_storage(endpoints))
+    report.add("storage", check_storage(endpoints, owners))
     return report

@@ -1,7 +1,7 @@
 """Transfer benchmark: LiftBit through nginx against boto3 talking straight to the same S3 server.
 
     python bench/transfer.py                        # everything on a throw-away stack (a few minutes)
-    python bench/transfer.py --large-mib 256 --small-ops 300 --no-results   # a quick look
+    python bench/transfer.py --large-mib 256 --small-ops 300 --no-write   # a quick look, report not written
     python bench/transfer.py --set PART_SIZE_BYTES=16777216 --set UPLOAD_CONCURRENCY=8
     python bench/transfer.py --home /tmp/lb-prof --keep-stack --section large  # leave it up for py-spy
 
@@ -1209,7 +1209,7 @@ def _cpu_rows(usages: list[CpuUsage], scale: float, digits: int) -> list[list[st
     return rows
 
 
-def large_cpu_section(result: LargeResult) -> Section:
+def large_cpu_section(result: LargeResult, idle: dict[str, float]) -> Section:
     transfers = [result.platform_up, result.direct_up, result.platform_down, result.direct_down]
     usages = [t.cpu for t in transfers if t.cpu is not None]
     return Section(
@@ -1223,6 +1223,8 @@ def large_cpu_section(result: LargeResult) -> Section:
             " cores: where 'cores busy' nears that, the transfer is CPU-bound and every CPU-second the"
             " platform adds is taken from the S3 server. Other people's processes on a shared machine"
             " take their share too (see the load average under Machine).",
+            "idle background taken off, in cores: "
+            + (", ".join(f"{name} {rate:.3f}" for name, rate in sorted(idle.items()) if rate >= 0.001) or "none"),
         ],
     )
 
@@ -1249,6 +1251,7 @@ def resume_section(result: ResumeResult) -> Section:
             ["first half until the cut (s)", f"{result.first_part_seconds:.1f}"],
             ["after the cut: HEAD + PATCH of the rest (s)", f"{result.resume_seconds:.1f}"],
             ["resume ÷ whole upload", f"{result.resume_seconds / result.full_seconds:.2f}"],
+            ["first half + resume, all told (s)", f"{result.first_part_seconds + result.resume_seconds:.1f}"],
             ["bytes resent", f"{resent / MiB:.1f} MiB ({resent / result.size:.1%})"],
             ["sent before the cut but not kept", f"{lost / MiB:.1f} MiB"],
             ["sha256 of both stored files", "ok" if result.ok else "MISMATCH"],
@@ -1259,6 +1262,53 @@ def resume_section(result: ResumeResult) -> Section:
             " object back once to compute its SHA-256.",
         ],
     )
+
+
+def summary_section(large: list[LargeResult] | None, small: SmallResult | None, resume: ResumeResult | None) -> Section:
+    rows: list[list[str]] = []
+    if large:
+        biggest = large[-1]
+        for direction, platform_t, direct_t in (
+            ("upload", biggest.platform_up, biggest.direct_up),
+            ("download", biggest.platform_down, biggest.direct_down),
+        ):
+            ratio = direct_t.seconds / platform_t.seconds
+            rows.append(
+                [
+                    f"{human_size(biggest.size)} {direction}: platform ÷ direct",
+                    f"{ratio:.2f}",
+                    f"≥ {RATIO_GOAL}",
+                    verdict(ratio >= RATIO_GOAL),
+                ]
+            )
+        for group in MONITORED:
+            growth = max(
+                t.rss.growth_mib(group)
+                for result in large
+                for t in (result.platform_up, result.platform_down)
+                if t.rss is not None
+            )
+            rows.append(
+                [
+                    f"peak RSS growth, {group} (MiB)",
+                    f"{growth:.1f}",
+                    f"≤ {RSS_GOAL_MIB}",
+                    verdict(growth <= RSS_GOAL_MIB),
+                ]
+            )
+    if small:
+        for label, platform_r, direct_r in (
+            ("uploads", small.platform_up, small.direct_up),
+            ("downloads", small.platform_down, small.direct_down),
+        ):
+            rows.append(
+                [f"{small.size} B {label}/s: platform ÷ direct", f"{platform_r.rate / direct_r.rate:.2f}", "", ""]
+            )
+    if resume:
+        rows.append(
+            ["resumed half ÷ whole upload (time)", f"{resume.resume_seconds / resume.full_seconds:.2f}", "", ""]
+        )
+    return Section("Summary", ["measure", "value", "goal", "met"], rows)
 
 
 def write_results(path: Path, machine: dict[str, str], sections: list[Section], parameters: str) -> None:
@@ -1308,8 +1358,8 @@ SECTIONS = ("large", "small", "resume")
 def main(
     large_mib: Annotated[int, typer.Option(min=8, help="The large file's size")] = 1024,
     medium_mib: Annotated[int, typer.Option(min=0, help="The second size shown beside it; 0 skips it")] = 100,
-    rounds: Annotated[int, typer.Option(min=1, help="Rounds of the large transfers (best is reported)")] = 1,
-    small_ops: Annotated[int, typer.Option(min=1, help="Small uploads (and as many downloads) per side")] = 1000,
+    rounds: Annotated[int, typer.Option(min=1, help="Rounds of the large transfers (best is reported)")] = 2,
+    small_ops: Annotated[int, typer.Option(min=1, help="Small uploads (and as many downloads) per side")] = 600,
     small_size: Annotated[int, typer.Option(min=1, help="Bytes per small file")] = 4096,
     concurrency: Annotated[int, typer.Option(min=1, help="Concurrent clients for small files")] = 32,
     resume_mib: Annotated[int | None, typer.Option(help="Size of the resumed upload [--large-mib]")] = None,
@@ -1337,10 +1387,14 @@ def main(
     } | parse_settings(settings or [])
     work = Path(tempfile.mkdtemp(prefix="liftbit-bench-"))
     stack_home = home.resolve() if home else work / "stack"
-    sections: list[Section] = []
+    sizes = sorted({mib for mib in (medium_mib, large_mib) if mib > 0})
+    large: list[LargeResult] | None = None
+    ceiling: tuple[float, float] | None = None
+    small: SmallResult | None = None
+    resume: ResumeResult | None = None
+    idle: dict[str, float] = {}
     try:
         log(f"making test files in {work} …")
-        sizes = sorted({s for s in (medium_mib, large_mib) if s > 0})
         files = {
             mib: make_file(work / f"data-{mib}.bin", mib * MiB, seed=mib) for mib in {*sizes, resume_mib or large_mib}
         }
@@ -1349,6 +1403,7 @@ def main(
             log(f"user {session.username} at {stack.url}; S3 {stack.env['S3_ENDPOINT_URL']}")
             cpu = CpuMeter(stack.parts())
             cpu.settle()
+            idle = cpu.idle
             if "large" in chosen:
                 ceiling = client_ceiling(files[large_mib])
                 log(f"raw client alone: upload {ceiling[0]:.0f} MiB/s, download+sha256 {ceiling[1]:.0f} MiB/s")
@@ -1360,17 +1415,22 @@ def main(
                 with RssSampler({part: stack.pid(part) for part in MONITORED}) as sampler:
                     probes = Probes(sampler, cpu)
                     large = [measure_large(session, files[mib], probes, rounds) for mib in sizes]
-                sections += [large_section(large, ceiling, rounds), rss_section(large), large_cpu_section(large[-1])]
             if "small" in chosen:
                 small = measure_small(session, cpu, small_ops, small_size, concurrency)
-                sections += [small_section(small), small_cpu_section(small)]
             if "resume" in chosen:
-                sections.append(resume_section(measure_resume(session, files[resume_mib or large_mib])))
+                resume = measure_resume(session, files[resume_mib or large_mib])
     finally:
         for data in work.glob("*.bin"):
             data.unlink()
         if not (keep_stack and stack_home.is_relative_to(work)):
             shutil.rmtree(work, ignore_errors=True)
+    sections = [summary_section(large, small, resume)]
+    if large:
+        sections += [large_section(large, ceiling, rounds), rss_section(large), large_cpu_section(large[-1], idle)]
+    if small:
+        sections += [small_section(small), small_cpu_section(small)]
+    if resume:
+        sections.append(resume_section(resume))
     console.print()
     for part in sections:
         part.show()

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
 
 from files_ms.api.deps import CurrentUser, Services
 from liftbit_common.contracts import DownloadWindow
@@ -16,8 +16,8 @@ router = APIRouter(prefix="/analytics", tags=["analytics"])
 async def download_windows(
     _: CurrentUser,
     services: Services,
-    since: Annotated[datetime | None, Query(description="RFC 3339; windows starting at or after this")] = None,
-    until: Annotated[datetime | None, Query(description="RFC 3339; windows ending at or before this")] = None,
+    since: Annotated[AwareDatetime | None, Query(description="RFC 3339; windows starting at or after this")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="RFC 3339; windows ending at or before this")] = None,
 ) -> list[DownloadWindow]:
     """Downloads per tumbling window (5 minutes by default): count and total bytes, oldest first."""
     if since and until and since > until:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import psycopg
 from confluent_kafka import Producer
@@ -71,28 +67,3 @@ def wait_for_totals(database_url: str, expected: Totals, timeout: float = 120) -
         if stored == expected or time.monotonic() > deadline:
             return stored
         time.sleep(0.2)
-
-
-def free_port() -> int:
-    """A free loopback port; from ANALYTICS_TEST_PORTS ("24010-24099") when set, else any."""
-    low, _, high = os.environ.get("ANALYTICS_TEST_PORTS", "0-0").partition("-")
-    for port in range(int(low), int(high) + 1):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return int(probe.getsockname()[1])
-    raise RuntimeError("no free port in ANALYTICS_TEST_PORTS")
-
-
-def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"exited with {process.returncode}: {log.read_text()[-2000:]}")
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"port {port} not listening after {timeout} s: {log.read_text()[-2000:]}")

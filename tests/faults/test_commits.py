@@ -61,7 +61,7 @@ def test_a_repeated_commit_changes_nothing(stack: Stack, faults: Faults, api: ht
         headers=stack.internal_headers(),
         timeout=30,
     )
-    assert retry.status_code == 200, retry.text
+    assert retry.status_code in (200, 201), retry.text  # the answer of the first attempt, again
 
     with psycopg.connect(stack.env["DATABASE_URL"]) as db:
         queued = db.execute("SELECT delete_after FROM object_deletions WHERE object_key = %s", (key,)).fetchone()
@@ -70,7 +70,8 @@ def test_a_repeated_commit_changes_nothing(stack: Stack, faults: Faults, api: ht
     download = api.get(file_path(owner.name, "c.txt"), headers=owner.auth)
     assert queued is None, f"the retried commit queued the live object for deletion (after {queued[0]})"
     assert (download.status_code, download.content) == (200, body)
-    assert [e["type"] for e in distinct_events(events, owner.name, 1)] == ["upload"]
+    uploads = [e for e in distinct_events(events, owner.name, 2) if e["type"] == "upload"]
+    assert len(uploads) == 1, f"one upload, {len(uploads)} upload events"
 
 
 def test_a_commit_slower_than_its_caller_leaves_the_previous_version(
@@ -107,8 +108,9 @@ def test_a_commit_slower_than_its_caller_leaves_the_previous_version(
     listed = api.get(f"/users/{owner.name}/files", headers=owner.auth).json()["items"]
     time.sleep(2.5)  # past the orphan grace: an object nothing refers to is the sweeper's
     sweep(faults.endpoints)
-    problems = list(check_storage(faults.endpoints))
+    problems = list(check_storage(faults.endpoints, owners=[owner.name]))
     assert download.status_code == 200, f"the listed file {listed} has no bytes: {download.text} {problems}"
     assert download.content == b"v1", "an upload answered 503 took effect afterwards"
-    assert [e["type"] for e in distinct_events(events, owner.name, 1)] == ["upload"]
+    uploads = [e for e in distinct_events(events, owner.name, 2) if e["type"] == "upload"]
+    assert len(uploads) == 1, "an upload answered 503 published an event"
     assert not problems, problems
