@@ -42,6 +42,10 @@ async def run_job(job: AnalyticsJob) -> None:
         else:
             if failure is not None:
                 log.warning("analytics_query_restarted", failure=failure)
+        try:
+            await asyncio.to_thread(job.measure_lag)
+        except Exception as exc:  # the broker may be away; the next round tries again
+            log.info("consumer_lag_unknown", error=str(exc))
 
 
 @contextlib.asynccontextmanager

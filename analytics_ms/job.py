@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
@@ -10,15 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from prometheus_client import Gauge
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming.query import StreamingQuery
 
-from analytics_ms.kafka_source import SOURCE_NAME, KafkaDataSource
+from analytics_ms.kafka_source import SOURCE_NAME, KafkaDataSource, KafkaSourceOptions, Offsets, TopicEnds
 from analytics_ms.settings import AnalyticsSettings
 from analytics_ms.sink import WindowSink
 from analytics_ms.transforms import download_windows, parse_events
 
 QUERY_NAME = "download_windows"
+CONSUMER_LAG = Gauge("liftbit_analytics_consumer_lag", "Records on the topic the query has not processed yet")
 STOP_GRACE_SECONDS = 15
 
 BatchSink = Callable[[DataFrame, int], None]
@@ -77,6 +80,17 @@ def start_window_query(
     return writer.start()
 
 
+def processed_offsets(progress: dict[str, Any] | None) -> Offsets | None:
+    """Where the last micro-batch ended, from Spark's progress report (either source's format)."""
+    sources = (progress or {}).get("sources") or []
+    end = sources[0].get("endOffset") if sources else None
+    if isinstance(end, str):
+        end = json.loads(end)
+    if isinstance(end, dict) and end and all(isinstance(v, dict) for v in end.values()):
+        end = next(iter(end.values()))  # Spark's kafka source: {topic: {partition: offset}}
+    return {str(p): int(o) for p, o in end.items()} if isinstance(end, dict) else None
+
+
 @dataclass(frozen=True)
 class JobStatus:
     state: Literal["starting", "running", "failed", "stopped"]
@@ -102,6 +116,9 @@ class AnalyticsJob:
         self._start_error: str | None = None
         self._stopped = False
         self._lock = threading.Lock()  # start, restart and stop never interleave
+        self._topic_ends = TopicEnds(
+            KafkaSourceOptions(settings.kafka_bootstrap_servers, settings.kafka_topic, "earliest", 10.0)
+        )
 
     def start(self) -> None:
         with self._lock:
@@ -125,9 +142,23 @@ class AnalyticsJob:
         self.start()
         return status.error
 
+    def measure_lag(self) -> int | None:
+        """Records behind the topic's end (also the gauge liftbit_analytics_consumer_lag)."""
+        processed = processed_offsets(self.status().last_progress)
+        if processed is None:
+            return None
+        with self._lock:  # stop() closes the consumer
+            if self._stopped:
+                return None
+            ends = self._topic_ends.true_end_offsets()
+        lag = sum(max(0, end - processed.get(partition, 0)) for partition, end in ends.items())
+        CONSUMER_LAG.set(lag)
+        return lag
+
     def stop(self) -> None:
         with self._lock:
             self._stopped = True
+            self._topic_ends.close()
             if self._query is not None:
                 # Let a running micro-batch finish: interrupted, it is run again after the restart,
                 # and Spark logs a long stack trace on the way.

@@ -117,58 +117,27 @@ class PartitionRange(InputPartition):
     end: int
 
 
-class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
+class TopicEnds:
+    """Where each partition of the topic begins and truly ends (past the broker's under-reported
+    high watermark). Used for offset planning and, by the service, to measure consumer lag."""
+
     def __init__(self, options: KafkaSourceOptions) -> None:
         self.options = options
-        # Only the driver-side reader (offset planning) opens this; read() runs in fresh copies.
-        self._metadata_consumer: Consumer | None = None
-        self._available_now_end: Offsets | None = None
+        self._consumer: Consumer | None = None
 
-    # -- planning (driver) -------------------------------------------------------------------
+    def consumer(self) -> Consumer:
+        if self._consumer is None:
+            self._consumer = self.options.consumer()
+        return self._consumer
 
-    def initialOffset(self) -> Offsets:
-        if self.options.starting_offsets == "latest":
-            return self._true_end_offsets()
-        return {str(partition): low for partition, (low, _) in self._watermarks().items()}
+    def close(self) -> None:
+        if self._consumer is not None:
+            self._consumer.close()
+            self._consumer = None
 
-    def latestOffset(self, start: Offsets, limit: ReadLimit) -> Offsets:
-        if not isinstance(limit, ReadAllAvailable):
-            raise ValueError(f"{SOURCE_NAME} reads everything available; read limit {limit!r} is not supported")
-        end = self._available_now_end if self._available_now_end is not None else self._true_end_offsets()
-        behind = {p: (start[p], offset) for p, offset in end.items() if offset < start.get(p, 0)}
-        if behind:
-            # Records before `start` were counted, and whatever the broker now holds below it would
-            # be skipped silently: stop, as Spark's kafka source does (failOnDataLoss).
-            raise KafkaSourceError(
-                f"topic {self.options.topic!r}: partition end offsets went back (partition: (checkpoint, "
-                f"broker)) {behind}; the topic was recreated or the broker lost its data. Delete the "
-                "query's checkpoint to start over from the broker's records."
-            )
-        # A partition missing from `start` appeared since: it is read from its beginning.
-        return end
-
-    def prepareForTriggerAvailableNow(self) -> None:
-        self._available_now_end = self._true_end_offsets()
-
-    def partitions(self, start: Offsets, end: Offsets) -> Sequence[PartitionRange]:
-        ranges = (
-            PartitionRange(int(partition), start.get(partition, 0), stop) for partition, stop in sorted(end.items())
-        )
-        return [r for r in ranges if r.end > r.start]
-
-    def stop(self) -> None:
-        if self._metadata_consumer is not None:
-            self._metadata_consumer.close()
-            self._metadata_consumer = None
-
-    def _consumer(self) -> Consumer:
-        if self._metadata_consumer is None:
-            self._metadata_consumer = self.options.consumer()
-        return self._metadata_consumer
-
-    def _watermarks(self) -> dict[int, tuple[int, int]]:
+    def watermarks(self) -> dict[int, tuple[int, int]]:
         """(low, reported high) for each partition the broker has for the topic now."""
-        consumer = self._consumer()
+        consumer = self.consumer()
         timeout = self.options.timeout_seconds
         metadata = consumer.list_topics(self.options.topic, timeout=timeout).topics[self.options.topic]
         if metadata.error is not None:
@@ -180,11 +149,11 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
             for partition in sorted(metadata.partitions)
         }
 
-    def _true_end_offsets(self) -> Offsets:
-        reported = {partition: high for partition, (_, high) in self._watermarks().items()}
+    def true_end_offsets(self) -> Offsets:
+        reported = {partition: high for partition, (_, high) in self.watermarks().items()}
         if not reported:
             return {}
-        consumer = self._consumer()
+        consumer = self.consumer()
         consumer.assign([TopicPartition(self.options.topic, p, offset) for p, offset in reported.items()])
         try:
             ends = dict(reported)
@@ -209,6 +178,49 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         finally:
             consumer.unassign()
         return {str(partition): end for partition, end in ends.items()}
+
+
+class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
+    def __init__(self, options: KafkaSourceOptions) -> None:
+        self.options = options
+        # Only the driver-side reader (offset planning) uses this; read() runs in fresh copies.
+        self._ends = TopicEnds(options)
+        self._available_now_end: Offsets | None = None
+
+    # -- planning (driver) -------------------------------------------------------------------
+
+    def initialOffset(self) -> Offsets:
+        if self.options.starting_offsets == "latest":
+            return self._ends.true_end_offsets()
+        return {str(partition): low for partition, (low, _) in self._ends.watermarks().items()}
+
+    def latestOffset(self, start: Offsets, limit: ReadLimit) -> Offsets:
+        if not isinstance(limit, ReadAllAvailable):
+            raise ValueError(f"{SOURCE_NAME} reads everything available; read limit {limit!r} is not supported")
+        end = self._available_now_end if self._available_now_end is not None else self._ends.true_end_offsets()
+        behind = {p: (start[p], offset) for p, offset in end.items() if offset < start.get(p, 0)}
+        if behind:
+            # Records before `start` were counted, and whatever the broker now holds below it would
+            # be skipped silently: stop, as Spark's kafka source does (failOnDataLoss).
+            raise KafkaSourceError(
+                f"topic {self.options.topic!r}: partition end offsets went back (partition: (checkpoint, "
+                f"broker)) {behind}; the topic was recreated or the broker lost its data. Delete the "
+                "query's checkpoint to start over from the broker's records."
+            )
+        # A partition missing from `start` appeared since: it is read from its beginning.
+        return end
+
+    def prepareForTriggerAvailableNow(self) -> None:
+        self._available_now_end = self._ends.true_end_offsets()
+
+    def partitions(self, start: Offsets, end: Offsets) -> Sequence[PartitionRange]:
+        ranges = (
+            PartitionRange(int(partition), start.get(partition, 0), stop) for partition, stop in sorted(end.items())
+        )
+        return [r for r in ranges if r.end > r.start]
+
+    def stop(self) -> None:
+        self._ends.close()
 
     # -- reading (executors) ----------------------------------------------------------------
 

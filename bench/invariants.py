@@ -551,7 +551,9 @@ def check_all(
         report.add("grants", check_grants(client, log, actions))
     report.add("registrations", check_registrations(endpoints, actions))
     report.add("client", log.problems)
-    time.sleep(orphan_grace_seconds + 0.5)  # failed uploads' objects must be old enough to be orphans
+    # The objects of failed uploads must be older than the orphan grace before the sweep.
+    last_answer = max((a.at + a.elapsed for a in actions), default=0.0)
+    time.sleep(max(0.0, min(orphan_grace_seconds + 0.5, last_answer + orphan_grace_seconds + 0.5 - time.time())))
     report.stats["sweep"] = sweep(endpoints)
     report.add("storage", check_storage(endpoints, owners))
     return report

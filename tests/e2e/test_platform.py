@@ -155,6 +155,10 @@ def test_metrics_on_each_service(stack: Stack) -> None:
         assert "liftbit_http_requests_total" in text, name
         assert "liftbit_http_request_duration_seconds_bucket" in text, name
     assert "liftbit_outbox_backlog" in httpx.get(f"{stack.env['METADATA_URL']}/metrics").text
+    analytics = httpx.get(f"{stack.env['ANALYTICS_URL']}/metrics").text
+    lag = [line for line in analytics.splitlines() if line.startswith("liftbit_analytics_consumer_lag ")]
+    assert len(lag) == 1
+    assert float(lag[0].split()[1]) >= 0
 
 
 def run_upload_script(stack: Stack, home: Path, *args: str, password: str) -> subprocess.CompletedProcess[str]:

@@ -14,14 +14,14 @@ from tests.faults.conftest import Faults
 from tests.faults.workload import MixedWorkload
 
 PARTS = ("broker", "s3", "postgres", "storage_ms", "metadata_ms")
-DOWN_SECONDS = 2.5
+DOWN_SECONDS = 2.0
 
 
 def test_invariants_hold_after_a_stream_of_requests_through_restarts(stack: Stack, faults: Faults) -> None:
     workload = MixedWorkload(stack.url, owners=4)
     timeline: list[str] = []
     with workload.running():
-        time.sleep(2)
+        time.sleep(1.5)
         for part in PARTS:
             faults.stop(part)
             timeline.append(f"{part} stopped")

@@ -1,0 +1,394 @@
+"""Load benchmark: many simulated users on a throw-away LiftBit stack, then the invariant check.
+
+    python bench/load.py [--users 50] [--seconds 300] [--max-requests 1000000]
+
+Starts its own stack (scripts/stack.py up --home <temporary folder> --port-base auto; always
+stopped and removed at the end, --keep to keep its folder), then runs --users concurrent users
+(asyncio + httpx) for --seconds or until --max-requests requests, whichever comes first. Each user
+registers and logs in once, then loops: upload a new file, list, share it with another user,
+download it (the owner, then the grantee), delete it; every --register-every rounds it also
+registers a new account (which joins the pool of grantees).
+
+Prints requests/s, p50/p99 latency per endpoint, errors by status (goal: 0), the RSS of every
+service at the start and end (process and children summed; sampled every few seconds, with a
+trend), and the result of bench/invariants.py's check_all. Exits 1 if an invariant fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+from invariants import Action, ActionLog, Endpoints, Kind, check_all, file_path
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parent.parent
+STACK_SCRIPT = ROOT / "scripts" / "stack.py"
+SERVICES = ("files_ms", "storage_ms", "metadata_ms", "analytics_ms", "nginx", "postgres")
+PASSWORD = "correct horse battery"
+# Short graces so that the final sweep removes whatever a failed upload left; the rest as shipped.
+STACK_SETTINGS = {"ORPHAN_GRACE_SECONDS": "5", "MULTIPART_GRACE_SECONDS": "5", "LOG_LEVEL": "WARNING"}
+
+app = typer.Typer(add_completion=False, help=__doc__)
+console = Console()
+
+
+# --------------------------------------------------------------------------- the stack
+
+
+def read_env(path: Path) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+
+
+def stack_command(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PORT", "LIFTBIT_PORT_BASE", "LIFTBIT_HOME")}
+    return subprocess.run(
+        [sys.executable, str(STACK_SCRIPT), *args, "--home", str(home)],
+        env=env | STACK_SETTINGS,
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+
+
+# --------------------------------------------------------------------------- memory
+
+
+def _children_map() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = defaultdict(list)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children[ppid].append(int(entry.name))
+    return children
+
+
+def _rss_bytes(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def tree_rss(root_pid: int, children: Mapping[int, list[int]]) -> int:
+    """RSS of a process and all its descendants (shared pages, e.g. Postgres's shared buffers,
+    are counted once per process that touched them)."""
+    total, todo = 0, [root_pid]
+    while todo:
+        pid = todo.pop()
+        total += _rss_bytes(pid)
+        todo += children.get(pid, [])
+    return total
+
+
+def service_rss(home: Path) -> dict[str, int]:
+    children = _children_map()
+    sizes = {}
+    for service in SERVICES:
+        try:
+            pid = int((home / "run" / f"{service}.pid").read_text().strip())
+        except (OSError, ValueError):
+            continue
+        sizes[service] = tree_rss(pid, children)
+    return sizes
+
+
+@dataclass
+class MemoryTrace:
+    samples: list[tuple[float, dict[str, int]]] = field(default_factory=list)
+
+    def take(self, home: Path) -> None:
+        self.samples.append((time.monotonic(), service_rss(home)))
+
+    def trend(self, service: str) -> tuple[float, bool]:
+        """MiB per minute (least squares over the samples after the first fifth of the run), and
+        whether that is a growth worth noticing: more than 5 % of the mean over the whole run."""
+        points = [(t, s[service]) for t, s in self.samples if service in s]
+        if len(points) < 5:
+            return 0.0, False
+        points = points[len(points) // 5 :]
+        times = [t for t, _ in points]
+        values = [v / 2**20 for _, v in points]
+        slope_per_second = statistics.linear_regression(times, values).slope
+        span = times[-1] - times[0]
+        return slope_per_second * 60, slope_per_second * span > 0.05 * statistics.fmean(values)
+
+
+# --------------------------------------------------------------------------- the simulated users
+
+
+@dataclass
+class Sample:
+    endpoint: str
+    status: int | None
+    seconds: float
+
+
+@dataclass
+class Load:
+    client: httpx.AsyncClient
+    log: ActionLog
+    deadline: float
+    max_requests: int
+    register_every: int
+    samples: list[Sample] = field(default_factory=list)
+    users: list[str] = field(default_factory=list)
+    examples: dict[str, str] = field(default_factory=dict)  # first error body per endpoint and status
+
+    @property
+    def done(self) -> bool:
+        return time.monotonic() >= self.deadline or len(self.samples) >= self.max_requests
+
+    async def send(
+        self,
+        endpoint: str,
+        kind: Kind,
+        actor: str,
+        owner: str,
+        method: str,
+        path: str,
+        *,
+        filename: str = "",
+        grantee: str = "",
+        size: int = 0,
+        sha256: str = "",
+        **kwargs: Any,
+    ) -> tuple[Action, httpx.Response | None]:
+        token = self.log.tokens.get(actor)
+        headers = {"Authorization": f"Bearer {token}"} if token and kind not in (Kind.REGISTER, Kind.LOGIN) else {}
+        seq, at, started = self.log.next_seq(), time.time(), time.monotonic()
+        response: httpx.Response | None = None
+        status: int | None = None
+        error = ""
+        try:
+            response = await self.client.request(method, path, headers=headers, **kwargs)
+            status = response.status_code
+            if response.status_code >= 400:
+                error = response.text[:300]
+        except httpx.HTTPError as exc:
+            error = repr(exc)
+        elapsed = time.monotonic() - started
+        self.samples.append(Sample(endpoint, status, elapsed))
+        if error:
+            self.examples.setdefault(f"{endpoint} {status}", error)
+        action = Action(
+            seq=seq,
+            kind=kind,
+            actor=actor,
+            owner=owner,
+            status=status,
+            elapsed=elapsed,
+            at=at,
+            filename=filename,
+            grantee=grantee,
+            size=size,
+            sha256=sha256,
+            error=error,
+        )
+        return self.log.record(action), response
+
+    async def register(self, name: str) -> bool:
+        self.log.add_user(name, PASSWORD)
+        body = {"username": name, "password": PASSWORD}
+        created, _ = await self.send("POST /users", Kind.REGISTER, name, name, "POST", "/users", json=body)
+        if not created.ok:
+            return False
+        form = {"username": name, "password": PASSWORD}
+        login, response = await self.send("POST /auth/token", Kind.LOGIN, name, name, "POST", "/auth/token", data=form)
+        if not login.ok or response is None:
+            return False
+        self.log.add_user(name, PASSWORD, response.json()["access_token"])
+        self.users.append(name)
+        return True
+
+    async def user(self, number: int, seed: int) -> None:
+        rng = random.Random(seed)
+        me = f"load{number:03d}{rng.randrange(16**6):06x}"
+        if not await self.register(me):
+            return
+        rounds = 0
+        while not self.done:
+            rounds += 1
+            if rounds % self.register_every == 0:
+                await self.register(f"{me}n{rounds}")
+            await self.round(me, rounds, rng)
+
+    async def round(self, me: str, number: int, rng: random.Random) -> None:
+        name = f"file-{number}.bin"
+        path = file_path(me, name)
+        body = rng.randbytes(rng.choice((rng.randint(1, 16 * 1024), rng.randint(16 * 1024, 512 * 1024))))
+        digest = hashlib.sha256(body).hexdigest()
+        uploaded, _ = await self.send(
+            "PUT file", Kind.UPLOAD, me, me, "PUT", path, filename=name, size=len(body), sha256=digest, content=body
+        )
+        if not uploaded.ok:
+            return
+        listed, response = await self.send("GET files", Kind.LIST, me, me, "GET", f"/users/{me}/files")
+        if listed.ok and response is not None and name not in {f["filename"] for f in response.json()["items"]}:
+            self.log.problem(f"{listed.describe()}: {name} is not listed right after its upload")
+        readers = [me]
+        friends = [u for u in self.users if u != me]
+        if friends:
+            friend = rng.choice(friends)
+            grant = f"{path}/permissions/{friend}"
+            shared, _ = await self.send(
+                "PUT permission", Kind.GRANT, me, me, "PUT", grant, filename=name, grantee=friend
+            )
+            readers += [friend] if shared.ok else []
+        for reader in readers:
+            downloaded, got = await self.send(
+                "GET file", Kind.DOWNLOAD, reader, me, "GET", path, filename=name, size=len(body)
+            )
+            if downloaded.ok and got is not None and hashlib.sha256(got.content).hexdigest() != digest:
+                self.log.problem(f"{downloaded.describe()}: other bytes than uploaded")
+        await self.send("DELETE file", Kind.DELETE, me, me, "DELETE", path, filename=name, size=len(body))
+
+
+async def run_load(
+    url: str, home: Path, users: int, seconds: float, max_requests: int, register_every: int
+) -> tuple[Load, MemoryTrace, float]:
+    log = ActionLog()
+    memory = MemoryTrace()
+    limits = httpx.Limits(max_connections=users * 2, max_keepalive_connections=users * 2)
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+        load = Load(client, log, time.monotonic() + seconds, max_requests, register_every)
+        memory.take(home)
+        started = time.monotonic()
+
+        async def sample_memory() -> None:
+            while not load.done:
+                await asyncio.sleep(5)
+                await asyncio.to_thread(memory.take, home)
+
+        sampler = asyncio.create_task(sample_memory())
+        await asyncio.gather(*(load.user(n, seed=n) for n in range(users)))
+        elapsed = time.monotonic() - started
+        sampler.cancel()
+        memory.take(home)
+    return load, memory, elapsed
+
+
+# --------------------------------------------------------------------------- the report
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def report(load: Load, memory: MemoryTrace, elapsed: float) -> int:
+    samples = load.samples
+    console.print(f"machine: {os.cpu_count()} CPUs, load average at the end {os.getloadavg()[0]:.1f} (1 min)")
+    errors = Counter(str(s.status) for s in samples if s.status is None or s.status >= 400)
+    console.print(
+        f"\n[bold]{len(samples)} requests in {elapsed:.1f} s = {len(samples) / elapsed:.1f} requests/s[/bold], "
+        f"{len(load.users)} accounts, errors: {sum(errors.values())} {dict(errors) if errors else ''}"
+    )
+    by_endpoint: dict[str, list[Sample]] = defaultdict(list)
+    for sample in samples:
+        by_endpoint[sample.endpoint].append(sample)
+    table = Table(title="Latency per endpoint")
+    for column in ("endpoint", "requests", "req/s", "p50 ms", "p99 ms", "max ms", "errors"):
+        table.add_column(column, justify="left" if column == "endpoint" else "right")
+    for endpoint, group in sorted(by_endpoint.items()):
+        times = [s.seconds * 1000 for s in group]
+        failed = Counter(str(s.status) for s in group if s.status is None or s.status >= 400)
+        table.add_row(
+            endpoint,
+            str(len(group)),
+            f"{len(group) / elapsed:.1f}",
+            f"{percentile(times, 0.5):.1f}",
+            f"{percentile(times, 0.99):.1f}",
+            f"{max(times):.1f}",
+            ", ".join(f"{n}×{status}" for status, n in failed.items()) or "0",
+        )
+    console.print(table)
+    for what, example in list(load.examples.items())[:10]:
+        console.print(f"  first error {what}: {example[:200]}")
+
+    rss = Table(title="RSS per service (process and children)")
+    for column in ("service", "start MiB", "end MiB", "max MiB", "trend MiB/min", "grows?"):
+        rss.add_column(column, justify="left" if column == "service" else "right")
+    first, last = memory.samples[0][1], memory.samples[-1][1]
+    for service in SERVICES:
+        if service not in first:
+            continue
+        slope, growing = memory.trend(service)
+        peak = max(s.get(service, 0) for _, s in memory.samples)
+        rss.add_row(
+            service,
+            f"{first[service] / 2**20:.0f}",
+            f"{last.get(service, 0) / 2**20:.0f}",
+            f"{peak / 2**20:.0f}",
+            f"{slope:+.2f}",
+            "[red]yes[/red]" if growing else "no",
+        )
+    console.print(rss)
+    return sum(errors.values())
+
+
+@app.command()
+def main(
+    users: Annotated[int, typer.Option(min=1, max=1000, help="Concurrent simulated users")] = 50,
+    seconds: Annotated[float, typer.Option(min=1, help="How long the load runs")] = 300,
+    max_requests: Annotated[int, typer.Option(min=1, help="Stop after this many requests")] = 1_000_000,
+    register_every: Annotated[int, typer.Option(min=1, help="Rounds between two new registrations")] = 10,
+    keep: Annotated[bool, typer.Option(help="Keep the stack's folder (logs) after stopping it")] = False,
+) -> None:
+    home = Path(tempfile.mkdtemp(prefix="liftbit-load-"))
+    home.chmod(0o755)
+    failed_invariants = False
+    try:
+        console.print(f"starting a stack in {home} …")
+        started = stack_command("up", "--port-base", "auto", home=home)
+        if started.returncode != 0:
+            console.print(started.stdout, started.stderr)
+            raise typer.Exit(2)
+        endpoints = Endpoints.from_env(read_env(home / "stack.env"))
+        console.print(
+            f"stack up at {endpoints.url}; {users} users for {seconds:.0f} s (at most {max_requests} requests); "
+            f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+        )
+        load, memory, elapsed = asyncio.run(run_load(endpoints.url, home, users, seconds, max_requests, register_every))
+        report(load, memory, elapsed)
+        console.print("\nchecking the invariants …")
+        checked = time.monotonic()
+        result = check_all(endpoints, load.log, max_seconds=30.0, event_timeout=120.0, orphan_grace_seconds=5.0)
+        console.print(f"invariants ({time.monotonic() - checked:.0f} s, {result.stats}):\n{result.render()}")
+        failed_invariants = not result.ok
+    finally:
+        stopped = stack_command("down", home=home)
+        console.print(stopped.stdout.strip().splitlines()[-1] if stopped.stdout.strip() else stopped.stderr)
+        if keep:
+            console.print(f"stack folder kept: {home}")
+        else:
+            shutil.rmtree(home, ignore_errors=True)
+    if failed_invariants:
+        raise typer.Exit(1)
+
+
+if __name__ == "__main__":
+    app()
