@@ -40,6 +40,7 @@ from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK_SCRIPT = ROOT / "scripts" / "stack.py"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 SERVICES = ("files_ms", "storage_ms", "metadata_ms", "analytics_ms", "nginx", "postgres")
 PASSWORD = "correct horse battery"
 # Short graces so that the final sweep removes whatever a failed upload left; the rest as shipped.
@@ -93,6 +94,24 @@ def _rss_bytes(pid: int) -> int:
     return 0
 
 
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def tree_cpu(root_pid: int, children: Mapping[int, list[int]]) -> float:
+    """CPU seconds used so far by a process and its live descendants."""
+    total, todo = 0.0, [root_pid]
+    while todo:
+        pid = todo.pop()
+        total += _cpu_seconds(pid)
+        todo += children.get(pid, [])
+    return total
+
+
 def tree_rss(root_pid: int, children: Mapping[int, list[int]]) -> int:
     """RSS of a process and all its descendants (shared pages, e.g. Postgres's shared buffers,
     are counted once per process that touched them)."""
@@ -104,34 +123,49 @@ def tree_rss(root_pid: int, children: Mapping[int, list[int]]) -> int:
     return total
 
 
-def service_rss(home: Path) -> dict[str, int]:
+def service_usage(home: Path) -> tuple[dict[str, int], dict[str, float]]:
+    """RSS bytes and CPU seconds of each service's process tree."""
     children = _children_map()
-    sizes = {}
+    sizes, cpu = {}, {}
     for service in SERVICES:
         try:
             pid = int((home / "run" / f"{service}.pid").read_text().strip())
         except (OSError, ValueError):
             continue
         sizes[service] = tree_rss(pid, children)
-    return sizes
+        cpu[service] = tree_cpu(pid, children)
+    return sizes, cpu
 
 
 @dataclass
 class MemoryTrace:
     samples: list[tuple[float, dict[str, int]]] = field(default_factory=list)
+    cpu: list[dict[str, float]] = field(default_factory=list)
 
     def take(self, home: Path) -> None:
-        self.samples.append((time.monotonic(), service_rss(home)))
+        sizes, cpu = service_usage(home)
+        self.samples.append((time.monotonic(), sizes))
+        self.cpu.append(cpu)
 
-    def trend(self, service: str) -> tuple[float, bool]:
-        """MiB per minute (least squares over the samples after the first fifth of the run), and
-        whether that is a growth worth noticing: more than 5 % of the mean over the whole run."""
+    def trend(self, service: str, window: float = 60.0) -> tuple[float, bool]:
+        """MiB per minute, fitted (least squares) to the lowest sample of each ``window`` seconds
+        after the first (a baseline: transient peaks, such as argon2's 64 MiB per password hash,
+        are not growth), and whether that is a growth worth noticing: more than 5 % of the mean
+        over the run."""
         points = [(t, s[service]) for t, s in self.samples if service in s]
-        if len(points) < 5:
+        if len(points) < 3:
             return 0.0, False
-        points = points[len(points) // 5 :]
-        times = [t for t, _ in points]
-        values = [v / 2**20 for _, v in points]
+        start = points[0][0]
+        lowest: dict[int, tuple[float, int]] = {}
+        for t, value in points:
+            slot = int((t - start) // window)
+            if slot not in lowest or value < lowest[slot][1]:
+                lowest[slot] = (t, value)
+        baseline = [lowest[slot] for slot in sorted(lowest)][1:] if len(lowest) > 3 else [lowest[s] for s in lowest]
+        if len(baseline) < 2:
+            return 0.0, False
+        times = [t for t, _ in baseline]
+        values = [v / 2**20 for _, v in baseline]
         slope_per_second = statistics.linear_regression(times, values).slope
         span = times[-1] - times[0]
         return slope_per_second * 60, slope_per_second * span > 0.05 * statistics.fmean(values)
@@ -157,6 +191,7 @@ class Load:
     samples: list[Sample] = field(default_factory=list)
     users: list[str] = field(default_factory=list)
     examples: dict[str, str] = field(default_factory=dict)  # first error body per endpoint and status
+    generator_cpu_seconds: float = 0.0  # what this process (the simulated users) used
 
     @property
     def done(self) -> bool:
@@ -276,7 +311,7 @@ async def run_load(
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
         load = Load(client, log, time.monotonic() + seconds, max_requests, register_every)
         memory.take(home)
-        started = time.monotonic()
+        started, cpu_started = time.monotonic(), time.process_time()
 
         async def sample_memory() -> None:
             while not load.done:
@@ -286,6 +321,7 @@ async def run_load(
         sampler = asyncio.create_task(sample_memory())
         await asyncio.gather(*(load.user(n, seed=n) for n in range(users)))
         elapsed = time.monotonic() - started
+        load.generator_cpu_seconds = time.process_time() - cpu_started
         sampler.cancel()
         memory.take(home)
     return load, memory, elapsed
@@ -301,7 +337,10 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def report(load: Load, memory: MemoryTrace, elapsed: float) -> int:
     samples = load.samples
-    console.print(f"machine: {os.cpu_count()} CPUs, load average at the end {os.getloadavg()[0]:.1f} (1 min)")
+    console.print(
+        f"machine: {os.cpu_count()} CPUs, load average at the end {os.getloadavg()[0]:.1f} (1 min); "
+        f"the simulated users used {100 * load.generator_cpu_seconds / elapsed:.0f} % of a CPU"
+    )
     errors = Counter(str(s.status) for s in samples if s.status is None or s.status >= 400)
     console.print(
         f"\n[bold]{len(samples)} requests in {elapsed:.1f} s = {len(samples) / elapsed:.1f} requests/s[/bold], "
@@ -329,8 +368,8 @@ def report(load: Load, memory: MemoryTrace, elapsed: float) -> int:
     for what, example in list(load.examples.items())[:10]:
         console.print(f"  first error {what}: {example[:200]}")
 
-    rss = Table(title="RSS per service (process and children)")
-    for column in ("service", "start MiB", "end MiB", "max MiB", "trend MiB/min", "grows?"):
+    rss = Table(title="RSS per service (process and children), and CPU used during the load")
+    for column in ("service", "start MiB", "end MiB", "max MiB", "trend MiB/min", "grows?", "CPU %"):
         rss.add_column(column, justify="left" if column == "service" else "right")
     first, last = memory.samples[0][1], memory.samples[-1][1]
     for service in SERVICES:
@@ -345,6 +384,7 @@ def report(load: Load, memory: MemoryTrace, elapsed: float) -> int:
             f"{peak / 2**20:.0f}",
             f"{slope:+.2f}",
             "[red]yes[/red]" if growing else "no",
+            f"{100 * (memory.cpu[-1].get(service, 0) - memory.cpu[0].get(service, 0)) / elapsed:.0f}",
         )
     console.print(rss)
     return sum(errors.values())

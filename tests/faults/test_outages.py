@@ -13,6 +13,7 @@ import hashlib
 import json
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -175,13 +176,21 @@ OUTAGES = [
 ]
 
 
+@pytest.fixture
+def client(stack: Stack) -> Iterator[Client]:
+    """A client that records every request it makes in its ActionLog."""
+    recording = Client(stack.url, ActionLog(), timeout=60)
+    try:
+        yield recording
+    finally:
+        recording.close()
+
+
 @pytest.mark.parametrize("outage", OUTAGES, ids=[o.part for o in OUTAGES])
 def test_a_missing_part_gives_a_quick_503_and_everything_recovers(
-    stack: Stack, faults: Faults, api: httpx.Client, outage: Outage
+    stack: Stack, faults: Faults, api: httpx.Client, client: Client, outage: Outage
 ) -> None:
     owner, grantee = register(api), register(api)
-    log = ActionLog()
-    client = Client(stack.url, log, timeout=60)
     probe = Probe(client, owner, grantee, sizes={})
     for name in ("kept.txt", "doomed.txt"):
         assert probe.upload_named(name, b"before").ok
@@ -226,11 +235,10 @@ def test_a_missing_part_gives_a_quick_503_and_everything_recovers(
     print(f"{outage.part}: recovered {RECOVERY_SECONDS - (deadline - time.monotonic()):.1f} s after its start")
     assert {part: pid for part, pid in faults.pids().items() if part != outage.part} == others_before
     assert probe.download().ok
-    client.close()
 
     # One event per counted request, none for the refused ones, in order.
     checked = time.monotonic()
-    problems = list(check_events(faults.endpoints, log.ordered(), timeout=30))
+    problems = list(check_events(faults.endpoints, client.log.ordered(), timeout=30))
     print(f"{outage.part}: events checked in {time.monotonic() - checked:.1f} s")
     assert not problems, "\n".join(problems)
 
