@@ -19,14 +19,21 @@ log = structlog.get_logger(__name__)
 _MIGRATION_LOCK_KEY = 0x4C494654
 
 
-def create_engine(database_url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
+def create_engine(
+    database_url: str, *, pool_size: int = 10, max_overflow: int = 10, statement_timeout_seconds: float = 0
+) -> AsyncEngine:
+    """``statement_timeout_seconds`` (0: none) makes Postgres give up a statement, lock waits
+    included, before the service's callers give up on it: then a 503 means "not done"."""
+    connect_args: dict[str, object] = {"connect_timeout": 3}
+    if statement_timeout_seconds:
+        connect_args["options"] = f"-c statement_timeout={int(statement_timeout_seconds * 1000)}"
     return create_async_engine(
         sqlalchemy_url(database_url),
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=5,
         pool_pre_ping=True,
-        connect_args={"connect_timeout": 3},
+        connect_args=connect_args,
     )
 
 

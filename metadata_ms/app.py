@@ -36,7 +36,11 @@ VERSION_TABLE = "alembic_version"
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: MetadataSettings = app.state.settings
     await migrate_when_reachable(MIGRATIONS, settings.database_url, VERSION_TABLE)
-    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        statement_timeout_seconds=settings.db_statement_timeout_seconds,
+    )
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     producer = BrokerProducer(settings.kafka_bootstrap_servers, settings.kafka_topic, settings.kafka_partitions)
     relay = OutboxRelay(engine, settings.database_url, producer, settings.outbox_batch_size)

@@ -9,6 +9,8 @@ from liftbit_common.settings import ServiceSettings
 class MetadataSettings(ServiceSettings):
     database_url: str
     db_pool_size: int = 20
+    # Below files_ms's 30 s timeout on its calls here: a commit never completes after its caller gave up.
+    db_statement_timeout_seconds: float = Field(10.0, ge=0)
     kafka_bootstrap_servers: str
     kafka_topic: str = TOPIC
     kafka_partitions: int = Field(3, ge=1)

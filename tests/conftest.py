@@ -153,8 +153,9 @@ class EventLog:
             while time.monotonic() < deadline and len(found) < count:
                 for message in consumer.consume(num_messages=1000, timeout=0.2):
                     if message.error() is None:
-                        event = json.loads(message.value())
-                        event["_key"] = message.key().decode() if message.key() else None
+                        event = json.loads(message.value() or b"{}")
+                        key = message.key()
+                        event["_key"] = key.decode() if key else None
                         if predicate(event):
                             found.append(event)
             return found

@@ -32,7 +32,7 @@ from liftbit_common.contracts import (
     ObjectRef,
     StoredFile,
 )
-from liftbit_common.errors import LiftbitError, PayloadTooLarge, PreconditionFailed
+from liftbit_common.errors import LiftbitError, PayloadTooLarge, PreconditionFailed, ServiceUnavailable
 
 log = structlog.get_logger(__name__)
 
@@ -142,8 +142,12 @@ class FileService:
     async def commit_or_discard(self, owner: str, filename: str, commit: FileCommit) -> CommitResult:
         try:
             return await self._metadata.commit(owner, filename, commit)
-        except BaseException:
-            # Nothing refers to the object: remove it now, or the orphan sweep will.
+        except ServiceUnavailable:
+            # No answer, or too late: the commit may have gone through (or still may), so the
+            # object must stay. If nothing refers to it, the orphan sweep removes it after its grace.
+            raise
+        except LiftbitError:
+            # metadata_ms refused the commit (quota, unknown user…): nothing refers to the object.
             await self.discard([ObjectRef(object_key=commit.object_key)])
             raise
 
@@ -163,12 +167,11 @@ class FileService:
             return Download(status=304, file=public, headers=headers)
         byte_range = parse_range(conditions.range, file.size) if if_range_allows(conditions.if_range, etag) else None
         served = byte_range.length if byte_range else file.size
-        url, _ = await asyncio.gather(
-            self._storage.presigned_url(
-                file.object_key, content_type=file.content_type, content_disposition=headers["Content-Disposition"]
-            ),
-            self._metadata.record_download(owner, filename, DownloadRecord(actor=actor, size=served)),
+        # Sign first, then record the download: a download refused here publishes no event.
+        url = await self._storage.presigned_url(
+            file.object_key, content_type=file.content_type, content_disposition=headers["Content-Disposition"]
         )
+        await self._metadata.record_download(owner, filename, DownloadRecord(actor=actor, size=served))
         return Download(
             status=206 if byte_range else 200, file=public, headers=headers, byte_range=byte_range, object_url=url
         )

@@ -20,9 +20,9 @@ from liftbit_common.contracts import (
     StoredFile,
     UploadAllowance,
 )
-from liftbit_common.errors import InvalidInput, NotFound, PayloadTooLarge
+from liftbit_common.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from liftbit_common.events import EventType, FileEvent
-from metadata_ms.models import File, Grant, Upload, User
+from metadata_ms.models import File, Grant, ObjectDeletion, Upload, User
 from metadata_ms.outbox import add_events
 from metadata_ms.service.accounts import find_user
 from metadata_ms.service.objects import schedule_deletions
@@ -121,6 +121,13 @@ class Catalog:
             file = await session.scalar(
                 sa.select(File).where(File.owner_id == user.id, File.filename == filename).with_for_update()
             )
+            if file is not None and file.object_key == commit.object_key:
+                # The caller retries a commit whose answer it lost: it is done already. Going on
+                # would queue the file's own object for deletion and publish a second event.
+                return CommitResult(file=_info(file, owner), created=file.created_at == file.updated_at)
+            if await session.scalar(sa.select(sa.exists().where(ObjectDeletion.object_key == commit.object_key))):
+                # A late retry of a commit that a newer upload has replaced since: keep the newer one.
+                raise Conflict("this upload was superseded by a newer one", code="superseded_upload")
             old_size = file.size if file else 0
             new_used = user.used_bytes - old_size + commit.size
             if user.quota_bytes and new_used > user.quota_bytes:

@@ -13,6 +13,7 @@ import boto3
 import httpx
 import psycopg
 import pytest
+from mypy_boto3_s3 import S3Client
 from tusclient.client import TusClient
 from tusclient.storage.filestorage import FileStorage
 
@@ -201,7 +202,7 @@ def test_protocol_errors(api: httpx.Client, alice: User, bob: User) -> None:
     assert offset_of(api, alice, location) == 0
 
 
-def s3_client(stack: Stack) -> boto3.client:
+def s3_client(stack: Stack) -> S3Client:
     return boto3.client(
         "s3",
         endpoint_url=stack.env["S3_ENDPOINT_URL"],
