@@ -1398,6 +1398,17 @@ def main(
     } | parse_settings(settings or [])
     work = Path(tempfile.mkdtemp(prefix="liftbit-bench-"))
     stack_home = home.resolve() if home else work / "stack"
+    # Test files, and every object stored in SeaweedFS (which refuses writes well before the disk
+    # is full): large ones twice per round (platform and direct), the two resumable uploads.
+    biggest = max(large_mib, resume_mib or 0) * MiB
+    needed = biggest * (2 * rounds + 4) + medium_mib * MiB * (2 * rounds + 1) + 4 * GiB
+    free = shutil.disk_usage(work).free
+    if free < needed:
+        shutil.rmtree(work, ignore_errors=True)
+        console.print(
+            f"[red]error:[/] {free / GiB:.1f} GiB free under {work.parent}, the run needs ~{needed / GiB:.0f} GiB"
+        )
+        raise typer.Exit(1)
     sizes = sorted({mib for mib in (medium_mib, large_mib) if mib > 0})
     large: list[LargeResult] | None = None
     ceiling: tuple[float, float] | None = None
