@@ -68,7 +68,9 @@ class ObjectStore:
                 # Checksums the server does not ask for only cost CPU; we hash with SHA-256 ourselves.
                 request_checksum_calculation="when_required",
                 response_checksum_validation="when_required",
-                s3={"addressing_style": "path" if endpoint_url else "auto"},
+                # Over plain HTTP botocore would SHA-256 every part to sign it (and the server hash it
+                # again to check): the body is hashed once already, while it streams.
+                s3={"addressing_style": "path" if endpoint_url else "auto", "payload_signing_enabled": False},
                 signature_version="s3v4",
             ),
         )
@@ -97,7 +99,7 @@ class ObjectStore:
     async def check(self) -> None:
         await self._call(self._client.head_bucket, Bucket=self.bucket)
 
-    async def put(self, key: str, body: bytes, content_type: str) -> None:
+    async def put(self, key: str, body: bytes | bytearray, content_type: str) -> None:
         await self._call(self._client.put_object, Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
 
     async def get_bytes(self, key: str) -> bytes:
@@ -119,7 +121,7 @@ class ObjectStore:
         )
         return response["UploadId"]
 
-    async def upload_part(self, key: str, upload_id: str, number: int, body: bytes) -> str:
+    async def upload_part(self, key: str, upload_id: str, number: int, body: bytes | bytearray) -> str:
         response = await self._call(
             self._client.upload_part, Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body
         )

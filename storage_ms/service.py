@@ -32,7 +32,7 @@ class PartPipeline:
         self._etags: dict[int, str] = {}
         self._failure: BaseException | None = None
 
-    async def submit(self, number: int, body: bytes) -> None:
+    async def submit(self, number: int, body: bytes | bytearray) -> None:
         await self._slots.acquire()
         if self._failure is not None:
             self._slots.release()
@@ -41,7 +41,7 @@ class PartPipeline:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _upload(self, number: int, body: bytes) -> None:
+    async def _upload(self, number: int, body: bytes | bytearray) -> None:
         try:
             self._etags[number] = await self._store.upload_part(self._key, self._upload_id, number, body)
         except BaseException as exc:
@@ -73,7 +73,7 @@ class ObjectService:
     ) -> WrittenObject:
         """Store the body under ``key``: all of it, checked against the meter's limits, or nothing."""
         blocks = fixed_blocks(meter.measure(body), self.part_size)
-        first = await anext(blocks, b"")
+        first = await anext(blocks, bytearray())
         second = await anext(blocks, None)
         if second is None:  # small enough for one PUT
             meter.verify()
@@ -119,7 +119,7 @@ class ObjectService:
             raise Conflict("stored upload state is inconsistent; start the upload again", code="upload_corrupt")
         number = offset // part_size
         pipeline = PartPipeline(self._store, key, upload_id, self._concurrency)
-        remainder = b""
+        remainder: bytes | bytearray = b""
         try:
             async for block in fixed_blocks(meter.measure(body), part_size, head=head):
                 if len(block) < part_size:

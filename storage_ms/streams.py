@@ -66,14 +66,29 @@ class StreamMeter:
                 raise ChecksumMismatch("Upload-Checksum does not match the bytes received")
 
 
-async def fixed_blocks(chunks: AsyncIterable[bytes], block_size: int, head: bytes = b"") -> AsyncIterator[bytes]:
+async def fixed_blocks(chunks: AsyncIterable[bytes], block_size: int, head: bytes = b"") -> AsyncIterator[bytearray]:
     """Re-cut a stream into blocks of exactly ``block_size`` bytes; only the last may be shorter.
-    ``head`` is prepended (the stored tail of an earlier, unaligned resumable-upload request)."""
-    buffer = bytearray(head)
+    ``head`` is prepended (the stored tail of an earlier, unaligned resumable-upload request).
+    Pieces are only referenced until a block is complete, then joined: each byte is copied once,
+    into a block allocated at its final size. Blocks are bytearrays on purpose: boto3 wraps a
+    ``bytes`` body in BytesIO and sends it 16 KiB at a time (plus an Expect: 100-continue round
+    trip), while a bytearray goes out in one sendall."""
+    pending: list[bytes | memoryview] = [head] if head else []
+    size = len(head)
     async for chunk in chunks:
-        buffer += chunk
-        while len(buffer) >= block_size:
-            yield bytes(buffer[:block_size])
-            del buffer[:block_size]
-    if buffer:
-        yield bytes(buffer)
+        view = memoryview(chunk)
+        while size + len(view) >= block_size:
+            take = block_size - size
+            pending.append(view[:take])
+            block = bytearray().join(pending)
+            pending.clear()  # before yielding: the consumer may hold the block a while
+            size = 0
+            view = view[take:]
+            yield block
+        if view:
+            pending.append(view)
+            size += len(view)
+    if pending:
+        block = bytearray().join(pending)
+        pending.clear()
+        yield block

@@ -17,7 +17,7 @@ class AnalyticsServices:
     job: AnalyticsJob
 
 
-def _services(request: Request) -> AnalyticsServices:
+async def _services(request: Request) -> AnalyticsServices:
     services: AnalyticsServices = request.app.state.services
     return services
 

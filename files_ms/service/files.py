@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass, field
 
 import structlog
@@ -72,6 +72,21 @@ class UploadLimit:
         return PayloadTooLarge(self.reason, code="quota_exceeded" if "quota" in self.reason else "file_too_large")
 
 
+class CountedBody:
+    """A body on its way to storage_ms, counted. storage_ms refuses the bytes past a limit, but
+    its early answer can be lost while the body is still being sent (the connection closes under
+    the sender): the count tells that refusal from a lost connection."""
+
+    def __init__(self, chunks: AsyncIterable[bytes]) -> None:
+        self._chunks = chunks
+        self.size = 0
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._chunks:
+            self.size += len(chunk)
+            yield chunk
+
+
 def public_info(file: StoredFile) -> FileInfo:
     return FileInfo.model_validate(file.model_dump(exclude={"object_key"}))
 
@@ -123,17 +138,20 @@ class FileService:
         if declared_size is not None and declared_size > limit.max_bytes:
             raise limit.error()
         key = new_object_key()
+        counted = CountedBody(body)
         try:
             written = await self._storage.write(
                 key,
-                body,
+                counted,
                 content_type=content_type,
                 max_bytes=limit.max_bytes,
                 expected_size=declared_size,
                 expected_sha256=expected_sha256,
             )
-        except PayloadTooLarge as exc:
-            raise limit.error() from exc
+        except (PayloadTooLarge, ServiceUnavailable) as exc:
+            if isinstance(exc, PayloadTooLarge) or counted.size > limit.max_bytes:
+                raise limit.error() from exc
+            raise
         commit = FileCommit(
             object_key=key, size=written.size, sha256=written.sha256, content_type=content_type, actor=actor
         )

@@ -18,10 +18,10 @@ from datetime import UTC, datetime, timedelta
 
 from files_ms.clients.metadata import MetadataClient
 from files_ms.clients.storage import StorageClient
-from files_ms.service.files import FileService, new_object_key
+from files_ms.service.files import CountedBody, FileService, new_object_key
 from files_ms.service.http_semantics import media_type
 from liftbit_common.contracts import FileCommit, NewUpload, ObjectRef, ProgressUpdate, UploadProgress, UploadState
-from liftbit_common.errors import BadRequest, Conflict, LiftbitError
+from liftbit_common.errors import BadRequest, Conflict, LiftbitError, PayloadTooLarge, ServiceUnavailable
 from liftbit_common.names import normalize_filename
 
 TUS_VERSION = "1.0.0"
@@ -139,7 +139,13 @@ class ResumableUploads:
                     f"Upload-Offset {offset} does not match the upload's offset {upload.progress.offset}",
                     code="offset_mismatch",
                 )
-            appended = await self._storage.append_parts(upload, body, upload_checksum=upload_checksum)
+            counted = CountedBody(body)
+            try:
+                appended = await self._storage.append_parts(upload, counted, upload_checksum=upload_checksum)
+            except ServiceUnavailable as exc:
+                if counted.size > upload.length - offset:  # storage_ms refused it, its answer was lost
+                    raise PayloadTooLarge("the body goes past Upload-Length", code="too_large") from exc
+                raise
             parts = {p.number: p for p in upload.progress.parts} | {p.number: p for p in appended.parts}
             progress = UploadProgress(
                 offset=offset + appended.received,

@@ -26,7 +26,7 @@ class MetadataServices:
     relay: OutboxRelay
 
 
-def _services(request: Request) -> MetadataServices:
+async def _services(request: Request) -> MetadataServices:
     services: MetadataServices = request.app.state.services
     return services
 

@@ -7,7 +7,7 @@ from fastapi import Depends, Request
 from storage_ms.service import ObjectService
 
 
-def _objects(request: Request) -> ObjectService:
+async def _objects(request: Request) -> ObjectService:
     objects: ObjectService = request.app.state.objects
     return objects
 

@@ -19,8 +19,8 @@ async def chunks_of(pieces: list[bytes]) -> AsyncIterator[bytes]:
         yield piece
 
 
-async def collect(stream: AsyncIterator[bytes]) -> list[bytes]:
-    return [chunk async for chunk in stream]
+async def collect(stream: AsyncIterator[bytes] | AsyncIterator[bytearray]) -> list[bytes]:
+    return [bytes(chunk) async for chunk in stream]
 
 
 @given(pieces=st.lists(st.binary(max_size=50), max_size=20), size=st.integers(1, 64), head=st.binary(max_size=10))
