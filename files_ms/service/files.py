@@ -8,8 +8,6 @@ import uuid
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass, field
 
-import structlog
-
 from files_ms.clients.metadata import MetadataClient
 from files_ms.clients.storage import StorageClient
 from files_ms.service.access import AccessPolicy
@@ -34,8 +32,6 @@ from liftbit_common.contracts import (
 )
 from liftbit_common.errors import LiftbitError, PayloadTooLarge, PreconditionFailed, ServiceUnavailable
 
-log = structlog.get_logger(__name__)
-
 
 def new_object_key() -> str:
     """Opaque, never derived from the user's filename."""
@@ -57,7 +53,6 @@ class Download:
     """What to answer: headers always; for 200/206 the presigned URL nginx fetches the bytes from."""
 
     status: int
-    file: FileInfo
     headers: dict[str, str] = field(default_factory=dict)
     byte_range: ByteRange | None = None
     object_url: str | None = None
@@ -65,11 +60,14 @@ class Download:
 
 @dataclass(frozen=True)
 class UploadLimit:
+    """The most bytes an upload may have, and which rule sets it."""
+
     max_bytes: int
     reason: str
+    code: str
 
     def error(self) -> PayloadTooLarge:
-        return PayloadTooLarge(self.reason, code="quota_exceeded" if "quota" in self.reason else "file_too_large")
+        return PayloadTooLarge(self.reason, code=self.code)
 
 
 class CountedBody:
@@ -116,8 +114,11 @@ class FileService:
             return UploadLimit(
                 allowance.max_bytes,
                 f"storage quota exceeded: {allowance.max_bytes} bytes left for {filename!r}",
+                code="quota_exceeded",
             )
-        return UploadLimit(self.max_file_size, f"files may be at most {self.max_file_size} bytes")
+        return UploadLimit(
+            self.max_file_size, f"files may be at most {self.max_file_size} bytes", code="file_too_large"
+        )
 
     async def upload(
         self,
@@ -176,13 +177,12 @@ class FileService:
 
     async def download(self, actor: str, owner: str, filename: str, conditions: Conditions) -> Download:
         file = await self._access.readable_file(actor, owner, filename)
-        public = public_info(file)
-        headers = representation_headers(public)
+        headers = representation_headers(public_info(file))
         etag = headers["ETag"]
         if if_match_fails(conditions.if_match, etag):
             raise PreconditionFailed("If-Match does not name the file's current ETag", headers={"ETag": etag})
         if if_none_match_hits(conditions.if_none_match, etag):
-            return Download(status=304, file=public, headers=headers)
+            return Download(status=304, headers=headers)
         byte_range = parse_range(conditions.range, file.size) if if_range_allows(conditions.if_range, etag) else None
         served = byte_range.length if byte_range else file.size
         # Sign first, then record the download: a download refused here publishes no event.
@@ -190,9 +190,7 @@ class FileService:
             file.object_key, content_type=file.content_type, content_disposition=headers["Content-Disposition"]
         )
         await self._metadata.record_download(owner, filename, DownloadRecord(actor=actor, size=served))
-        return Download(
-            status=206 if byte_range else 200, file=public, headers=headers, byte_range=byte_range, object_url=url
-        )
+        return Download(status=206 if byte_range else 200, headers=headers, byte_range=byte_range, object_url=url)
 
     async def describe(self, actor: str, owner: str, filename: str) -> StoredFile:
         return await self._access.readable_file(actor, owner, filename)
