@@ -40,6 +40,10 @@ class StoredFile(FileInfo):
 
     object_key: str
 
+    def public(self) -> FileInfo:
+        """What users may see: everything but the object key."""
+        return FileInfo.model_validate(self.model_dump(exclude={"object_key"}))
+
 
 class FilePage(BaseModel):
     items: list[FileInfo]

@@ -11,7 +11,7 @@ from pydantic import AfterValidator
 
 from files_ms.api.deps import CurrentUser, Services, request_body
 from files_ms.api.multipart import open_form_file
-from files_ms.service.files import Conditions, Download, public_info, representation_headers
+from files_ms.service.files import Conditions, Download, representation_headers
 from files_ms.service.http_semantics import expected_sha256
 from liftbit_common.contracts import FileInfo, FilePage, Username
 from liftbit_common.errors import BadRequest, LengthRequired, error_responses
@@ -89,7 +89,7 @@ async def upload_form(username: Username, request: Request, actor: CurrentUser, 
 @router.get("/{filename}/info", responses=error_responses(401, 404, 422, 503))
 async def describe(username: Username, filename: FilenamePath, actor: CurrentUser, services: Services) -> FileInfo:
     """The FileInfo of a file you own or were granted (no bytes, no download event)."""
-    return public_info(await services.files.describe(actor, username, filename))
+    return (await services.files.describe(actor, username, filename)).public()
 
 
 @router.put(

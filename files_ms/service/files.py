@@ -85,10 +85,6 @@ class CountedBody:
             yield chunk
 
 
-def public_info(file: StoredFile) -> FileInfo:
-    return FileInfo.model_validate(file.model_dump(exclude={"object_key"}))
-
-
 def representation_headers(file: FileInfo) -> dict[str, str]:
     return {
         "ETag": entity_tag(file.sha256),
@@ -177,7 +173,7 @@ class FileService:
 
     async def download(self, actor: str, owner: str, filename: str, conditions: Conditions) -> Download:
         file = await self._access.readable_file(actor, owner, filename)
-        headers = representation_headers(public_info(file))
+        headers = representation_headers(file.public())
         etag = headers["ETag"]
         if if_match_fails(conditions.if_match, etag):
             raise PreconditionFailed("If-Match does not name the file's current ETag", headers={"ETag": etag})

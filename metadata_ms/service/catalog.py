@@ -62,7 +62,7 @@ def _stored(file: File, owner: str) -> StoredFile:
 
 
 def _info(file: File, owner: str) -> FileInfo:
-    return FileInfo.model_validate(_stored(file, owner).model_dump(exclude={"object_key"}))
+    return _stored(file, owner).public()
 
 
 class Catalog:
