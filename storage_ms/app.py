@@ -25,6 +25,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         region=settings.s3_region,
         bucket=settings.s3_bucket,
         max_connections=settings.s3_max_connections,
+        connect_timeout=settings.s3_connect_timeout_seconds,
+        read_timeout=settings.s3_read_timeout_seconds,
+        max_attempts=settings.s3_max_attempts,
     )
     with contextlib.suppress(Exception):  # S3 may be down now; /health says so, requests get 503
         await store.ensure_bucket()
@@ -35,6 +38,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         presign_ttl_seconds=settings.presign_ttl_seconds,
     )
     yield
+    await app.state.objects.finish_aborts()
 
 
 def create_app(settings: StorageSettings | None = None) -> FastAPI:

@@ -52,6 +52,9 @@ class ObjectStore:
         region: str,
         bucket: str,
         max_connections: int,
+        connect_timeout: float,
+        read_timeout: float,
+        max_attempts: int,
     ) -> None:
         self.bucket = bucket
         self._client: S3Client = boto3.client(
@@ -61,9 +64,9 @@ class ObjectStore:
             aws_secret_access_key=key_secret,
             region_name=region,
             config=Config(
-                connect_timeout=2,
-                read_timeout=60,
-                retries={"max_attempts": 3, "mode": "standard"},
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
+                retries={"total_max_attempts": max_attempts, "mode": "standard"},
                 max_pool_connections=max_connections,
                 # Checksums the server does not ask for only cost CPU; we hash with SHA-256 ourselves.
                 request_checksum_calculation="when_required",

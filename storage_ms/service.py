@@ -67,6 +67,7 @@ class ObjectService:
         self.part_size = part_size
         self._concurrency = concurrency
         self._presign_ttl = presign_ttl_seconds
+        self._aborts: set[asyncio.Task[None]] = set()
 
     async def write(
         self, key: str, body: AsyncIterable[bytes], *, content_type: str, meter: StreamMeter
@@ -93,7 +94,7 @@ class ObjectService:
             await self._store.complete_multipart(key, upload_id, [(p.number, p.etag) for p in parts])
         except BaseException:
             await pipeline.cancel()
-            await self._abort_quietly(key, upload_id)
+            self._abort_in_background(key, upload_id)
             raise
         return WrittenObject(key=key, size=meter.size, sha256=meter.sha256)
 
@@ -157,10 +158,21 @@ class ObjectService:
             pass
         return WrittenObject(key=key, size=meter.size, sha256=meter.sha256)
 
+    def _abort_in_background(self, key: str, upload_id: str) -> None:
+        """Abort a failed upload's parts without making the caller wait: S3 may be the part that
+        failed, and the error must reach the client now. A task, so that a cancelled caller (client
+        gone) still aborts; what fails here the reconciler's sweep aborts later."""
+        task = asyncio.create_task(self._abort_quietly(key, upload_id))
+        self._aborts.add(task)
+        task.add_done_callback(self._aborts.discard)
+
     async def _abort_quietly(self, key: str, upload_id: str) -> None:
-        # Shielded: the caller may be cancelled (client gone), and parts must not be left behind.
         with contextlib.suppress(Exception):
-            await asyncio.shield(self._store.abort_multipart(key, upload_id))
+            await self._store.abort_multipart(key, upload_id)
+
+    async def finish_aborts(self) -> None:
+        """At shutdown: let the aborts under way end."""
+        await asyncio.gather(*self._aborts, return_exceptions=True)
 
     def presign(self, key: str, *, content_type: str, content_disposition: str) -> str:
         return self._store.presign_get(

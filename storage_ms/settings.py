@@ -29,6 +29,11 @@ class StorageSettings(ServiceSettings):
     upload_concurrency: int = Field(3, ge=1, le=32, description="Parts in flight per upload")
     presign_ttl_seconds: int = Field(300, ge=1)
     s3_max_connections: int = Field(64, ge=1)
+    # An S3 server that accepts connections but does not answer (SeaweedFS while it restarts) must
+    # turn into a 503 well before a client gives up: at most attempts × read timeout, plus backoff.
+    s3_connect_timeout_seconds: float = Field(2, gt=0)
+    s3_read_timeout_seconds: float = Field(5, gt=0, description="Wait for S3's answer once a request is sent")
+    s3_max_attempts: int = Field(2, ge=1, description="Tries per S3 call, retries with backoff included")
 
     @model_validator(mode="after")
     def _fall_back_to_bundled_s3(self) -> StorageSettings:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,14 +21,16 @@ from typing import Any
 
 import httpx
 import pytest
-from invariants import Action, ActionLog, Kind, check_events, file_path
 
+from bench.invariants import Action, ActionLog, Kind, check_events, file_path
 from tests.conftest import Stack, User, register, unique_name
 from tests.faults.conftest import Faults
 from tests.faults.workload import PASSWORD, Client
 
 MiB = 1024 * 1024
 ANSWER_WITHIN_SECONDS = 10.0  # a request that needs a missing part must fail at least this fast
+# A server that accepts but never answers costs storage_ms's S3 read timeout (5 s) twice, plus backoff.
+FROZEN_ANSWER_WITHIN_SECONDS = 15.0
 RECOVERY_SECONDS = 45.0
 
 
@@ -224,22 +228,55 @@ def test_a_missing_part_gives_a_quick_503_and_everything_recovers(
         faults.start(outage.part)
         print(f"{outage.part}: started in {time.monotonic() - starting:.1f} s")
 
-    # Recovery by itself: the other parts keep running as they were.
+    assert_recovers(faults, probe, client.log, outage.part, others_before)
+
+
+def test_a_frozen_s3_server_gives_a_503_not_a_hang(
+    stack: Stack, faults: Faults, api: httpx.Client, client: Client
+) -> None:
+    """SIGSTOP: the S3 server still accepts connections (the kernel does) but never answers, as
+    SeaweedFS does for a while when it restarts. Uploads must fail within storage_ms's S3 timeouts
+    (read timeout × attempts, plus backoff), never wait for the client to give up."""
+    owner, grantee = register(api), register(api)
+    probe = Probe(client, owner, grantee, sizes={})
+    assert probe.upload_named("kept.txt", b"before").ok
+    others_before = {part: pid for part, pid in faults.pids().items() if part != "s3"}
+    s3_pid = faults.pid("s3")
+    assert s3_pid is not None
+    os.kill(s3_pid, signal.SIGSTOP)
+    try:
+        for name in ("upload", "upload_large"):
+            action: Action = getattr(probe, name)()
+            assert action.status == 503, f"{name}: {action.describe()}"
+            assert "s3" in json_error(action)["message"], action.describe()
+            assert action.elapsed < FROZEN_ANSWER_WITHIN_SECONDS, action.describe()
+        health = faults.health()
+        assert health.status_code == 503, health.text
+        assert health.json()["checks"]["s3"] != "ok", health.text
+    finally:
+        os.kill(s3_pid, signal.SIGCONT)
+    assert_recovers(faults, probe, client.log, "s3", others_before)
+
+
+def assert_recovers(
+    faults: Faults, probe: Probe, log: ActionLog, part: str, others_before: dict[str, int | None]
+) -> None:
+    """Recovery by itself (the other parts keep running as they were), then one event per counted
+    request, none for the refused ones, in order."""
     deadline = time.monotonic() + RECOVERY_SECONDS
     failure: str | None = "not tried"
     while time.monotonic() < deadline:
         if faults.health().status_code == 200 and (failure := probe.round_trip()) is None:
             break
         time.sleep(0.5)
-    assert failure is None, f"not recovered {RECOVERY_SECONDS:.0f} s after {outage.part} came back: {failure}"
-    print(f"{outage.part}: recovered {RECOVERY_SECONDS - (deadline - time.monotonic()):.1f} s after its start")
-    assert {part: pid for part, pid in faults.pids().items() if part != outage.part} == others_before
+    assert failure is None, f"not recovered {RECOVERY_SECONDS:.0f} s after {part} came back: {failure}"
+    print(f"{part}: recovered {RECOVERY_SECONDS - (deadline - time.monotonic()):.1f} s after its start")
+    assert {name: pid for name, pid in faults.pids().items() if name != part} == others_before
     assert probe.download().ok
 
-    # One event per counted request, none for the refused ones, in order.
     checked = time.monotonic()
-    problems = list(check_events(faults.endpoints, client.log.ordered(), timeout=30))
-    print(f"{outage.part}: events checked in {time.monotonic() - checked:.1f} s")
+    problems = list(check_events(faults.endpoints, log.ordered(), timeout=30))
+    print(f"{part}: events checked in {time.monotonic() - checked:.1f} s")
     assert not problems, "\n".join(problems)
 
 
