@@ -40,13 +40,13 @@ compose-check:
 	@docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml: valid"
 
 bench: install
-	@$(PYTHON) bench/transfer.py
+	@$(PYTHON) -m bench.transfer
 
 bench-analytics: install
-	@$(PYTHON) bench/analytics.py
+	@$(PYTHON) -m bench.analytics
 
 bench-load: install
-	@$(PYTHON) bench/load.py
+	@$(PYTHON) -m bench.load
 
 docs: install
 	@scripts/docs.sh

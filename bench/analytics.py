@@ -1,12 +1,28 @@
-"""Analytics benchmark: how fast the Spark job aggregates download events, against plain Python.
+"""Analytics benchmark: how fast the Spark job aggregates download events, against plain Python, and
+how soon a download shows in Postgres.
 
-    python bench/analytics.py throughput [--events 1000000]
-    python bench/analytics.py latency --start-job [--events 200]
+    python -m bench.analytics                     # the whole benchmark on a throw-away stack
+    python -m bench.analytics throughput [--events 1000000]
+    python -m bench.analytics latency [--start-job] [--events 200]
 
-Endpoints come from options, the environment (KAFKA_BOOTSTRAP_SERVERS, DATABASE_URL) or the
-stack.env that `make up` wrote under LIFTBIT_HOME (default .liftbit). Runs use a scratch topic and
-a scratch database on those servers, dropped afterwards, except `latency` without --start-job,
-which measures the running stack's job on its own topic and table.
+(from the repository root; `make bench-analytics` runs the first line.) With no command, one run
+starts its own stack (bench/harness.py) and measures, in this order:
+
+1. the delay from a download request through the public API (nginx) to its row being updated in
+   Postgres table download_windows by the stack's own running job, with the stack's trigger:
+   a user uploads a small file, downloads it once to warm up, then --downloads times spread over
+   --spread seconds; p50 and p99, and how much of it is request → event on the topic;
+2. events per second over --events synthetic events on a scratch topic: the Spark job (its own
+   query code on local[2], availableNow, writing to a scratch database) against a plain
+   confluent-kafka consumer doing the same aggregation in Python, in the same run.
+
+It prints one table, writes it to bench/RESULTS-analytics.md and stops the stack.
+
+The commands `throughput` and `latency` measure against a stack that is already running: endpoints
+come from options, the environment (KAFKA_BOOTSTRAP_SERVERS, DATABASE_URL) or the stack.env that
+`make up` wrote under LIFTBIT_HOME (default .liftbit). They use a scratch topic and a scratch
+database on those servers, dropped afterwards, except `latency` without --start-job, which produces
+straight to the running stack's topic and watches its table.
 """
 
 from __future__ import annotations
@@ -15,50 +31,59 @@ import contextlib
 import json
 import os
 import random
-import statistics
 import tempfile
 import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import psycopg
 import typer
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
-from rich.console import Console
-from rich.table import Table
 
 from analytics_ms.app import MIGRATIONS, VERSION_TABLE
 from analytics_ms.job import AnalyticsJob, build_spark_session, start_window_query
 from analytics_ms.settings import AnalyticsSettings
 from analytics_ms.sink import WindowSink
+from bench.harness import (
+    ROOT,
+    Section,
+    console,
+    log,
+    machine_info,
+    percentile,
+    register_user,
+    throwaway_stack,
+    write_results,
+)
 from liftbit_common.db import upgrade_database
 from liftbit_common.events import TOPIC, EventType, FileEvent, utc_now_ms
 from liftbit_common.settings import libpq_url
+from scripts.stack import read_env_file
 
 PARTITIONS = 3
 WINDOW_SECONDS = 300
+DEFAULT_RESULTS = ROOT / "bench" / "RESULTS-analytics.md"
+COUNT_TIMEOUT = 120.0  # seconds the last event may take to be counted
 Totals = dict[datetime, tuple[int, int]]  # window start → (downloads, bytes)
 
-app = typer.Typer(add_completion=False, help=__doc__)
-console = Console()
+app = typer.Typer(add_completion=False, help=__doc__, rich_markup_mode=None)
 
 
 def stack_endpoint(name: str) -> str:
     if name in os.environ:
         return os.environ[name]
     stack_env = Path(os.environ.get("LIFTBIT_HOME", ".liftbit")) / "stack.env"
-    if stack_env.exists():
-        for line in stack_env.read_text().splitlines():
-            key, _, value = line.partition("=")
-            if key == name:
-                return value
+    if stack_env.exists() and name in (recorded := read_env_file(stack_env)):
+        return recorded[name]
     raise typer.BadParameter(f"{name}: give the option, set it in the environment, or run `make up` first")
 
 
@@ -82,14 +107,14 @@ def scratch_database(database_url: str) -> Iterator[str]:
     """A new database on the same server, with analytics_ms's tables; dropped on exit."""
     name = f"bench_analytics_{uuid.uuid4().hex[:8]}"
     server, _, _ = libpq_url(database_url).rpartition("/")
-    with psycopg.connect(database_url, autocommit=True) as admin:
+    with psycopg.connect(libpq_url(database_url), autocommit=True) as admin:
         admin.execute(f"CREATE DATABASE {name}")
     url = f"{server}/{name}"
     try:
         upgrade_database(MIGRATIONS, url, VERSION_TABLE)
         yield url
     finally:
-        with psycopg.connect(database_url, autocommit=True) as admin:
+        with psycopg.connect(libpq_url(database_url), autocommit=True) as admin:
             admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
@@ -107,7 +132,7 @@ def bench_settings(
 
 
 def stored_totals(database_url: str) -> Totals:
-    with psycopg.connect(database_url) as connection:
+    with psycopg.connect(libpq_url(database_url)) as connection:
         rows = connection.execute("SELECT window_start, downloads, bytes FROM download_windows").fetchall()
     return {start: (downloads, size) for start, downloads, size in rows}
 
@@ -186,6 +211,112 @@ def aggregate_in_python(bootstrap_servers: str, topic: str, count: int) -> tuple
     return {datetime.fromtimestamp(start, UTC): (n, size) for start, (n, size) in totals.items()}, elapsed
 
 
+@dataclass(frozen=True)
+class Throughput:
+    events: int
+    windows: int
+    master: str
+    produce_seconds: float
+    spark_startup_seconds: float
+    spark_seconds: float
+    spark_rows: int
+    spark_batches: list[int]  # milliseconds each micro-batch took (of those Spark still reports)
+    python_seconds: float
+    agree: bool
+
+    @property
+    def spark_rate(self) -> float:
+        return self.events / self.spark_seconds
+
+    @property
+    def python_rate(self) -> float:
+        return self.events / self.python_seconds
+
+
+def measure_throughput(bootstrap: str, database: str, events: int, seed: int) -> Throughput:
+    """Both pipelines over the same ``events`` synthetic events on a new topic."""
+    topic = create_topic(bootstrap)
+    log(f"producing {events:,} events to {topic} …")
+    produce_seconds = produce_synthetic(bootstrap, topic, events, seed)
+    with scratch_database(database) as scratch, tempfile.TemporaryDirectory(prefix="bench-analytics-") as work:
+        settings = bench_settings(bootstrap, topic, scratch, Path(work), trigger="5 seconds")
+        log(f"Spark job on {settings.spark_master_url}, availableNow …")
+        began = time.perf_counter()
+        spark = build_spark_session(settings)
+        startup_seconds = time.perf_counter() - began
+        # The window tables the job prints (to the service log, normally) would bury this output.
+        with open(os.devnull, "w") as nowhere:
+            try:
+                began = time.perf_counter()
+                query = start_window_query(spark, settings, WindowSink(scratch, nowhere), available_now=True)
+                query.awaitTermination()
+                spark_seconds = time.perf_counter() - began
+                spark_rows = sum(p["numInputRows"] for p in query.recentProgress)
+                batches = [p["durationMs"]["triggerExecution"] for p in query.recentProgress]
+            finally:
+                spark.stop()
+        spark_totals = stored_totals(scratch)
+    log("Python consumer …")
+    python_totals, python_seconds = aggregate_in_python(bootstrap, topic, events)
+    result = Throughput(
+        events=events,
+        windows=len(python_totals),
+        master=settings.spark_master_url,
+        produce_seconds=produce_seconds,
+        spark_startup_seconds=startup_seconds,
+        spark_seconds=spark_seconds,
+        spark_rows=spark_rows,
+        spark_batches=batches,
+        python_seconds=python_seconds,
+        agree=spark_totals == python_totals,
+    )
+    log(
+        f"Spark {result.spark_rate:,.0f} events/s, Python {result.python_rate:,.0f} events/s,"
+        f" same totals: {result.agree}"
+    )
+    return result
+
+
+def throughput_rows(result: Throughput) -> list[list[str]]:
+    return [
+        [
+            "produce (confluent-kafka, batched), events/s",
+            f"{result.events / result.produce_seconds:,.0f}",
+            f"{result.produce_seconds:.1f} s",
+        ],
+        [
+            f"Spark job ({result.master}, availableNow), events/s",
+            f"{result.spark_rate:,.0f}",
+            f"{result.spark_seconds:.1f} s, {len(result.spark_batches)} micro-batches;"
+            f" session start {result.spark_startup_seconds:.1f} s not counted",
+        ],
+        [
+            "Python consumer (same aggregation), events/s",
+            f"{result.python_rate:,.0f}",
+            f"{result.python_seconds:.1f} s",
+        ],
+        [
+            "Spark ÷ Python (throughput)",
+            f"{result.spark_rate / result.python_rate:.2f}",
+            f"both computed the same {result.windows} window totals: {'yes' if result.agree else 'NO'}",
+        ],
+    ]
+
+
+def throughput_notes(result: Throughput) -> list[str]:
+    return [
+        f"{result.events:,} synthetic events on a scratch topic of {PARTITIONS} partitions, one hour of event"
+        " time: 90 % downloads, the rest uploads and deletes, 1 % redeliveries of an earlier event_id.",
+        "Spark: the service's own query code (Python Data Source over confluent-kafka → parse → keep downloads"
+        " → watermark → dedup by event_id → 5-minute windows → count and sum → upsert into a scratch"
+        f" Postgres database), trigger availableNow, from query start to its end; micro-batches took"
+        f" {', '.join(f'{ms / 1000:.1f}' for ms in result.spark_batches)} s ({result.spark_rows:,} rows read)."
+        " Python: one confluent-kafka consumer, json.loads,"
+        " a set of seen event_ids and a dict of windows, from consumer creation to the last message; it does"
+        " not write to Postgres.",
+    ]
+
+
 @app.command()
 def throughput(
     events: int = 1_000_000,
@@ -197,104 +328,196 @@ def throughput(
     plain confluent-kafka consumer doing the same aggregation in Python, on the same topic."""
     bootstrap = bootstrap_servers or stack_endpoint("KAFKA_BOOTSTRAP_SERVERS")
     database = database_url or stack_endpoint("DATABASE_URL")
-    topic = create_topic(bootstrap)
-    console.print(f"producing {events:,} events to {topic} …")
-    produce_seconds = produce_synthetic(bootstrap, topic, events, seed)
-
-    with scratch_database(database) as scratch, tempfile.TemporaryDirectory(prefix="bench-analytics-") as work:
-        settings = bench_settings(bootstrap, topic, scratch, Path(work), trigger="5 seconds")
-        began = time.perf_counter()
-        spark = build_spark_session(settings)
-        startup_seconds = time.perf_counter() - began
-        try:
-            began = time.perf_counter()
-            query = start_window_query(spark, settings, WindowSink(scratch), available_now=True)
-            query.awaitTermination()
-            spark_seconds = time.perf_counter() - began
-            spark_rows = sum(p["numInputRows"] for p in query.recentProgress)
-            batch_durations = [p["durationMs"] for p in query.recentProgress]
-        finally:
-            spark.stop()
-        spark_totals = stored_totals(scratch)
-
-    python_totals, python_seconds = aggregate_in_python(bootstrap, topic, events)
-    agree = spark_totals == python_totals
-
-    table = Table(title=f"Download analytics over {events:,} events ({len(python_totals)} windows)")
-    for column in ("pipeline", "events read", "seconds", "events/s"):
-        table.add_column(column, justify="right" if column != "pipeline" else "left")
-    table.add_row(
-        "produce (confluent-kafka, batched)",
-        f"{events:,}",
-        f"{produce_seconds:.1f}",
-        f"{events / produce_seconds:,.0f}",
-    )
-    table.add_row(
-        f"Spark job ({settings.spark_master_url}, availableNow)",
-        f"{spark_rows:,}",
-        f"{spark_seconds:.1f}",
-        f"{events / spark_seconds:,.0f}",
-    )
-    table.add_row(
-        "Python consumer (same aggregation)", f"{events:,}", f"{python_seconds:.1f}", f"{events / python_seconds:,.0f}"
-    )
-    console.print(table)
-    console.print(f"Spark session start (not in the figure): {startup_seconds:.1f} s")
-    console.print(f"Spark micro-batches, milliseconds per phase: {batch_durations}")
-    console.print(f"Spark / Python throughput ratio: {python_seconds / spark_seconds:.2f}")
-    console.print(f"Both computed the same window totals: {agree}")
-    if not agree:
+    result = measure_throughput(bootstrap, database, events, seed)
+    Section(
+        f"Download analytics over {events:,} events", ["pipeline", "value", "detail"], throughput_rows(result)
+    ).show()
+    if not result.agree:
         raise typer.Exit(1)
 
 
 # -- latency -------------------------------------------------------------------------------------
 
 
-def measure_produce_to_row_delay(
-    bootstrap_servers: str, topic: str, database_url: str, count: int, interval: float = 0.1
-) -> list[float]:
-    """Seconds from producing each of ``count`` download events (one every ``interval`` s,
-    occurring now) until download_windows counts it. Any other downloads counted meanwhile make
-    the figures optimistic: use a quiet stack or a scratch job."""
+def counted_downloads(connection: psycopg.Connection[tuple[int]]) -> int:
+    row = connection.execute("SELECT COALESCE(sum(downloads), 0)::bigint FROM download_windows").fetchone()
+    return int(row[0]) if row else 0
 
-    def counted() -> int:
-        with psycopg.connect(database_url) as connection:
-            row = connection.execute("SELECT COALESCE(sum(downloads), 0) FROM download_windows").fetchone()
-        return int(row[0]) if row else 0
 
-    baseline = counted()
+def wait_until_counted(database_url: str, total: int, timeout: float) -> float:
+    """Seconds until download_windows counts at least ``total`` downloads."""
+    began = time.monotonic()
+    with psycopg.connect(libpq_url(database_url), autocommit=True) as connection:
+        while counted_downloads(connection) < total:
+            if time.monotonic() - began > timeout:
+                raise RuntimeError(f"download_windows did not reach {total} downloads within {timeout:.0f} s")
+            time.sleep(0.05)
+    return time.monotonic() - began
+
+
+def delays_until_counted(
+    database_url: str, count: int, interval: float, send: Callable[[], None]
+) -> list[tuple[float, float]]:
+    """Call ``send`` (one download) ``count`` times, one every ``interval`` s, and watch
+    download_windows (every 10 ms) until it counts all of them. Returns, for each, when it was sent
+    and when the table first counted it (monotonic seconds); the n-th counted is taken to be the
+    n-th sent, which holds for one owner (one partition, kept in order). Downloads anyone else makes
+    meanwhile make the figures optimistic: use a quiet stack or a scratch job."""
+    with psycopg.connect(libpq_url(database_url), autocommit=True) as connection:
+        baseline = counted_downloads(connection)
     sent: list[float] = []
-    seen: list[float] = []  # time at which the n-th event (1-based) was first counted
+    seen: list[float] = []  # when the n-th download (1-based) was first counted
     done = threading.Event()
 
     def watch() -> None:
-        with psycopg.connect(database_url, autocommit=True) as connection:
+        with psycopg.connect(libpq_url(database_url), autocommit=True) as connection:
             while len(seen) < count and not done.is_set():
-                row = connection.execute("SELECT COALESCE(sum(downloads), 0) FROM download_windows").fetchone()
+                total = counted_downloads(connection) - baseline
                 now = time.monotonic()
-                total = (int(row[0]) if row else 0) - baseline
                 seen.extend([now] * (min(total, count) - len(seen)))
                 time.sleep(0.01)
 
-    watcher = threading.Thread(target=watch, daemon=True)
+    watcher = threading.Thread(target=watch, name="row-watcher", daemon=True)
     watcher.start()
+    began = time.monotonic()
+    try:
+        for index in range(count):
+            time.sleep(max(0.0, began + index * interval - time.monotonic()))  # on a fixed schedule
+            sent.append(time.monotonic())
+            send()
+        watcher.join(timeout=COUNT_TIMEOUT)
+    finally:
+        done.set()
+    if len(seen) < count:
+        raise RuntimeError(f"only {len(seen)} of {count} downloads were counted within {COUNT_TIMEOUT:.0f} s")
+    return list(zip(sent, seen, strict=True))
+
+
+def measure_produce_to_row_delay(
+    bootstrap_servers: str, topic: str, database_url: str, count: int, interval: float = 0.1
+) -> list[float]:
+    """Seconds from producing each of ``count`` download events (occurring now) until
+    download_windows counts it."""
     producer = Producer({"bootstrap.servers": bootstrap_servers, "enable.idempotence": False, "linger.ms": 1})
-    for _ in range(count):
+
+    def produce() -> None:
         event = FileEvent(type=EventType.DOWNLOAD, owner="bench", filename="latency.bin", size=1, actor="bench",
                           occurred_at=utc_now_ms())  # fmt: skip
         producer.produce(topic, key=event.key, value=event.to_json_bytes())
         producer.flush(5)
-        sent.append(time.monotonic())
-        time.sleep(interval)
-    watcher.join(timeout=120)
-    done.set()
-    if len(seen) < count:
-        raise RuntimeError(f"only {len(seen)} of {count} events were counted within 2 minutes")
-    return [seen_at - sent_at for sent_at, seen_at in zip(sent, seen, strict=True)]
+
+    return [seen - sent for sent, seen in delays_until_counted(database_url, count, interval, produce)]
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[round(fraction * 100) - 1]
+class TopicWatch:
+    """Notes when each download event of one owner reaches the topic (first sight of each event_id)."""
+
+    def __init__(self, bootstrap_servers: str, topic: str, owner: str) -> None:
+        self.arrivals: list[float] = []
+        self._owner = owner.encode()
+        self._consumer = Consumer(
+            {
+                "bootstrap.servers": bootstrap_servers,
+                "group.id": f"bench-{uuid.uuid4().hex}",
+                "enable.auto.commit": False,
+                "fetch.wait.max.ms": 10,
+            }
+        )
+        partitions = self._consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        self._consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+        self._seen: set[str] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="topic-watch", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for message in self._consumer.consume(num_messages=1000, timeout=0.05):
+                now = time.monotonic()
+                if message.error() is not None or message.key() != self._owner:
+                    continue
+                event = json.loads(message.value() or b"{}")
+                if event.get("type") == "download" and event["event_id"] not in self._seen:
+                    self._seen.add(event["event_id"])
+                    self.arrivals.append(now)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._consumer.close()
+
+
+@dataclass(frozen=True)
+class DownloadDelays:
+    to_row: list[float]  # seconds from each download request to its row being updated
+    to_topic: list[float]  # seconds from each download request to its event on the topic
+    warm_up_seconds: float
+    trigger: str
+    size: int
+
+    def rows(self) -> list[list[str]]:
+        def ms(values: list[float], q: float) -> str:
+            return f"{percentile(values, q) * 1000:,.0f}"
+
+        return [
+            [
+                "download request → row in download_windows, p50 (ms)",
+                ms(self.to_row, 0.5),
+                f"{len(self.to_row)} downloads through nginx, the stack's job (trigger {self.trigger})",
+            ],
+            [
+                "download request → row in download_windows, p99 (ms)",
+                ms(self.to_row, 0.99),
+                f"min {min(self.to_row) * 1000:,.0f} ms, max {max(self.to_row) * 1000:,.0f} ms",
+            ],
+            [
+                "  of which request → event on the topic, p50 / p99 (ms)",
+                f"{ms(self.to_topic, 0.5)} / {ms(self.to_topic, 0.99)}",
+                "files_ms, the outbox and its relay; the rest is the wait for the trigger and the micro-batch",
+            ],
+        ]
+
+
+def measure_download_to_row_delay(
+    url: str, database_url: str, bootstrap_servers: str, topic: str, count: int, spread: float, trigger: str
+) -> DownloadDelays:
+    """A new user uploads a small file, downloads it once (waiting for that to be counted: the job
+    is running), then ``count`` times over ``spread`` seconds through the public API."""
+    name, token = register_user(url)
+    auth = {"Authorization": f"Bearer {token}"}
+    body = random.Random(4).randbytes(1024)
+    path = f"/users/{name}/files/latency.bin"
+    with httpx.Client(base_url=url, timeout=30) as client:
+        client.put(path, content=body, headers=auth | {"Content-Type": "application/octet-stream"}).raise_for_status()
+
+        def download() -> None:
+            response = client.get(path, headers=auth)
+            if response.status_code != 200 or response.content != body:
+                raise RuntimeError(f"download answered {response.status_code} {response.text[:200]}")
+
+        watch = TopicWatch(bootstrap_servers, topic, name)
+        try:
+            with psycopg.connect(libpq_url(database_url), autocommit=True) as connection:
+                before = counted_downloads(connection)
+            download()
+            warm_up = wait_until_counted(database_url, before + 1, timeout=300)
+            log(f"warm-up download counted after {warm_up:.1f} s; {count} downloads over {spread:.0f} s …")
+            pairs = delays_until_counted(database_url, count, spread / count, download)
+            deadline = time.monotonic() + 30
+            while len(watch.arrivals) < count + 1 and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            watch.close()
+    if len(watch.arrivals) < count + 1:
+        raise RuntimeError(f"only {len(watch.arrivals)} of {count + 1} download events reached the topic")
+    arrivals = watch.arrivals[1:]  # the first is the warm-up's
+    return DownloadDelays(
+        to_row=[seen - sent for sent, seen in pairs],
+        to_topic=[arrived - sent for (sent, _), arrived in zip(pairs, arrivals, strict=True)],
+        warm_up_seconds=warm_up,
+        trigger=trigger,
+        size=len(body),
+    )
 
 
 @app.command()
@@ -329,6 +552,66 @@ def latency(
         f"p50 {percentile(delays, 0.5) * 1000:.0f} ms, p99 {percentile(delays, 0.99) * 1000:.0f} ms, "
         f"max {max(delays) * 1000:.0f} ms"
     )
+
+
+# -- the whole benchmark -------------------------------------------------------------------------
+
+
+def stack_trigger() -> str:
+    """The trigger the stack's job runs with: ANALYTICS_TRIGGER if set here (the launcher passes it
+    on), else analytics_ms's default."""
+    default = AnalyticsSettings.model_fields["analytics_trigger"].default
+    return os.environ.get("ANALYTICS_TRIGGER", str(default))
+
+
+@app.callback(invoke_without_command=True)
+def everything(
+    context: typer.Context,
+    events: Annotated[int, typer.Option(min=1000, help="Synthetic events for the throughput comparison")] = 1_000_000,
+    downloads: Annotated[int, typer.Option(min=2, help="Downloads whose delay to Postgres is measured")] = 100,
+    spread: Annotated[float, typer.Option(min=1, help="Seconds the downloads are spread over")] = 60.0,
+    seed: int = 7,
+    results: Annotated[Path, typer.Option(help="Where the Markdown report goes")] = DEFAULT_RESULTS,
+    write: Annotated[bool, typer.Option(help="Write the report (--no-write: print only)")] = True,
+) -> None:
+    """With no command: the whole benchmark on a throw-away stack (what `make bench-analytics` runs)."""
+    if context.invoked_subcommand is not None:
+        return
+    machine = machine_info(("pyspark", "confluent-kafka", "psycopg"))
+    trigger = stack_trigger()
+    with throwaway_stack() as stack:
+        bootstrap, database = stack.env["KAFKA_BOOTSTRAP_SERVERS"], stack.env["DATABASE_URL"]
+        delays = measure_download_to_row_delay(
+            stack.url, database, bootstrap, stack.env["KAFKA_TOPIC"], downloads, spread, f"processingTime {trigger}"
+        )
+        speed = measure_throughput(bootstrap, database, events, seed)
+    summary = Section(
+        "Download analytics: Spark job against plain Python, and download → Postgres delay",
+        ["measure", "value", "detail"],
+        throughput_rows(speed) + delays.rows(),
+        [
+            *throughput_notes(speed),
+            f"Delay: one user downloads one {delays.size} B file through nginx ({downloads} times, one every"
+            f" {spread / downloads:.2f} s, after one warm-up download that was counted after"
+            f" {delays.warm_up_seconds:.1f} s), from just before each request to the moment a query of"
+            " download_windows (every 10 ms) first counts it. The stack's own job (ANALYTICS_TRIGGER as shipped"
+            f" unless set in the environment: {trigger}) does the work; the topic figure is when a consumer"
+            " of file-events first sees the event.",
+        ],
+    )
+    console.print()
+    summary.show()
+    if write:
+        intro = (
+            "Written by `make bench-analytics` (`python -m bench.analytics`). Every figure comes from one run"
+            " against a throw-away stack of the real components (Postgres, SeaweedFS, the Tansu broker, Spark on"
+            " local[2], the services and nginx) on this machine."
+        )
+        parameters = f"{events:,} synthetic events (seed {seed}); {downloads} downloads over {spread:.0f} s"
+        write_results(results, "Analytics benchmark", intro, machine, [summary], parameters)
+        log(f"written to {results}")
+    if not speed.agree:
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """Load benchmark: many simulated users on a throw-away LiftBit stack, then the invariant check.
 
-    python bench/load.py [--users 50] [--seconds 300] [--max-requests 1000000]
+    python -m bench.load [--users 50] [--seconds 300] [--max-requests 1000000]
 
-Starts its own stack (scripts/stack.py up --home <temporary folder> --port-base auto; always
-stopped and removed at the end, --keep to keep its folder), then runs --users concurrent users
+(from the repository root; `make bench-load` runs it with the defaults.) Starts its own stack
+(bench/harness.py: scripts/stack.py up --home <temporary folder> --port-base auto; always stopped
+and its folder removed at the end, --keep to keep the folder), then runs --users concurrent users
 (asyncio + httpx) for --seconds or until --max-requests requests, whichever comes first. Each user
 registers and logs in once, then loops: upload a new file, list, share it with another user,
 download it (the owner, then the grantee), delete it; every --register-every rounds it also
@@ -20,121 +21,28 @@ import asyncio
 import hashlib
 import os
 import random
-import shutil
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
 import typer
-from invariants import Action, ActionLog, Endpoints, Kind, check_all, file_path
-from rich.console import Console
 from rich.table import Table
 
-ROOT = Path(__file__).resolve().parent.parent
-STACK_SCRIPT = ROOT / "scripts" / "stack.py"
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+from bench.harness import Stack, console, percentile, throwaway_stack, tree_usage
+from bench.invariants import Action, ActionLog, Endpoints, Kind, check_all, file_path
+
 SERVICES = ("files_ms", "storage_ms", "metadata_ms", "analytics_ms", "nginx", "postgres")
 PASSWORD = "correct horse battery"
 # Short graces so that the final sweep removes whatever a failed upload left; the rest as shipped.
 STACK_SETTINGS = {"ORPHAN_GRACE_SECONDS": "5", "MULTIPART_GRACE_SECONDS": "5", "LOG_LEVEL": "WARNING"}
 
 app = typer.Typer(add_completion=False, help=__doc__)
-console = Console()
-
-
-# --------------------------------------------------------------------------- the stack
-
-
-def read_env(path: Path) -> dict[str, str]:
-    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
-
-
-def stack_command(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("PORT", "LIFTBIT_PORT_BASE", "LIFTBIT_HOME")}
-    return subprocess.run(
-        [sys.executable, str(STACK_SCRIPT), *args, "--home", str(home)],
-        env=env | STACK_SETTINGS,
-        check=False,
-        capture_output=True,
-        text=True,
-    )
 
 
 # --------------------------------------------------------------------------- memory
-
-
-def _children_map() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = defaultdict(list)
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children[ppid].append(int(entry.name))
-    return children
-
-
-def _rss_bytes(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
-def _cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
-    except (OSError, IndexError, ValueError):
-        return 0.0
-
-
-def tree_cpu(root_pid: int, children: Mapping[int, list[int]]) -> float:
-    """CPU seconds used so far by a process and its live descendants."""
-    total, todo = 0.0, [root_pid]
-    while todo:
-        pid = todo.pop()
-        total += _cpu_seconds(pid)
-        todo += children.get(pid, [])
-    return total
-
-
-def tree_rss(root_pid: int, children: Mapping[int, list[int]]) -> int:
-    """RSS of a process and all its descendants (shared pages, e.g. Postgres's shared buffers,
-    are counted once per process that touched them)."""
-    total, todo = 0, [root_pid]
-    while todo:
-        pid = todo.pop()
-        total += _rss_bytes(pid)
-        todo += children.get(pid, [])
-    return total
-
-
-def service_usage(home: Path) -> tuple[dict[str, int], dict[str, float]]:
-    """RSS bytes and CPU seconds of each service's process tree."""
-    children = _children_map()
-    sizes, cpu = {}, {}
-    for service in SERVICES:
-        try:
-            pid = int((home / "run" / f"{service}.pid").read_text().strip())
-        except (OSError, ValueError):
-            continue
-        sizes[service] = tree_rss(pid, children)
-        cpu[service] = tree_cpu(pid, children)
-    return sizes, cpu
 
 
 @dataclass
@@ -142,8 +50,9 @@ class MemoryTrace:
     samples: list[tuple[float, dict[str, int]]] = field(default_factory=list)
     cpu: list[dict[str, float]] = field(default_factory=list)
 
-    def take(self, home: Path) -> None:
-        sizes, cpu = service_usage(home)
+    def take(self, stack: Stack) -> None:
+        """RSS bytes and CPU seconds of each service's process tree, now."""
+        sizes, cpu = tree_usage(stack.pids(SERVICES))
         self.samples.append((time.monotonic(), sizes))
         self.cpu.append(cpu)
 
@@ -303,36 +212,31 @@ class Load:
 
 
 async def run_load(
-    url: str, home: Path, users: int, seconds: float, max_requests: int, register_every: int
+    stack: Stack, users: int, seconds: float, max_requests: int, register_every: int
 ) -> tuple[Load, MemoryTrace, float]:
     log = ActionLog()
     memory = MemoryTrace()
     limits = httpx.Limits(max_connections=users * 2, max_keepalive_connections=users * 2)
-    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+    async with httpx.AsyncClient(base_url=stack.url, timeout=60, limits=limits) as client:
         load = Load(client, log, time.monotonic() + seconds, max_requests, register_every)
-        memory.take(home)
+        memory.take(stack)
         started, cpu_started = time.monotonic(), time.process_time()
 
         async def sample_memory() -> None:
             while not load.done:
                 await asyncio.sleep(5)
-                await asyncio.to_thread(memory.take, home)
+                await asyncio.to_thread(memory.take, stack)
 
         sampler = asyncio.create_task(sample_memory())
         await asyncio.gather(*(load.user(n, seed=n) for n in range(users)))
         elapsed = time.monotonic() - started
         load.generator_cpu_seconds = time.process_time() - cpu_started
         sampler.cancel()
-        memory.take(home)
+        memory.take(stack)
     return load, memory, elapsed
 
 
 # --------------------------------------------------------------------------- the report
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def report(load: Load, memory: MemoryTrace, elapsed: float) -> int:
@@ -398,34 +302,20 @@ def main(
     register_every: Annotated[int, typer.Option(min=1, help="Rounds between two new registrations")] = 10,
     keep: Annotated[bool, typer.Option(help="Keep the stack's folder (logs) after stopping it")] = False,
 ) -> None:
-    home = Path(tempfile.mkdtemp(prefix="liftbit-load-"))
-    home.chmod(0o755)
     failed_invariants = False
-    try:
-        console.print(f"starting a stack in {home} …")
-        started = stack_command("up", "--port-base", "auto", home=home)
-        if started.returncode != 0:
-            console.print(started.stdout, started.stderr)
-            raise typer.Exit(2)
-        endpoints = Endpoints.from_env(read_env(home / "stack.env"))
+    with throwaway_stack(STACK_SETTINGS, keep_folder=keep) as stack:
+        endpoints = Endpoints.from_env(stack.env)
         console.print(
-            f"stack up at {endpoints.url}; {users} users for {seconds:.0f} s (at most {max_requests} requests); "
+            f"{users} users for {seconds:.0f} s (at most {max_requests} requests); "
             f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
         )
-        load, memory, elapsed = asyncio.run(run_load(endpoints.url, home, users, seconds, max_requests, register_every))
+        load, memory, elapsed = asyncio.run(run_load(stack, users, seconds, max_requests, register_every))
         report(load, memory, elapsed)
         console.print("\nchecking the invariants …")
         checked = time.monotonic()
         result = check_all(endpoints, load.log, max_seconds=30.0, event_timeout=120.0, orphan_grace_seconds=5.0)
         console.print(f"invariants ({time.monotonic() - checked:.0f} s, {result.stats}):\n{result.render()}")
         failed_invariants = not result.ok
-    finally:
-        stopped = stack_command("down", home=home)
-        console.print(stopped.stdout.strip().splitlines()[-1] if stopped.stdout.strip() else stopped.stderr)
-        if keep:
-            console.print(f"stack folder kept: {home}")
-        else:
-            shutil.rmtree(home, ignore_errors=True)
     if failed_invariants:
         raise typer.Exit(1)
 

@@ -1,9 +1,11 @@
 """Transfer benchmark: LiftBit through nginx against boto3 talking straight to the same S3 server.
 
-    python bench/transfer.py                        # everything on a throw-away stack (a few minutes)
-    python bench/transfer.py --large-mib 256 --small-ops 300 --no-write   # a quick look, report not written
-    python bench/transfer.py --set PART_SIZE_BYTES=16777216 --set UPLOAD_CONCURRENCY=8
-    python bench/transfer.py --home /tmp/lb-prof --keep-stack --section large  # leave it up for py-spy
+    python -m bench.transfer                        # everything on a throw-away stack (a few minutes)
+    python -m bench.transfer --large-mib 256 --small-ops 300 --no-write   # a quick look, report not written
+    python -m bench.transfer --set PART_SIZE_BYTES=16777216 --set UPLOAD_CONCURRENCY=8
+    python -m bench.transfer --home /tmp/lb-prof --keep-stack --section large  # leave it up for py-spy
+
+(from the repository root; `make bench` runs the first line.)
 
 One run starts its own stack (scripts/stack.py up --port-base auto), registers a user and measures:
 large uploads and downloads (100 MiB and 1 GiB by default) through nginx against boto3's
@@ -23,27 +25,20 @@ import hashlib
 import json
 import math
 import os
-import platform
 import queue
 import random
 import resource
 import shutil
-import signal
 import socket
 import struct
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from types import FrameType
 from typing import IO, TYPE_CHECKING, Annotated, Any, cast
 from urllib.parse import urlsplit
 
@@ -52,17 +47,31 @@ import httpx
 import typer
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
-from rich.console import Console
-from rich.table import Table
+
+from bench.harness import (
+    ROOT,
+    GiB,
+    MiB,
+    Section,
+    Stack,
+    children_map,
+    console,
+    log,
+    machine_info,
+    percentile,
+    process_tree,
+    register_user,
+    rss_bytes,
+    throwaway_stack,
+    tree_cpu,
+    verdict,
+    write_results,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-ROOT = Path(__file__).resolve().parent.parent
-STACK_SCRIPT = ROOT / "scripts" / "stack.py"
 DEFAULT_RESULTS = ROOT / "bench" / "RESULTS.md"
-MiB = 1024 * 1024
-GiB = 1024 * MiB
 RECV_BUFFER = 1 * MiB
 RING = 8
 RSS_INTERVAL = 0.05
@@ -72,12 +81,7 @@ RATIO_GOAL = 0.9
 MONITORED = ("nginx", "files_ms", "storage_ms")
 DIRECT_PREFIX = "bench-direct/"
 
-console = Console() if sys.stdout.isatty() else Console(width=150)
 app = typer.Typer(add_completion=False, help=__doc__, rich_markup_mode=None)
-
-
-def log(message: str) -> None:
-    console.print(f"[dim]{datetime.now().strftime('%H:%M:%S')}[/] {message}", highlight=False)
 
 
 def human_size(size: int) -> str:
@@ -86,89 +90,6 @@ def human_size(size: int) -> str:
 
 def mib_per_s(size: int, seconds: float) -> float:
     return size / MiB / seconds if seconds > 0 else math.inf
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return math.nan
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
-
-
-# --------------------------------------------------------------------------- the stack
-
-
-@dataclass
-class StackInfo:
-    home: Path
-    env: dict[str, str]
-    started_here: bool
-
-    @property
-    def url(self) -> str:
-        return self.env["LIFTBIT_URL"]
-
-    def pid(self, part: str) -> int:
-        return int((self.home / "run" / f"{part}.pid").read_text().strip())
-
-    def parts(self) -> dict[str, int]:
-        """Every running part's PID (postgres, s3, broker, the services, nginx)."""
-        return {pid_file.stem: int(pid_file.read_text().strip()) for pid_file in sorted(self.home.glob("run/*.pid"))}
-
-
-def read_stack_env(home: Path) -> dict[str, str]:
-    pairs: dict[str, str] = {}
-    for line in (home / "stack.env").read_text().splitlines():
-        name, sep, value = line.partition("=")
-        if sep:
-            pairs[name] = value
-    return pairs
-
-
-def stack_is_running(home: Path) -> bool:
-    pid_file = home / "run" / "files_ms.pid"
-    if not pid_file.exists():
-        return False
-    try:
-        os.kill(int(pid_file.read_text().strip()), 0)
-    except (OSError, ValueError):
-        return False
-    return True
-
-
-def stack_command(*args: str) -> list[str]:
-    return [sys.executable, str(STACK_SCRIPT), *args]
-
-
-@contextlib.contextmanager
-def running_stack(home: Path, settings: dict[str, str], keep: bool) -> Iterator[StackInfo]:
-    """A stack in ``home``: reused when one already runs there, else started on free ports and
-    stopped again on the way out (whatever happens), unless ``keep``."""
-    if stack_is_running(home):
-        log(f"using the stack already running in {home} (--set is ignored for it)")
-        yield StackInfo(home, read_stack_env(home), started_here=False)
-        return
-    log(f"starting a stack in {home} …")
-    env = os.environ | settings
-    try:
-        began = time.perf_counter()
-        result = subprocess.run(
-            stack_command("up", "--home", str(home), "--port-base", "auto"),
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"stack did not start:\n{result.stdout}\n{result.stderr}")
-        log(f"stack up in {time.perf_counter() - began:.0f} s")
-        yield StackInfo(home, read_stack_env(home), started_here=True)
-    finally:
-        if keep:
-            log(f"stack left running: {sys.executable} {STACK_SCRIPT} down --home {home}")
-        else:
-            log("stopping the stack …")
-            subprocess.run(stack_command("down", "--home", str(home)), capture_output=True, check=False)
 
 
 # --------------------------------------------------------------------------- a lean HTTP/1.1 client
@@ -326,45 +247,14 @@ def expect(response: RawResponse | None, *statuses: int) -> RawResponse:
 # --------------------------------------------------------------------------- RSS sampling
 
 
-def _rss_kib(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status", "rb") as status:
-            for line in status:
-                if line.startswith(b"VmRSS:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return 0
-
-
-def _process_tree(root: int) -> list[int]:
-    """``root`` and all its descendants, from the parent links in /proc/*/stat."""
-    children: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as stat:
-                ppid = int(stat.read().rsplit(b")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(ppid, []).append(int(entry.name))
-    tree, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        tree.append(pid)
-        todo.extend(children.get(pid, []))
-    return tree
-
-
 @dataclass
 class RssWindow:
-    before: dict[str, int] = field(default_factory=dict)  # KiB
+    before: dict[str, int] = field(default_factory=dict)  # bytes
     peak: dict[str, int] = field(default_factory=dict)
     after: dict[str, int] = field(default_factory=dict)
 
     def growth_mib(self, group: str) -> float:
-        return (self.peak[group] - self.before[group]) / 1024
+        return (self.peak[group] - self.before[group]) / MiB
 
 
 class RssSampler:
@@ -373,21 +263,25 @@ class RssSampler:
     def __init__(self, roots: dict[str, int], interval: float = RSS_INTERVAL) -> None:
         self._roots = roots
         self._interval = interval
-        self._trees = {name: _process_tree(pid) for name, pid in roots.items()}
+        self._trees = self._find_trees()
         self._lock = threading.Lock()
         self._window: RssWindow | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
         self.samples = 0
 
+    def _find_trees(self) -> dict[str, list[int]]:
+        children = children_map()
+        return {name: process_tree(pid, children) for name, pid in self._roots.items()}
+
     def sample(self) -> dict[str, int]:
-        return {name: sum(_rss_kib(pid) for pid in tree) for name, tree in self._trees.items()}
+        return {name: sum(rss_bytes(pid) for pid in tree) for name, tree in self._trees.items()}
 
     def _run(self) -> None:
         last_refresh = time.monotonic()
         while not self._stop.wait(self._interval):
             if time.monotonic() - last_refresh > 1.0:  # nginx may replace a worker
-                self._trees = {name: _process_tree(pid) for name, pid in self._roots.items()}
+                self._trees = self._find_trees()
                 last_refresh = time.monotonic()
             current = self.sample()
             with self._lock:
@@ -422,17 +316,6 @@ class RssSampler:
 
 
 # --------------------------------------------------------------------------- CPU accounting
-
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_seconds(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            fields = stat.read().rsplit(b")", 1)[1].split()
-    except (OSError, IndexError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime of all its threads
 
 
 @dataclass
@@ -479,7 +362,8 @@ class CpuMeter:
         return CpuUsage(seconds, usage.wall, usage.total)
 
     def snapshot(self) -> dict[str, float]:
-        usage = {name: sum(_cpu_seconds(pid) for pid in _process_tree(root)) for name, root in self._roots.items()}
+        children = children_map()
+        usage = {name: tree_cpu(root, children) for name, root in self._roots.items()}
         own = resource.getrusage(resource.RUSAGE_SELF)
         return usage | {"client": own.ru_utime + own.ru_stime}
 
@@ -569,7 +453,7 @@ class PipelinedHash:
 
 @dataclass
 class Session:
-    stack: StackInfo
+    stack: Stack
     username: str
     token: str
     raw: RawHTTP
@@ -594,20 +478,12 @@ def s3_client(env: dict[str, str], pool: int) -> S3Client:
     )
 
 
-def open_session(stack: StackInfo, concurrency: int) -> Session:
-    username = f"bench{uuid.uuid4().hex[:8]}"
-    password = uuid.uuid4().hex
-    with httpx.Client(base_url=stack.url, timeout=30) as client:
-        created = client.post("/users", json={"username": username, "password": password})
-        if created.status_code != 201:
-            raise RuntimeError(f"registering failed: {created.status_code} {created.text}")
-        token = client.post("/auth/token", data={"username": username, "password": password})
-        if token.status_code != 200:
-            raise RuntimeError(f"login failed: {token.status_code} {token.text}")
+def open_session(stack: Stack, concurrency: int) -> Session:
+    username, token = register_user(stack.url)
     return Session(
         stack=stack,
         username=username,
-        token=str(token.json()["access_token"]),
+        token=token,
         raw=RawHTTP(stack.url),
         s3=s3_client(stack.env, max(concurrency, 10)),
         bucket=stack.env.get("S3_BUCKET", "liftbit"),
@@ -1004,97 +880,6 @@ def measure_resume(session: Session, data: DataFile) -> ResumeResult:
     return ResumeResult(data.size, full, first, head, resume, cut_at, offset, ok)
 
 
-# --------------------------------------------------------------------------- the machine
-
-
-def _command_output(*command: str) -> str:
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return "unknown"
-    return (result.stdout + result.stderr).strip().splitlines()[0] if (result.stdout + result.stderr).strip() else ""
-
-
-def _package_version(name: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "not installed"
-
-
-def machine_info() -> dict[str, str]:
-    cpu = "unknown"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    memory = "unknown"
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                memory = f"{int(line.split()[1]) / 1024**2:.1f} GiB"
-    distribution = "unknown"
-    with contextlib.suppress(OSError):
-        for line in Path("/etc/os-release").read_text().splitlines():
-            if line.startswith("PRETTY_NAME="):
-                distribution = line.split("=", 1)[1].strip('"')
-    weed = shutil.which("weed", path=str(Path(sys.executable).parent)) or "weed"
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    commit = _command_output("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD")
-    dirty = _command_output("git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no")
-    load = " / ".join(f"{v:.2f}" for v in os.getloadavg())
-    return {
-        "CPU": cpu,
-        "cores": str(os.cpu_count()),
-        "RAM": memory,
-        "kernel": platform.release(),
-        "OS": distribution,
-        "Python": platform.python_version(),
-        "nginx": _command_output(nginx, "-v").removeprefix("nginx version: "),
-        "SeaweedFS": _command_output(weed, "version").replace("version ", ""),
-        "boto3 / httpx / uvicorn": " / ".join(_package_version(p) for p in ("boto3", "httpx", "uvicorn")),
-        "git": f"{commit}{' (with uncommitted changes)' if dirty else ''}",
-        "load average at start (1/5/15 min)": load,
-    }
-
-
-# --------------------------------------------------------------------------- the report
-
-
-@dataclass
-class Section:
-    title: str
-    columns: list[str]
-    rows: list[list[str]]
-    notes: list[str] = field(default_factory=list)
-
-    def show(self) -> None:
-        table = Table(title=self.title, title_justify="left", show_lines=False)
-        for index, column in enumerate(self.columns):
-            table.add_column(column, justify="left" if index == 0 else "right")
-        for row in self.rows:
-            table.add_row(*row)
-        console.print(table)
-        for note in self.notes:
-            console.print(f"  {note}", highlight=False)
-        console.print()
-
-    def markdown(self) -> str:
-        lines = [f"### {self.title}", "", "| " + " | ".join(self.columns) + " |"]
-        lines.append("| " + " | ".join(["---"] + ["---:"] * (len(self.columns) - 1)) + " |")
-        lines += ["| " + " | ".join(row) + " |" for row in self.rows]
-        if self.notes:
-            lines += [""] + [f"- {note}" for note in self.notes]
-        return "\n".join(lines) + "\n"
-
-
-def verdict(met: bool) -> str:
-    return "yes" if met else "NO"
-
-
 def large_section(results: list[LargeResult], ceiling: tuple[float, float] | None, rounds: int) -> Section:
     rows = []
     for result in results:
@@ -1152,7 +937,7 @@ def rss_section(results: list[LargeResult]) -> Section:
         for result in results:
             for transfer in (result.platform_up, result.platform_down):
                 assert transfer.rss is not None
-                idle = idle or f"{transfer.rss.before[group] / 1024:.0f}"
+                idle = idle or f"{transfer.rss.before[group] / MiB:.0f}"
                 growths.append(transfer.rss.growth_mib(group))
         rows.append([group, idle, *(f"{g:+.1f}" for g in growths), verdict(max(growths) <= RSS_GOAL_MIB)])
     return Section(
@@ -1322,34 +1107,7 @@ def summary_section(large: list[LargeResult] | None, small: SmallResult | None, 
     return Section("Summary", ["measure", "value", "goal", "met"], rows)
 
 
-def write_results(path: Path, machine: dict[str, str], sections: list[Section], parameters: str) -> None:
-    lines = [
-        "# Transfer benchmark",
-        "",
-        f"Written by `make bench` (`bench/transfer.py`) on {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}."
-        " Every figure comes from one run against a throw-away stack of the real components on this machine;"
-        " “direct” is boto3 talking to the same SeaweedFS server in the same run.",
-        "",
-        f"Parameters: {parameters}",
-        "",
-        "## Machine",
-        "",
-        "| | |",
-        "| --- | --- |",
-        *(f"| {name} | {value} |" for name, value in machine.items()),
-        "",
-        "## Results",
-        "",
-    ]
-    lines += [section.markdown() for section in sections]
-    path.write_text("\n".join(lines))
-
-
 # --------------------------------------------------------------------------- main
-
-
-def _raise_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
 
 
 def parse_settings(pairs: list[str]) -> dict[str, str]:
@@ -1387,17 +1145,15 @@ def main(
     chosen = section or list(SECTIONS)
     if unknown := set(chosen) - set(SECTIONS):
         raise typer.BadParameter(f"unknown section(s) {', '.join(sorted(unknown))}")
-    signal.signal(signal.SIGTERM, _raise_on_sigterm)
     machine = machine_info()
     service_settings = {
         # Room for every file this run stores, whatever the defaults are.
         "DEFAULT_QUOTA_BYTES": str(64 * GiB + 16 * large_mib * MiB),
-        "MAX_FILE_SIZE_BYTES": str(max(large_mib, resume_mib or 0, medium_mib) * MiB * 2),
+        "MAX_FILE_SIZE_BYTES": str(max(large_mib, resume_mib or 0, medium_mib, WARM_UP_MIB) * MiB * 2),
         # No expiry sweeps or orphan sweeps in the middle of a measurement.
         "RECONCILE_INTERVAL_SECONDS": "0",
     } | parse_settings(settings or [])
-    work = Path(tempfile.mkdtemp(prefix="liftbit-bench-"))
-    stack_home = home.resolve() if home else work / "stack"
+    work = Path(tempfile.mkdtemp(prefix="liftbit-bench-data-"))
     # Test files, and every object stored in SeaweedFS (which refuses writes well before the disk
     # is full): large ones twice per round (platform and direct), the two resumable uploads.
     biggest = max(large_mib, resume_mib or 0) * MiB
@@ -1420,10 +1176,10 @@ def main(
         files = {
             mib: make_file(work / f"data-{mib}.bin", mib * MiB, seed=mib) for mib in {*sizes, resume_mib or large_mib}
         }
-        with running_stack(stack_home, service_settings, keep_stack) as stack:
+        with throwaway_stack(service_settings, home=home, keep_running=keep_stack) as stack:
             session = open_session(stack, concurrency)
             log(f"user {session.username} at {stack.url}; S3 {stack.env['S3_ENDPOINT_URL']}")
-            cpu = CpuMeter(stack.parts())
+            cpu = CpuMeter(stack.pids())
             cpu.settle()
             idle = cpu.idle
             if "large" in chosen:
@@ -1444,10 +1200,7 @@ def main(
             if "resume" in chosen:
                 resume = measure_resume(session, files[resume_mib or large_mib])
     finally:
-        for data in work.glob("*.bin"):
-            data.unlink()
-        if not (keep_stack and stack_home.is_relative_to(work)):
-            shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
     sections = [summary_section(large, small, resume)]
     if large:
         sections += [large_section(large, ceiling, rounds), rss_section(large), large_cpu_section(large[-1], idle)]
@@ -1465,7 +1218,12 @@ def main(
     )
     console.print("Machine: " + "; ".join(f"{k} {v}" for k, v in machine.items()), highlight=False)
     if write and sections:
-        write_results(results, machine, sections, parameters)
+        intro = (
+            "Written by `make bench` (`python -m bench.transfer`). Every figure comes from one run against a"
+            " throw-away stack of the real components on this machine; “direct” is boto3 talking to the same"
+            " SeaweedFS server in the same run."
+        )
+        write_results(results, "Transfer benchmark", intro, machine, sections, parameters)
         log(f"written to {results}")
 
 

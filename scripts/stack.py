@@ -230,8 +230,11 @@ def read_pid(pid_file: Path) -> int | None:
 
 def is_running(pid_file: Path) -> bool:
     pid = read_pid(pid_file)
-    if pid is None:
-        return False
+    return pid is not None and process_alive(pid)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether the process exists and is not a zombie (a killed child not yet reaped)."""
     try:
         os.kill(pid, 0)
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -460,7 +463,7 @@ def s3_ready(stack: Stack) -> bool:
         aws_access_key_id=stack.secrets["S3_KEY_ID"],
         aws_secret_access_key=stack.secrets["S3_KEY_SECRET"],
         region_name="us-east-1",
-        config=Config(connect_timeout=1, read_timeout=2, retries={"max_attempts": 1}),
+        config=Config(connect_timeout=1, read_timeout=2, retries={"total_max_attempts": 1}),
     )
     try:
         client.head_bucket(Bucket="liftbit")

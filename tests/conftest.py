@@ -24,6 +24,8 @@ import httpx
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
+from scripts.stack import read_env_file
+
 ROOT = Path(__file__).resolve().parent.parent
 STACK_SCRIPT = ROOT / "scripts" / "stack.py"
 
@@ -67,10 +69,6 @@ class Stack:
         return {"X-Internal-Token": self.env["INTERNAL_TOKEN"]}
 
 
-def _read_env(path: Path) -> dict[str, str]:
-    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
-
-
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
     given = os.environ.get("LIFTBIT_TEST_HOME")
@@ -80,7 +78,7 @@ def stack() -> Iterator[Stack]:
     env = {k: v for k, v in os.environ.items() if k not in ("PORT", "LIFTBIT_PORT_BASE")} | TEST_STACK_SETTINGS
     try:
         subprocess.run(command, check=True, env=env)
-        yield Stack(home=home, env=_read_env(home / "stack.env"))
+        yield Stack(home=home, env=read_env_file(home / "stack.env"))
     finally:
         subprocess.run([sys.executable, str(STACK_SCRIPT), "down", "--home", str(home)], check=False)
         if not given:

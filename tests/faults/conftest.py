@@ -12,8 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from invariants import Endpoints
 
+from bench.invariants import Endpoints
+from scripts.stack import process_alive
 from tests.conftest import Stack
 
 HERE = Path(__file__).resolve().parent
@@ -56,9 +57,9 @@ class Faults:
         assert pid is not None, f"{part} has no PID file"
         os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and _alive(pid):
+        while time.monotonic() < deadline and process_alive(pid):
             time.sleep(0.05)
-        assert not _alive(pid), f"{part} (pid {pid}) survived SIGKILL"
+        assert not process_alive(pid), f"{part} (pid {pid}) survived SIGKILL"
 
     def health(self) -> httpx.Response:
         return httpx.get(f"{self.stack.url}/health", timeout=15)
@@ -82,15 +83,6 @@ class Faults:
         """Start whatever is not running, then wait for green health."""
         self.start(*ALL_PARTS)
         self.wait_healthy()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 import psycopg
-from invariants import check_storage, file_path, sweep
 
+from bench.invariants import check_storage, file_path, sweep
 from tests.conftest import EventLog, Stack, User, register
 from tests.faults.conftest import Faults
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from invariants import check_storage, file_path, sweep
 
+from bench.invariants import check_storage, file_path, sweep
 from tests.conftest import Stack, register
 from tests.faults.conftest import Faults
 

@@ -7,8 +7,8 @@ import time
 from collections import Counter
 
 import httpx
-from invariants import Kind, check_all
 
+from bench.invariants import Kind, check_all
 from tests.conftest import Stack
 from tests.faults.conftest import Faults
 from tests.faults.workload import MixedWorkload

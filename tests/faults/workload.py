@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from invariants import Action, ActionLog, Kind, file_path
 
+from bench.invariants import Action, ActionLog, Kind, file_path
 from tests.conftest import unique_name
 
 PASSWORD = "correct horse battery"

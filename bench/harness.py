@@ -1,0 +1,348 @@
+"""What the benchmarks share: a throw-away stack, its parts' PIDs, what /proc says about them, the
+machine they ran on, and the tables they print and write.
+
+    with throwaway_stack({"RECONCILE_INTERVAL_SECONDS": "0"}) as stack:
+        stack.url, stack.env["DATABASE_URL"], stack.pid("files_ms")
+        rss, cpu = tree_usage(stack.pids(["files_ms", "nginx"]))
+
+The stack is scripts/stack.py's (`up --home DIR --port-base auto`, `down --home DIR`), the same
+launcher as `make up`, on free ports in a folder of its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+from scripts.stack import is_running, read_env_file, read_pid
+
+ROOT = Path(__file__).resolve().parent.parent
+STACK_SCRIPT = ROOT / "scripts" / "stack.py"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+# Variables that would point the launcher at another stack's folder or ports.
+LAUNCHER_VARIABLES = ("PORT", "LIFTBIT_PORT_BASE", "LIFTBIT_HOME")
+
+console = Console() if sys.stdout.isatty() else Console(width=150)
+
+
+def log(message: str) -> None:
+    console.print(f"[dim]{datetime.now().strftime('%H:%M:%S')}[/] {message}", highlight=False)
+
+
+def percentile(values: Iterable[float], q: float) -> float:
+    """Nearest-rank percentile (``q`` in 0…1): a value that was measured, never an interpolation."""
+    ordered = sorted(values)
+    if not ordered:
+        return math.nan
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
+# --------------------------------------------------------------------------- the stack
+
+
+@dataclass(frozen=True)
+class Stack:
+    home: Path
+    env: dict[str, str]
+    started_here: bool = True
+
+    @property
+    def url(self) -> str:
+        return self.env["LIFTBIT_URL"]
+
+    def pid(self, part: str) -> int:
+        """The PID the launcher recorded for ``part`` (run/<part>.pid)."""
+        pid = read_pid(self.home / "run" / f"{part}.pid")
+        if pid is None:
+            raise RuntimeError(f"{part} has no PID file in {self.home / 'run'}")
+        return pid
+
+    def pids(self, parts: Iterable[str] | None = None) -> dict[str, int]:
+        """PIDs of ``parts`` (default: every part with a PID file), leaving out parts without one."""
+        files = [self.home / "run" / f"{p}.pid" for p in parts] if parts is not None else self.home.glob("run/*.pid")
+        found = {pid_file.stem: read_pid(pid_file) for pid_file in sorted(files)}
+        return {part: pid for part, pid in found.items() if pid is not None}
+
+
+def register_user(url: str, prefix: str = "bench") -> tuple[str, str]:
+    """A new account through the public API, logged in: its name and bearer token."""
+    username, password = f"{prefix}{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
+    with httpx.Client(base_url=url, timeout=30) as client:
+        created = client.post("/users", json={"username": username, "password": password})
+        if created.status_code != 201:
+            raise RuntimeError(f"registering failed: {created.status_code} {created.text}")
+        token = client.post("/auth/token", data={"username": username, "password": password})
+        if token.status_code != 200:
+            raise RuntimeError(f"login failed: {token.status_code} {token.text}")
+    return username, str(token.json()["access_token"])
+
+
+def stack_command(
+    *args: str, home: Path, settings: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """scripts/stack.py ``args`` --home ``home``, with ``settings`` in the services' environment."""
+    env = {k: v for k, v in os.environ.items() if k not in LAUNCHER_VARIABLES}
+    env.setdefault("LIFTBIT_BIND", "127.0.0.1")  # a benchmark's nginx has no business on other interfaces
+    return subprocess.run(
+        [sys.executable, str(STACK_SCRIPT), *args, "--home", str(home)],
+        env=env | dict(settings or {}),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _raise_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+@contextlib.contextmanager
+def throwaway_stack(
+    settings: Mapping[str, str] | None = None,
+    *,
+    home: Path | None = None,
+    keep_running: bool = False,
+    keep_folder: bool = False,
+) -> Iterator[Stack]:
+    """A stack on free ports, stopped again on the way out whatever happens (SIGTERM included).
+
+    Without ``home`` it lives in a new temporary folder, removed afterwards unless ``keep_folder``
+    (its logs) or ``keep_running``. With ``home``, a stack already running there is used as it is
+    (``settings`` do not reach it) and left running; otherwise one is started there."""
+    temporary = home is None
+    folder = Path(tempfile.mkdtemp(prefix="liftbit-bench-")) if home is None else home.resolve()
+    if not temporary and is_running(folder / "run" / "files_ms.pid"):
+        log(f"using the stack already running in {folder} (its own settings apply)")
+        yield Stack(folder, read_env_file(folder / "stack.env"), started_here=False)
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_on_sigterm)
+    try:
+        log(f"starting a stack in {folder} …")
+        began = time.monotonic()
+        started = stack_command("up", "--port-base", "auto", home=folder, settings=settings)
+        if started.returncode != 0:
+            raise RuntimeError(f"the stack did not start:\n{started.stdout}\n{started.stderr}")
+        stack = Stack(folder, read_env_file(folder / "stack.env"))
+        log(f"stack up at {stack.url} in {time.monotonic() - began:.0f} s")
+        yield stack
+    finally:
+        if keep_running:
+            log(f"stack left running: {sys.executable} {STACK_SCRIPT} down --home {folder}")
+        else:
+            log("stopping the stack …")
+            stopped = stack_command("down", home=folder)
+            lines = (stopped.stdout + stopped.stderr).strip().splitlines()
+            log(lines[-1] if lines else f"stack.py down exited {stopped.returncode}")
+            if temporary and not keep_folder:
+                shutil.rmtree(folder, ignore_errors=True)
+            elif temporary:
+                log(f"stack folder kept: {folder}")
+        signal.signal(signal.SIGTERM, previous)
+
+
+# --------------------------------------------------------------------------- /proc
+
+
+def children_map() -> dict[int, list[int]]:
+    """Each PID's children, from the parent links in /proc/*/stat (one scan)."""
+    children: dict[int, list[int]] = defaultdict(list)
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as stat:
+                ppid = int(stat.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children[ppid].append(int(entry.name))
+    return children
+
+
+def process_tree(root: int, children: Mapping[int, list[int]] | None = None) -> list[int]:
+    """``root`` and all its descendants (pass ``children`` to reuse one scan of /proc)."""
+    children = children_map() if children is None else children
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, []))
+    return tree
+
+
+def rss_bytes(pid: int) -> int:
+    """VmRSS of one process; 0 when it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds of one process (all its threads) and of its children that have exited and been
+    waited for (utime + stime + cutime + cstime): Postgres backends, nginx workers and Spark's Python
+    workers come and go. 0 when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        return sum(int(value) for value in fields[11:15]) / CLOCK_TICKS
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def tree_rss(root: int, children: Mapping[int, list[int]] | None = None) -> int:
+    """RSS bytes of a process and its descendants (shared pages, e.g. Postgres's shared buffers,
+    count once per process that touched them)."""
+    return sum(rss_bytes(pid) for pid in process_tree(root, children))
+
+
+def tree_cpu(root: int, children: Mapping[int, list[int]] | None = None) -> float:
+    """CPU seconds used so far by a process and its descendants, live or reaped (a live process's
+    time is not yet in its parent's cutime, so nothing counts twice)."""
+    return sum(cpu_seconds(pid) for pid in process_tree(root, children))
+
+
+def tree_usage(roots: Mapping[str, int]) -> tuple[dict[str, int], dict[str, float]]:
+    """RSS bytes and CPU seconds of each named process tree, from one scan of /proc."""
+    children = children_map()
+    trees = {name: process_tree(pid, children) for name, pid in roots.items()}
+    rss = {name: sum(rss_bytes(pid) for pid in tree) for name, tree in trees.items()}
+    cpu = {name: sum(cpu_seconds(pid) for pid in tree) for name, tree in trees.items()}
+    return rss, cpu
+
+
+# --------------------------------------------------------------------------- the machine
+
+
+def _command_output(*command: str) -> str:
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    output = (result.stdout + result.stderr).strip()
+    return output.splitlines()[0] if output else ""
+
+
+def _package_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def _first_field(path: str, prefix: str, separator: str) -> str | None:
+    with contextlib.suppress(OSError):
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(prefix):
+                return line.split(separator, 1)[1].strip()
+    return None
+
+
+def machine_info(packages: Iterable[str] = ("boto3", "httpx", "uvicorn")) -> dict[str, str]:
+    """The machine, the software measured and the load average, for a results file."""
+    memory = _first_field("/proc/meminfo", "MemTotal:", ":")
+    os_release = _first_field("/etc/os-release", "PRETTY_NAME=", "=")
+    weed = shutil.which("weed", path=str(Path(sys.executable).parent)) or "weed"
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    commit = _command_output("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD")
+    dirty = _command_output("git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no")
+    names = list(packages)
+    return {
+        "CPU": _first_field("/proc/cpuinfo", "model name", ":") or "unknown",
+        "cores": str(os.cpu_count()),
+        "RAM": f"{int(memory.split()[0]) / 1024**2:.1f} GiB" if memory else "unknown",
+        "kernel": platform.release(),
+        "OS": os_release.strip('"') if os_release else "unknown",
+        "Python": platform.python_version(),
+        "nginx": _command_output(nginx, "-v").removeprefix("nginx version: "),
+        "SeaweedFS": _command_output(weed, "version").replace("version ", ""),
+        " / ".join(names): " / ".join(_package_version(p) for p in names),
+        "git": f"{commit}{' (with uncommitted changes)' if dirty else ''}",
+        "load average at start (1/5/15 min)": " / ".join(f"{v:.2f}" for v in os.getloadavg()),
+    }
+
+
+# --------------------------------------------------------------------------- tables
+
+
+@dataclass
+class Section:
+    """One table with its notes, printed to the terminal and written as Markdown."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[str]]
+    notes: list[str] = field(default_factory=list)
+
+    def show(self) -> None:
+        table = Table(title=self.title, title_justify="left", show_lines=False)
+        for index, column in enumerate(self.columns):
+            table.add_column(column, justify="left" if index == 0 else "right")
+        for row in self.rows:
+            table.add_row(*row)
+        console.print(table)
+        for note in self.notes:
+            console.print(f"  {note}", highlight=False)
+        console.print()
+
+    def markdown(self) -> str:
+        lines = [f"### {self.title}", "", "| " + " | ".join(self.columns) + " |"]
+        lines.append("| " + " | ".join(["---"] + ["---:"] * (len(self.columns) - 1)) + " |")
+        lines += ["| " + " | ".join(row) + " |" for row in self.rows]
+        if self.notes:
+            lines += [""] + [f"- {note}" for note in self.notes]
+        return "\n".join(lines) + "\n"
+
+
+def verdict(met: bool) -> str:
+    return "yes" if met else "NO"
+
+
+def write_results(
+    path: Path, title: str, intro: str, machine: Mapping[str, str], sections: Iterable[Section], parameters: str
+) -> None:
+    """A results file: what wrote it and when, the parameters, the machine, then the tables."""
+    lines = [
+        f"# {title}",
+        "",
+        f"{intro} Written on {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}.",
+        "",
+        f"Parameters: {parameters}",
+        "",
+        "## Machine",
+        "",
+        "| | |",
+        "| --- | --- |",
+        *(f"| {name} | {value} |" for name, value in machine.items()),
+        "",
+        "## Results",
+        "",
+    ]
+    lines += [section.markdown() for section in sections]
+    path.write_text("\n".join(lines))
