@@ -25,13 +25,24 @@ import statistics
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
 import typer
-from rich.table import Table
 
-from bench.harness import Stack, console, percentile, throwaway_stack, tree_usage
+from bench.harness import (
+    ROOT,
+    Section,
+    Stack,
+    console,
+    machine_info,
+    percentile,
+    throwaway_stack,
+    tree_usage,
+    verdict,
+    write_results,
+)
 from bench.invariants import Action, ActionLog, Endpoints, Kind, check_all, file_path
 
 SERVICES = ("files_ms", "storage_ms", "metadata_ms", "analytics_ms", "nginx", "postgres")
@@ -239,59 +250,89 @@ async def run_load(
 # --------------------------------------------------------------------------- the report
 
 
-def report(load: Load, memory: MemoryTrace, elapsed: float) -> int:
+def report(load: Load, memory: MemoryTrace, elapsed: float) -> list[Section]:
     samples = load.samples
-    console.print(
-        f"machine: {os.cpu_count()} CPUs, load average at the end {os.getloadavg()[0]:.1f} (1 min); "
-        f"the simulated users used {100 * load.generator_cpu_seconds / elapsed:.0f} % of a CPU"
-    )
     errors = Counter(str(s.status) for s in samples if s.status is None or s.status >= 400)
-    console.print(
-        f"\n[bold]{len(samples)} requests in {elapsed:.1f} s = {len(samples) / elapsed:.1f} requests/s[/bold], "
-        f"{len(load.users)} accounts, errors: {sum(errors.values())} {dict(errors) if errors else ''}"
+    summary = Section(
+        "Summary",
+        ["measure", "value"],
+        [
+            ["requests", f"{len(samples):,}"],
+            ["seconds", f"{elapsed:.1f}"],
+            ["requests/s", f"{len(samples) / elapsed:.1f}"],
+            ["accounts", str(len(load.users))],
+            ["errors (goal: 0)", f"{sum(errors.values())} {dict(errors) if errors else ''}".strip()],
+        ],
+        notes=[
+            f"load average at the end {os.getloadavg()[0]:.1f} (1 min) on {os.cpu_count()} CPUs; the simulated "
+            f"users used {100 * load.generator_cpu_seconds / elapsed:.0f} % of a CPU",
+            *(f"first error {what}: {example[:200]}" for what, example in list(load.examples.items())[:10]),
+        ],
     )
+
     by_endpoint: dict[str, list[Sample]] = defaultdict(list)
     for sample in samples:
         by_endpoint[sample.endpoint].append(sample)
-    table = Table(title="Latency per endpoint")
-    for column in ("endpoint", "requests", "req/s", "p50 ms", "p99 ms", "max ms", "errors"):
-        table.add_column(column, justify="left" if column == "endpoint" else "right")
+    latency_rows = []
     for endpoint, group in sorted(by_endpoint.items()):
         times = [s.seconds * 1000 for s in group]
         failed = Counter(str(s.status) for s in group if s.status is None or s.status >= 400)
-        table.add_row(
-            endpoint,
-            str(len(group)),
-            f"{len(group) / elapsed:.1f}",
-            f"{percentile(times, 0.5):.1f}",
-            f"{percentile(times, 0.99):.1f}",
-            f"{max(times):.1f}",
-            ", ".join(f"{n}×{status}" for status, n in failed.items()) or "0",
+        latency_rows.append(
+            [
+                endpoint,
+                str(len(group)),
+                f"{len(group) / elapsed:.1f}",
+                f"{percentile(times, 0.5):.1f}",
+                f"{percentile(times, 0.99):.1f}",
+                f"{max(times):.1f}",
+                ", ".join(f"{n}×{status}" for status, n in failed.items()) or "0",
+            ]
         )
-    console.print(table)
-    for what, example in list(load.examples.items())[:10]:
-        console.print(f"  first error {what}: {example[:200]}")
+    latency = Section(
+        "Latency per endpoint",
+        ["endpoint", "requests", "req/s", "p50 ms", "p99 ms", "max ms", "errors"],
+        latency_rows,
+    )
 
-    rss = Table(title="RSS per service (process and children), and CPU used during the load")
-    for column in ("service", "start MiB", "end MiB", "max MiB", "trend MiB/min", "grows?", "CPU %"):
-        rss.add_column(column, justify="left" if column == "service" else "right")
     first, last = memory.samples[0][1], memory.samples[-1][1]
+    rss_rows = []
     for service in SERVICES:
         if service not in first:
             continue
         slope, growing = memory.trend(service)
         peak = max(s.get(service, 0) for _, s in memory.samples)
-        rss.add_row(
-            service,
-            f"{first[service] / 2**20:.0f}",
-            f"{last.get(service, 0) / 2**20:.0f}",
-            f"{peak / 2**20:.0f}",
-            f"{slope:+.2f}",
-            "[red]yes[/red]" if growing else "no",
-            f"{100 * (memory.cpu[-1].get(service, 0) - memory.cpu[0].get(service, 0)) / elapsed:.0f}",
+        rss_rows.append(
+            [
+                service,
+                f"{first[service] / 2**20:.0f}",
+                f"{last.get(service, 0) / 2**20:.0f}",
+                f"{peak / 2**20:.0f}",
+                f"{slope:+.2f}",
+                "YES" if growing else "no",
+                f"{100 * (memory.cpu[-1].get(service, 0) - memory.cpu[0].get(service, 0)) / elapsed:.0f}",
+            ]
         )
-    console.print(rss)
-    return sum(errors.values())
+    rss = Section(
+        "RSS per service (process and children), and CPU used during the load",
+        ["service", "start MiB", "end MiB", "max MiB", "trend MiB/min", "grows?", "CPU %"],
+        rss_rows,
+        notes=[
+            "RSS sampled every 5 s; trend: least-squares slope of the lowest sample of each minute after the "
+            "first (transient peaks such as argon2 hashes are not growth); grows: more than 5 % of the mean."
+        ],
+    )
+    return [summary, latency, rss]
+
+
+def invariant_rows(stats: dict[str, Any]) -> list[list[str]]:
+    """One row per figure; a nested figure (the sweep's counts) as ``name: part`` rows."""
+    rows = []
+    for name, value in stats.items():
+        if isinstance(value, dict):
+            rows += [[f"{name}: {part}", str(count)] for part, count in value.items()]
+        else:
+            rows.append([name, str(value)])
+    return rows
 
 
 @app.command()
@@ -301,8 +342,11 @@ def main(
     max_requests: Annotated[int, typer.Option(min=1, help="Stop after this many requests")] = 1_000_000,
     register_every: Annotated[int, typer.Option(min=1, help="Rounds between two new registrations")] = 10,
     keep: Annotated[bool, typer.Option(help="Keep the stack's folder (logs) after stopping it")] = False,
+    results: Annotated[Path, typer.Option(help="Where the Markdown report goes")] = ROOT / "bench" / "RESULTS-load.md",
+    write: Annotated[bool, typer.Option(help="Write the report (--no-write: print only)")] = True,
 ) -> None:
     failed_invariants = False
+    machine = machine_info(("httpx", "uvicorn", "sqlalchemy"))
     with throwaway_stack(STACK_SETTINGS, keep_folder=keep) as stack:
         endpoints = Endpoints.from_env(stack.env)
         console.print(
@@ -310,12 +354,33 @@ def main(
             f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
         )
         load, memory, elapsed = asyncio.run(run_load(stack, users, seconds, max_requests, register_every))
-        report(load, memory, elapsed)
-        console.print("\nchecking the invariants …")
+        sections = report(load, memory, elapsed)
+        console.print("checking the invariants …")
         checked = time.monotonic()
         result = check_all(endpoints, load.log, max_seconds=30.0, event_timeout=120.0, orphan_grace_seconds=5.0)
-        console.print(f"invariants ({time.monotonic() - checked:.0f} s, {result.stats}):\n{result.render()}")
         failed_invariants = not result.ok
+        sections.append(
+            Section(
+                "Invariants after the load",
+                ["check", "result"],
+                [*invariant_rows(result.stats), ["all invariants hold", verdict(result.ok)]],
+                notes=[f"checked in {time.monotonic() - checked:.0f} s", *result.violations[:20]],
+            )
+        )
+    for section in sections:
+        section.show()
+    if write:
+        write_results(
+            results,
+            "Load benchmark",
+            "Written by `make bench-load` (`python -m bench.load`): simulated users through nginx against a "
+            "throw-away stack of the real components on this machine.",
+            machine,
+            sections,
+            f"{users} users, {seconds:g} s, at most {max_requests} requests, a new account every "
+            f"{register_every} rounds; service settings " + " ".join(f"{k}={v}" for k, v in STACK_SETTINGS.items()),
+        )
+        console.print(f"written to {results}")
     if failed_invariants:
         raise typer.Exit(1)
 
