@@ -13,8 +13,9 @@ starts its own stack (bench/harness.py) and measures, in this order:
    a user uploads a small file, downloads it once to warm up, then --downloads times spread over
    --spread seconds; p50 and p99, and how much of it is request → event on the topic;
 2. events per second over --events synthetic events on a scratch topic: the Spark job (its own
-   query code on local[2], availableNow, writing to a scratch database) against a plain
-   confluent-kafka consumer doing the same aggregation in Python, in the same run.
+   query code on local[2], availableNow, writing to a scratch database) against a plain aiokafka
+   consumer, and a plain confluent-kafka consumer, doing the same aggregation in Python, in the
+   same run.
 
 It prints one table, writes it to bench/RESULTS-analytics.md and stops the stack.
 
@@ -27,6 +28,7 @@ straight to the running stack's topic and watches its table.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -45,6 +47,8 @@ from typing import Annotated
 import httpx
 import psycopg
 import typer
+from aiokafka import AIOKafkaConsumer
+from aiokafka import TopicPartition as AIOTopicPartition
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
@@ -182,33 +186,73 @@ def produce_synthetic(bootstrap_servers: str, topic: str, count: int, seed: int)
     return time.perf_counter() - began
 
 
-def aggregate_in_python(bootstrap_servers: str, topic: str, count: int) -> tuple[Totals, float]:
-    """The same aggregation by hand: read every message, keep downloads, drop redelivered event
-    ids, 5-minute windows, count and sum. Returns the totals and the seconds it took."""
+class WindowTotals:
+    """The job's aggregation by hand: keep downloads, drop redelivered event ids, 5-minute windows,
+    count and sum."""
+
+    def __init__(self) -> None:
+        self.read = 0
+        self._seen: set[str] = set()
+        self._windows: defaultdict[int, list[int]] = defaultdict(lambda: [0, 0])
+
+    def add(self, value: bytes) -> None:
+        self.read += 1
+        event = json.loads(value)
+        if event["type"] != "download" or event["event_id"] in self._seen:
+            return
+        self._seen.add(event["event_id"])
+        occurred = datetime.fromisoformat(event["occurred_at"]).timestamp()
+        window = self._windows[int(occurred // WINDOW_SECONDS * WINDOW_SECONDS)]
+        window[0] += 1
+        window[1] += event["size"]
+
+    def totals(self) -> Totals:
+        return {datetime.fromtimestamp(start, UTC): (n, size) for start, (n, size) in self._windows.items()}
+
+
+def aggregate_with_aiokafka(bootstrap_servers: str, topic: str, count: int) -> tuple[Totals, float]:
+    """One aiokafka consumer (asyncio) reads every message and aggregates; the totals and seconds."""
+
+    async def consume() -> Totals:
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            partitions = [AIOTopicPartition(topic, partition) for partition in range(PARTITIONS)]
+            consumer.assign(partitions)
+            await consumer.seek_to_beginning(*partitions)
+            windows = WindowTotals()
+            while windows.read < count:
+                batches = await consumer.getmany(timeout_ms=1000, max_records=10_000)
+                for records in batches.values():
+                    for record in records:
+                        windows.add(record.value)
+            return windows.totals()
+        finally:
+            await consumer.stop()
+
+    began = time.perf_counter()
+    totals = asyncio.run(consume())
+    return totals, time.perf_counter() - began
+
+
+def aggregate_with_confluent_kafka(bootstrap_servers: str, topic: str, count: int) -> tuple[Totals, float]:
+    """One confluent-kafka consumer (librdkafka) reads every message and aggregates; the totals and
+    seconds."""
     began = time.perf_counter()
     consumer = Consumer(
         {"bootstrap.servers": bootstrap_servers, "group.id": "bench-python", "enable.auto.commit": False}
     )
     consumer.assign([TopicPartition(topic, partition, 0) for partition in range(PARTITIONS)])
-    seen: set[str] = set()
-    totals: defaultdict[int, list[int]] = defaultdict(lambda: [0, 0])
-    read = 0
-    while read < count:
-        for message in consumer.consume(num_messages=10_000, timeout=1.0):
-            if message.error() is not None:
-                raise RuntimeError(message.error())
-            read += 1
-            event = json.loads(message.value())  # type: ignore[arg-type]
-            if event["type"] != "download" or event["event_id"] in seen:
-                continue
-            seen.add(event["event_id"])
-            occurred = datetime.fromisoformat(event["occurred_at"]).timestamp()
-            window = totals[int(occurred // WINDOW_SECONDS * WINDOW_SECONDS)]
-            window[0] += 1
-            window[1] += event["size"]
-    consumer.close()
-    elapsed = time.perf_counter() - began
-    return {datetime.fromtimestamp(start, UTC): (n, size) for start, (n, size) in totals.items()}, elapsed
+    windows = WindowTotals()
+    try:
+        while windows.read < count:
+            for message in consumer.consume(num_messages=10_000, timeout=1.0):
+                if message.error() is not None:
+                    raise RuntimeError(message.error())
+                windows.add(message.value())  # type: ignore[arg-type]
+    finally:
+        consumer.close()
+    return windows.totals(), time.perf_counter() - began
 
 
 @dataclass(frozen=True)
@@ -221,7 +265,8 @@ class Throughput:
     spark_seconds: float
     spark_rows: int
     spark_batches: list[int]  # milliseconds each micro-batch took (of those Spark still reports)
-    python_seconds: float
+    aiokafka_seconds: float
+    confluent_seconds: float
     agree: bool
 
     @property
@@ -229,8 +274,12 @@ class Throughput:
         return self.events / self.spark_seconds
 
     @property
-    def python_rate(self) -> float:
-        return self.events / self.python_seconds
+    def aiokafka_rate(self) -> float:
+        return self.events / self.aiokafka_seconds
+
+    @property
+    def confluent_rate(self) -> float:
+        return self.events / self.confluent_seconds
 
 
 def measure_throughput(bootstrap: str, database: str, events: int, seed: int) -> Throughput:
@@ -256,23 +305,25 @@ def measure_throughput(bootstrap: str, database: str, events: int, seed: int) ->
             finally:
                 spark.stop()
         spark_totals = stored_totals(scratch)
-    log("Python consumer …")
-    python_totals, python_seconds = aggregate_in_python(bootstrap, topic, events)
+    log("Python consumers: aiokafka, confluent-kafka …")
+    aiokafka_totals, aiokafka_seconds = aggregate_with_aiokafka(bootstrap, topic, events)
+    confluent_totals, confluent_seconds = aggregate_with_confluent_kafka(bootstrap, topic, events)
     result = Throughput(
         events=events,
-        windows=len(python_totals),
+        windows=len(aiokafka_totals),
         master=settings.spark_master_url,
         produce_seconds=produce_seconds,
         spark_startup_seconds=startup_seconds,
         spark_seconds=spark_seconds,
         spark_rows=spark_rows,
         spark_batches=batches,
-        python_seconds=python_seconds,
-        agree=spark_totals == python_totals,
+        aiokafka_seconds=aiokafka_seconds,
+        confluent_seconds=confluent_seconds,
+        agree=spark_totals == aiokafka_totals == confluent_totals,
     )
     log(
-        f"Spark {result.spark_rate:,.0f} events/s, Python {result.python_rate:,.0f} events/s,"
-        f" same totals: {result.agree}"
+        f"Spark {result.spark_rate:,.0f} events/s, aiokafka {result.aiokafka_rate:,.0f} events/s,"
+        f" confluent-kafka {result.confluent_rate:,.0f} events/s, same totals: {result.agree}"
     )
     return result
 
@@ -291,14 +342,24 @@ def throughput_rows(result: Throughput) -> list[list[str]]:
             f" session start {result.spark_startup_seconds:.1f} s not counted",
         ],
         [
-            "Python consumer (same aggregation), events/s",
-            f"{result.python_rate:,.0f}",
-            f"{result.python_seconds:.1f} s",
+            "plain aiokafka consumer (same aggregation), events/s",
+            f"{result.aiokafka_rate:,.0f}",
+            f"{result.aiokafka_seconds:.1f} s",
         ],
         [
-            "Spark ÷ Python (throughput)",
-            f"{result.spark_rate / result.python_rate:.2f}",
-            f"both computed the same {result.windows} window totals: {'yes' if result.agree else 'NO'}",
+            "plain confluent-kafka consumer (same aggregation), events/s",
+            f"{result.confluent_rate:,.0f}",
+            f"{result.confluent_seconds:.1f} s",
+        ],
+        [
+            "Spark ÷ aiokafka consumer (throughput)",
+            f"{result.spark_rate / result.aiokafka_rate:.2f}",
+            f"all three computed the same {result.windows} window totals: {'yes' if result.agree else 'NO'}",
+        ],
+        [
+            "Spark ÷ confluent-kafka consumer (throughput)",
+            f"{result.spark_rate / result.confluent_rate:.2f}",
+            "librdkafka (C) fetches and decodes; the job's source uses the same client",
         ],
     ]
 
@@ -311,9 +372,8 @@ def throughput_notes(result: Throughput) -> list[str]:
         " → watermark → dedup by event_id → 5-minute windows → count and sum → upsert into a scratch"
         f" Postgres database), trigger availableNow, from query start to its end; micro-batches took"
         f" {', '.join(f'{ms / 1000:.1f}' for ms in result.spark_batches)} s ({result.spark_rows:,} rows read)."
-        " Python: one confluent-kafka consumer, json.loads,"
-        " a set of seen event_ids and a dict of windows, from consumer creation to the last message; it does"
-        " not write to Postgres.",
+        " Python: one consumer (aiokafka, then confluent-kafka), json.loads, a set of seen event_ids and a dict"
+        " of windows, from consumer creation to the last message; neither writes to Postgres.",
     ]
 
 
@@ -325,7 +385,8 @@ def throughput(
     seed: int = 7,
 ) -> None:
     """Events per second the Spark job sustains on its master (local[2] by default), against a
-    plain confluent-kafka consumer doing the same aggregation in Python, on the same topic."""
+    plain aiokafka and a plain confluent-kafka consumer doing the same aggregation in Python, on the
+    same topic."""
     bootstrap = bootstrap_servers or stack_endpoint("KAFKA_BOOTSTRAP_SERVERS")
     database = database_url or stack_endpoint("DATABASE_URL")
     result = measure_throughput(bootstrap, database, events, seed)
@@ -577,7 +638,7 @@ def everything(
     """With no command: the whole benchmark on a throw-away stack (what `make bench-analytics` runs)."""
     if context.invoked_subcommand is not None:
         return
-    machine = machine_info(("pyspark", "confluent-kafka", "psycopg"))
+    machine = machine_info(("pyspark", "aiokafka", "confluent-kafka", "psycopg"))
     trigger = stack_trigger()
     with throwaway_stack() as stack:
         bootstrap, database = stack.env["KAFKA_BOOTSTRAP_SERVERS"], stack.env["DATABASE_URL"]
