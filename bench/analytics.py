@@ -359,7 +359,7 @@ def throughput_rows(result: Throughput) -> list[list[str]]:
         [
             "Spark ÷ confluent-kafka consumer (throughput)",
             f"{result.spark_rate / result.confluent_rate:.2f}",
-            "librdkafka (C) fetches and decodes; the job's source uses the same client",
+            "the job's Python Data Source reads with this client",
         ],
     ]
 

@@ -3,7 +3,7 @@ machine they ran on, and the tables they print and write.
 
     with throwaway_stack({"RECONCILE_INTERVAL_SECONDS": "0"}) as stack:
         stack.url, stack.env["DATABASE_URL"], stack.pid("files_ms")
-        rss, cpu = tree_usage(stack.pids(["files_ms", "nginx"]))
+        memory, cpu = tree_usage(stack.pids(["files_ms", "nginx"]))
 
 The stack is scripts/stack.py's (`up --home DIR --port-base auto`, `down --home DIR`), the same
 launcher as `make up`, on free ports in a folder of its own.
@@ -214,10 +214,17 @@ def cpu_seconds(pid: int) -> float:
         return 0.0
 
 
-def tree_rss(root: int, children: Mapping[int, list[int]] | None = None) -> int:
-    """RSS bytes of a process and its descendants (shared pages, e.g. Postgres's shared buffers,
-    count once per process that touched them)."""
-    return sum(rss_bytes(pid) for pid in process_tree(root, children))
+def pss_bytes(pid: int) -> int:
+    """Proportional set size of one process: its private pages, plus each shared page divided by
+    the number of processes mapping it; 0 when it is gone."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as rollup:
+            for line in rollup:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def tree_cpu(root: int, children: Mapping[int, list[int]] | None = None) -> float:
@@ -227,12 +234,14 @@ def tree_cpu(root: int, children: Mapping[int, list[int]] | None = None) -> floa
 
 
 def tree_usage(roots: Mapping[str, int]) -> tuple[dict[str, int], dict[str, float]]:
-    """RSS bytes and CPU seconds of each named process tree, from one scan of /proc."""
+    """Memory (PSS bytes) and CPU seconds of each named process tree, from one scan of /proc.
+    PSS, not RSS: summed over a tree, RSS counts a shared page once per process that touched it,
+    so Postgres's shared buffers would seem to grow with every backend that reads them."""
     children = children_map()
     trees = {name: process_tree(pid, children) for name, pid in roots.items()}
-    rss = {name: sum(rss_bytes(pid) for pid in tree) for name, tree in trees.items()}
+    memory = {name: sum(pss_bytes(pid) for pid in tree) for name, tree in trees.items()}
     cpu = {name: sum(cpu_seconds(pid) for pid in tree) for name, tree in trees.items()}
-    return rss, cpu
+    return memory, cpu
 
 
 # --------------------------------------------------------------------------- the machine

@@ -138,6 +138,26 @@ class ActionLog:
             self.actions.append(action)
         return action
 
+    def record_answer(
+        self,
+        kind: Kind,
+        actor: str,
+        owner: str,
+        *,
+        seq: int,
+        at: float,
+        started: float,
+        response: httpx.Response | None,
+        failure: str = "",
+        **facts: Any,
+    ) -> Action:
+        """Record one request from its answer (``response``), or from ``failure`` when there was none;
+        ``started`` is the monotonic time it was sent, ``facts`` the Action's optional fields."""
+        status = response.status_code if response is not None else None
+        error = response.text[:300] if response is not None and response.status_code >= 400 else failure
+        elapsed = time.monotonic() - started
+        return self.record(Action(seq, kind, actor, owner, status, elapsed, at=at, error=error, **facts))
+
     def problem(self, text: str) -> None:
         with self._lock:
             self.problems.append(text)

@@ -60,33 +60,28 @@ class Client:
         **kwargs: Any,
     ) -> tuple[Action, httpx.Response | None]:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        seq = self.log.next_seq()
-        at = time.time()
-        started = time.monotonic()
+        seq, at, started = self.log.next_seq(), time.time(), time.monotonic()
         response: httpx.Response | None = None
-        error = ""
+        failure = ""
         try:
             response = self.http.request(method, path, headers=headers, **kwargs)
-            status: int | None = response.status_code
-            if response.status_code >= 400:
-                error = response.text[:300]
         except httpx.HTTPError as exc:
-            status, error = None, repr(exc)
-        action = Action(
+            failure = repr(exc)
+        action = self.log.record_answer(
+            kind,
+            actor,
+            owner,
             seq=seq,
-            kind=kind,
-            actor=actor,
-            owner=owner,
-            status=status,
-            elapsed=time.monotonic() - started,
             at=at,
+            started=started,
+            response=response,
+            failure=failure,
             filename=filename,
             grantee=grantee,
             size=size,
             sha256=sha256,
-            error=error,
         )
-        return self.log.record(action), response
+        return action, response
 
 
 def register_user(client: Client, name: str | None = None) -> str | None:
