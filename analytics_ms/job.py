@@ -37,6 +37,7 @@ def build_spark_session(settings: AnalyticsSettings) -> SparkSession:
         .config("spark.ui.showConsoleProgress", "false")  # progress bars would garble the service log
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", str(settings.analytics_shuffle_partitions))
+        .config("spark.driver.memory", settings.spark_driver_memory)  # read when the JVM starts, below
     )
     if settings.spark_master_url.startswith("local"):
         # Everything runs in this process: stay on loopback rather than the host's first interface.

@@ -31,6 +31,9 @@ class AnalyticsSettings(ServiceSettings):
     kafka_bootstrap_servers: str
     kafka_topic: str = TOPIC
     spark_master_url: str = "local[2]"
+    # The driver JVM's heap (with local[2], the whole job's): it fills to this before collecting,
+    # so the service's memory levels off there, plus the Python workers.
+    spark_driver_memory: str = Field("1g", pattern=r"^\d+[kmgKMG]$")
     # python: the Python data source over confluent-kafka; kafka: Spark's built-in connector
     # (needs its jar, fetched from Maven as analytics_kafka_package).
     analytics_source: Literal["python", "kafka"] = "python"
