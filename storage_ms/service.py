@@ -75,17 +75,17 @@ class ObjectService:
         """Store the body under ``key``: all of it, checked against the meter's limits, or nothing."""
         blocks = fixed_blocks(meter.measure(body), self.part_size)
         first = await anext(blocks, bytearray())
-        second = await anext(blocks, None)
-        if second is None:  # small enough for one PUT
+        if len(first) < self.part_size:  # the whole body: one PUT
             meter.verify()
             await self._store.put(key, first, content_type)
             return WrittenObject(key=key, size=meter.size, sha256=meter.sha256)
+        # A full first block: go multipart now, so that part 1 travels while part 2 is read (a body
+        # of exactly one part becomes a one-part upload, which S3 accepts).
         upload_id = await self._store.start_multipart(key, content_type)
         pipeline = PartPipeline(self._store, key, upload_id, self._concurrency)
         try:
             await pipeline.submit(1, first)
-            await pipeline.submit(2, second)
-            number = 2
+            number = 1
             async for block in blocks:
                 number += 1
                 await pipeline.submit(number, block)

@@ -51,6 +51,20 @@ def test_a_matching_digest_is_accepted(api: httpx.Client, alice: User) -> None:
     assert response.json()["sha256"] == digest
 
 
+def test_sizes_around_the_part_size_store_every_byte(api: httpx.Client, alice: User) -> None:
+    """One PUT below a part (8 MiB on the test stack), a one-part multipart upload at exactly one,
+    and multipart uploads with a short and with a full last part."""
+    for size in (8 * MiB - 1, 8 * MiB, 8 * MiB + 1, 16 * MiB):
+        body = content(size, seed=size)
+        stored = put(api, alice, f"edge-{size}.bin", body)
+        assert stored.status_code == 201, (size, stored.text)
+        assert stored.json()["size"] == size
+        assert stored.json()["sha256"] == hashlib.sha256(body).hexdigest()
+        fetched = api.get(f"/users/{alice.name}/files/edge-{size}.bin", headers=alice.auth)
+        assert fetched.status_code == 200
+        assert fetched.content == body, size
+
+
 def raw_request(stack: Stack, head: bytes, body: bytes, *, close_write: bool) -> bytes:
     url = urlsplit(stack.url)
     with socket.create_connection((url.hostname, url.port), timeout=30) as connection:
