@@ -190,16 +190,21 @@ def process_tree(root: int, children: Mapping[int, list[int]] | None = None) -> 
     return tree
 
 
-def rss_bytes(pid: int) -> int:
-    """VmRSS of one process; 0 when it is gone."""
+def _proc_bytes(path: str, label: bytes) -> int:
+    """A ``<label> <n> kB`` line of a /proc file, in bytes; 0 when the process is gone."""
     try:
-        with open(f"/proc/{pid}/status", "rb") as status:
-            for line in status:
-                if line.startswith(b"VmRSS:"):
+        with open(path, "rb") as lines:
+            for line in lines:
+                if line.startswith(label):
                     return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         pass
     return 0
+
+
+def rss_bytes(pid: int) -> int:
+    """VmRSS of one process; 0 when it is gone."""
+    return _proc_bytes(f"/proc/{pid}/status", b"VmRSS:")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -217,14 +222,7 @@ def cpu_seconds(pid: int) -> float:
 def pss_bytes(pid: int) -> int:
     """Proportional set size of one process: its private pages, plus each shared page divided by
     the number of processes mapping it; 0 when it is gone."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", "rb") as rollup:
-            for line in rollup:
-                if line.startswith(b"Pss:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
+    return _proc_bytes(f"/proc/{pid}/smaps_rollup", b"Pss:")
 
 
 def tree_cpu(root: int, children: Mapping[int, list[int]] | None = None) -> float:
