@@ -381,7 +381,9 @@ def read_events(endpoints: Endpoints, owners: set[str], expected: Mapping[str, i
             "bootstrap.servers": endpoints.kafka_bootstrap_servers,
             "group.id": f"invariants-{uuid.uuid4().hex}",
             "enable.auto.commit": False,
-            "fetch.wait.max.ms": 50,
+            # Reading history: the broker (Tansu) answers a fetch with what it read from S3 within
+            # this wait, so a short one returns few batches, or none, per round trip.
+            "fetch.wait.max.ms": 500,
         }
     )
     raw: dict[str, list[dict[str, Any]]] = defaultdict(list)

@@ -43,7 +43,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     producer = BrokerProducer(settings.kafka_bootstrap_servers, settings.kafka_topic, settings.kafka_partitions)
-    relay = OutboxRelay(engine, settings.database_url, producer, settings.outbox_batch_size)
+    relay = OutboxRelay(
+        engine, settings.database_url, producer, settings.outbox_batch_size, settings.outbox_linger_seconds
+    )
     app.state.services = MetadataServices(
         database=engine,
         accounts=AccountService(

@@ -113,11 +113,14 @@ class BrokerProducer:
 
 
 class OutboxRelay:
-    def __init__(self, engine: AsyncEngine, database_url: str, producer: BrokerProducer, batch_size: int) -> None:
+    def __init__(
+        self, engine: AsyncEngine, database_url: str, producer: BrokerProducer, batch_size: int, linger: float
+    ) -> None:
         self._engine = engine
         self._database_url = libpq_url(database_url)
         self._producer = producer
         self._batch_size = batch_size
+        self._linger = linger
         self.last_error: str | None = None
 
     async def run(self) -> None:
@@ -153,9 +156,11 @@ class OutboxRelay:
                 self.last_error = None
                 if published == self._batch_size:
                     continue
-                # Sleep until a commit notifies us, at most a second (also to refresh the backlog gauge).
+                # Sleep until a commit notifies us, at most a second (also to refresh the backlog gauge),
+                # then let the commits of the next moment join it in one batch.
                 async for _ in listener.notifies(timeout=1.0, stop_after=1):
                     pass
+                await asyncio.sleep(self._linger)
 
     async def publish_pending(self) -> int:
         async with self._engine.connect() as connection:
