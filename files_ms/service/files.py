@@ -145,8 +145,10 @@ class FileService:
                 expected_size=declared_size,
                 expected_sha256=expected_sha256,
             )
-        except (PayloadTooLarge, ServiceUnavailable) as exc:
-            if isinstance(exc, PayloadTooLarge) or counted.size > limit.max_bytes:
+        except PayloadTooLarge as exc:
+            raise limit.error() from exc
+        except ServiceUnavailable as exc:
+            if counted.size > limit.max_bytes:  # storage_ms refused the bytes past the limit, its answer was lost
                 raise limit.error() from exc
             raise
         commit = FileCommit(
