@@ -452,6 +452,9 @@ def weed_command(stack: Stack) -> list[str]:
     ]
 
 
+S3_READY_PROBE_KEY = ".liftbit-ready-probe"
+
+
 def s3_ready(stack: Stack) -> bool:
     import boto3
     from botocore.config import Config
@@ -468,6 +471,9 @@ def s3_ready(stack: Stack) -> bool:
     try:
         client.head_bucket(Bucket="liftbit")
         client.head_bucket(Bucket="tansu")
+        # Buckets answer before the volume server has registered; ready means a write succeeds.
+        client.put_object(Bucket="liftbit", Key=S3_READY_PROBE_KEY, Body=b"")
+        client.delete_object(Bucket="liftbit", Key=S3_READY_PROBE_KEY)
     except (BotoCoreError, ClientError):
         return False
     return True

@@ -15,7 +15,7 @@ import os
 import signal
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,8 +142,14 @@ class Probe:
     def round_trip(self) -> str | None:
         """Upload, download and list once; None when all succeeded, else what failed."""
         name = f"after-{uuid.uuid4().hex[:6]}.txt"
-        for action in (self.upload_named(name, uuid.uuid4().bytes * 100), self.download(name), self.list()):
-            if not action.ok:
+        # Lazily, in order: a download is only meaningful once its upload has succeeded.
+        steps: tuple[Callable[[], Action], ...] = (
+            lambda: self.upload_named(name, uuid.uuid4().bytes * 100),
+            lambda: self.download(name),
+            self.list,
+        )
+        for step in steps:
+            if not (action := step()).ok:
                 return action.describe()
         return None
 
@@ -266,8 +272,10 @@ def assert_recovers(
     deadline = time.monotonic() + RECOVERY_SECONDS
     failure: str | None = "not tried"
     while time.monotonic() < deadline:
-        if faults.health().status_code == 200 and (failure := probe.round_trip()) is None:
+        health = faults.health()
+        if (failure := probe.round_trip() if health.status_code == 200 else f"/health: {health.text}") is None:
             break
+        print(f"{part}: not recovered yet: {failure}")
         time.sleep(0.5)
     assert failure is None, f"not recovered {RECOVERY_SECONDS:.0f} s after {part} came back: {failure}"
     print(f"{part}: recovered {RECOVERY_SECONDS - (deadline - time.monotonic()):.1f} s after its start")
