@@ -65,7 +65,6 @@ def percentile(values: Iterable[float], q: float) -> float:
 class Stack:
     home: Path
     env: dict[str, str]
-    started_here: bool = True
 
     @property
     def url(self) -> str:
@@ -134,7 +133,7 @@ def throwaway_stack(
     folder = Path(tempfile.mkdtemp(prefix="liftbit-bench-")) if home is None else home.resolve()
     if not temporary and is_running(folder / "run" / "files_ms.pid"):
         log(f"using the stack already running in {folder} (its own settings apply)")
-        yield Stack(folder, read_env_file(folder / "stack.env"), started_here=False)
+        yield Stack(folder, read_env_file(folder / "stack.env"))
         return
     previous = signal.signal(signal.SIGTERM, _raise_on_sigterm)
     try:
