@@ -22,7 +22,7 @@ from analytics_ms.job import build_spark_session
 from analytics_ms.settings import AnalyticsSettings
 from liftbit_common.db import upgrade_database
 from liftbit_common.settings import libpq_url
-from tests.conftest import Stack
+from tests.support.stack import Stack
 
 PARTITIONS = 3
 

@@ -14,7 +14,7 @@ from pyspark.sql import SparkSession
 from analytics_ms.job import AnalyticsJob
 from analytics_ms.settings import AnalyticsSettings
 from liftbit_common.events import EventType, FileEvent
-from tests.analytics_ms.analytics_testing import event, ground_truth, produce, stored_totals, utc, wait_for_totals
+from tests.support.analytics import event, ground_truth, produce, stored_totals, utc, wait_for_totals
 
 OWNERS = ["alice", "bob", "carol", "dave", "erin", "frank"]  # keys spread over all partitions
 

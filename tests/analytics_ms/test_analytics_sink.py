@@ -6,7 +6,7 @@ import pytest
 from pyspark.sql import DataFrame, SparkSession
 
 from analytics_ms.sink import WindowSink
-from tests.analytics_ms.analytics_testing import stored_totals, utc
+from tests.support.analytics import stored_totals, utc
 
 GIB = 1024**3
 

@@ -12,7 +12,7 @@ from analytics_ms.kafka_source import KAFKA_RECORD_SCHEMA
 from analytics_ms.sink import collect_windows
 from analytics_ms.transforms import download_windows, parse_events
 from liftbit_common.events import EventType, FileEvent
-from tests.analytics_ms.analytics_testing import Totals, event, ground_truth, utc
+from tests.support.analytics import Totals, event, ground_truth, utc
 
 GIB = 1024**3
 

@@ -16,7 +16,8 @@ from schemathesis.core.result import Ok
 from schemathesis.generation.case import Case
 from schemathesis.openapi import from_url
 
-from tests.conftest import Stack, User, register, unique_name
+from tests.support.stack import Stack
+from tests.support.users import User, register, unique_name
 
 # tus PATCH bodies are raw bytes, like application/octet-stream.
 schemathesis.serializer.alias("application/offset+octet-stream", "application/octet-stream")

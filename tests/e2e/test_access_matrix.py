@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from tests.conftest import Stack, User, register, unique_name
+from tests.support.stack import Stack
+from tests.support.users import User, register, unique_name
 
 OWNER, GRANTEE, STRANGER, ANONYMOUS = "owner", "grantee", "stranger", "anonymous"
 ROLES = (OWNER, GRANTEE, STRANGER, ANONYMOUS)

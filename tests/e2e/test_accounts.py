@@ -9,14 +9,10 @@ import httpx
 import psycopg
 import pytest
 
-from tests.conftest import EventLog, Stack, User, register, unique_name
-
-
-def error_of(response: httpx.Response) -> tuple[str, str]:
-    body = response.json()
-    assert set(body) == {"error"}, body
-    assert set(body["error"]) >= {"code", "message"}, body
-    return body["error"]["code"], body["error"]["message"]
+from tests.support.events import EventLog
+from tests.support.http import error_of
+from tests.support.stack import Stack
+from tests.support.users import User, register, unique_name
 
 
 def test_register_returns_the_username(api: httpx.Client) -> None:

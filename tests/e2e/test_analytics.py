@@ -11,9 +11,11 @@ import httpx
 from confluent_kafka import Producer
 
 from liftbit_common.events import EventType, FileEvent
-from tests.analytics_ms.analytics_testing import Totals, ground_truth
-from tests.conftest import EventLog, Stack, User
-from tests.e2e.test_files import put
+from tests.support.analytics import Totals, ground_truth
+from tests.support.events import EventLog
+from tests.support.http import put
+from tests.support.stack import Stack
+from tests.support.users import User
 
 WINDOW = timedelta(minutes=5)
 

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 
 import httpx
 
-from tests.conftest import EventLog, User
-from tests.e2e.test_files import put
+from tests.support.events import EventLog
+from tests.support.http import put
+from tests.support.users import User
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 

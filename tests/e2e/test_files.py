@@ -9,12 +9,9 @@ from urllib.parse import quote, urlsplit
 import httpx
 import pytest
 
-from tests.conftest import Stack, User
-from tests.e2e.test_accounts import error_of
-
-
-def put(api: httpx.Client, user: User, name: str, body: bytes, **headers: str) -> httpx.Response:
-    return api.put(f"/users/{user.name}/files/{quote(name, safe='')}", content=body, headers=user.auth | headers)
+from tests.support.http import error_of, put
+from tests.support.stack import Stack
+from tests.support.users import User
 
 
 def test_upload_then_download_the_same_bytes(api: httpx.Client, alice: User) -> None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import User, register
-from tests.e2e.test_accounts import error_of
-from tests.e2e.test_files import put
+from tests.support.http import error_of, put
+from tests.support.users import User, register
 
 
 def grant(api: httpx.Client, owner: User, filename: str, grantee: str) -> httpx.Response:

@@ -12,7 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ROOT, Stack, User
+from tests.support.stack import ROOT, Stack
+from tests.support.users import User
 
 INTERNAL = ("METADATA_URL", "STORAGE_URL", "ANALYTICS_URL")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.conftest import ROOT, Stack
+from tests.support.stack import ROOT, Stack
 
 
 def walkthrough() -> str:

@@ -17,9 +17,9 @@ from mypy_boto3_s3 import S3Client
 from tusclient.client import TusClient
 from tusclient.storage.filestorage import FileStorage
 
-from tests.conftest import Stack, User
-from tests.e2e.test_accounts import error_of
-from tests.e2e.test_transfers import content
+from tests.support.http import content, error_of
+from tests.support.stack import Stack
+from tests.support.users import User
 
 MiB = 1024 * 1024
 TUS = {"Tus-Resumable": "1.0.0"}

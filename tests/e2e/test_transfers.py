@@ -15,16 +15,11 @@ from urllib.parse import urlsplit
 import httpx
 import psycopg
 
-from tests.conftest import Stack, User
-from tests.e2e.test_accounts import error_of
-from tests.e2e.test_files import put
+from tests.support.http import content, error_of, put
+from tests.support.stack import Stack
+from tests.support.users import User
 
 MiB = 1024 * 1024
-
-
-def content(size: int, seed: int = 0) -> bytes:
-    block = hashlib.sha256(str(seed).encode()).digest() * 2048  # 64 KiB, not all one byte
-    return (block * (size // len(block) + 1))[:size]
 
 
 def test_digest_mismatch_is_400_and_keeps_the_previous_version(api: httpx.Client, alice: User) -> None:

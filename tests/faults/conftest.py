@@ -3,86 +3,20 @@ other test (see the hook below), and each leaves the stack fully up again, whate
 
 from __future__ import annotations
 
-import os
-import signal
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
-from bench.invariants import Endpoints
-from scripts.stack import process_alive
-from tests.conftest import Stack
+from tests.support.faults import Faults
+from tests.support.stack import Stack
 
 HERE = Path(__file__).resolve().parent
-# Every part of the stack, in the launcher's start order.
-ALL_PARTS = ("postgres", "s3", "broker", "metadata_ms", "storage_ms", "analytics_ms", "files_ms", "nginx")
-HEALTHY_WITHIN_SECONDS = 90.0
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run the fault tests last, so that no other test meets a part that is down or restarting."""
     items.sort(key=lambda item: Path(str(item.path)).resolve().is_relative_to(HERE))  # stable: order kept otherwise
-
-
-@dataclass(frozen=True)
-class Faults:
-    stack: Stack
-
-    @property
-    def endpoints(self) -> Endpoints:
-        return Endpoints.from_env(self.stack.env)
-
-    def pid(self, part: str) -> int | None:
-        try:
-            return int((self.stack.home / "run" / f"{part}.pid").read_text().strip())
-        except (OSError, ValueError):
-            return None
-
-    def pids(self) -> dict[str, int | None]:
-        return {part: self.pid(part) for part in ALL_PARTS}
-
-    def stop(self, part: str) -> None:
-        self.stack.control("stop", part)
-
-    def start(self, *parts: str) -> None:
-        self.stack.control("start", *parts)
-
-    def kill9(self, part: str) -> None:
-        """SIGKILL the part's process (by the PID the launcher recorded): no chance to clean up."""
-        pid = self.pid(part)
-        assert pid is not None, f"{part} has no PID file"
-        os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and process_alive(pid):
-            time.sleep(0.05)
-        assert not process_alive(pid), f"{part} (pid {pid}) survived SIGKILL"
-
-    def health(self) -> httpx.Response:
-        return httpx.get(f"{self.stack.url}/health", timeout=15)
-
-    def wait_healthy(self, timeout: float = HEALTHY_WITHIN_SECONDS) -> float:
-        """Seconds until /health is 200; fails the test if it is not within ``timeout``."""
-        started = time.monotonic()
-        last = "no answer"
-        while time.monotonic() - started < timeout:
-            try:
-                response = self.health()
-                if response.status_code == 200:
-                    return time.monotonic() - started
-                last = f"{response.status_code} {response.text[:400]}"
-            except httpx.HTTPError as exc:
-                last = repr(exc)
-            time.sleep(0.3)
-        raise AssertionError(f"/health not green {timeout:.0f} s after the restart: {last}")
-
-    def restore(self) -> None:
-        """Start whatever is not running, then wait for green health."""
-        self.start(*ALL_PARTS)
-        self.wait_healthy()
 
 
 @pytest.fixture

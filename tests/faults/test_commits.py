@@ -14,8 +14,10 @@ import httpx
 import psycopg
 
 from bench.invariants import check_storage, file_path, sweep
-from tests.conftest import EventLog, Stack, User, register
-from tests.faults.conftest import Faults
+from tests.support.events import EventLog
+from tests.support.faults import Faults
+from tests.support.stack import Stack
+from tests.support.users import User, register
 
 RETENTION_SECONDS = 5  # REPLACED_OBJECT_RETENTION_SECONDS of the test stack
 CALLER_TIMEOUT_SECONDS = 30  # files_ms's timeout on its calls to metadata_ms

@@ -15,8 +15,9 @@ import httpx
 import pytest
 
 from bench.invariants import check_storage, file_path, sweep
-from tests.conftest import Stack, register
-from tests.faults.conftest import Faults
+from tests.support.faults import Faults
+from tests.support.stack import Stack
+from tests.support.users import register
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

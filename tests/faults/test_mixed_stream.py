@@ -9,9 +9,9 @@ from collections import Counter
 import httpx
 
 from bench.invariants import Kind, check_all
-from tests.conftest import Stack
-from tests.faults.conftest import Faults
-from tests.faults.workload import MixedWorkload
+from tests.support.faults import Faults
+from tests.support.stack import Stack
+from tests.support.workload import MixedWorkload
 
 PARTS = ("broker", "s3", "postgres", "storage_ms", "metadata_ms")
 DOWN_SECONDS = 2.0

@@ -23,9 +23,10 @@ import httpx
 import pytest
 
 from bench.invariants import Action, ActionLog, Kind, check_events, file_path
-from tests.conftest import Stack, User, register, unique_name
-from tests.faults.conftest import Faults
-from tests.faults.workload import PASSWORD, Client
+from tests.support.faults import Faults
+from tests.support.stack import Stack
+from tests.support.users import User, register, unique_name
+from tests.support.workload import PASSWORD, Client
 
 MiB = 1024 * 1024
 ANSWER_WITHIN_SECONDS = 10.0  # a request that needs a missing part must fail at least this fast

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from bench.invariants import Action, ActionLog, Kind, file_path
-from tests.conftest import unique_name
+from tests.support.users import unique_name
 
 PASSWORD = "correct horse battery"
 MiB = 1024 * 1024
