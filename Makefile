@@ -5,7 +5,7 @@ LIFTBIT_HOME ?= $(CURDIR)/.liftbit
 export PORT LIFTBIT_HOME
 
 PYTHON := .venv/bin/python
-STACK := $(PYTHON) scripts/stack.py
+STACK := $(PYTHON) -m scripts.stack
 
 .PHONY: help install up down status logs test lint compose-check bench bench-analytics bench-load docs clean
 

@@ -1,3 +1,3 @@
 """Benchmarks, run as modules from the repository root: `python -m bench.transfer`, `bench.analytics`,
 `bench.load` (`make bench`, `make bench-analytics`, `make bench-load`). bench/harness.py holds what they
-share; bench/invariants.py is also used by the fault tests."""
+share; scripts/stack/invariants.py is also used by the fault tests."""

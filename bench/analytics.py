@@ -71,7 +71,7 @@ from bench.harness import (
 from liftbit_common.db import upgrade_database
 from liftbit_common.events import TOPIC, EventType, FileEvent, utc_now_ms
 from liftbit_common.settings import libpq_url
-from scripts.stack import read_env_file
+from scripts.stack.info import read_env_file
 
 PARTITIONS = 3
 WINDOW_SECONDS = 300

@@ -5,8 +5,8 @@ machine they ran on, and the tables they print and write.
         stack.url, stack.env["DATABASE_URL"], stack.pid("files_ms")
         memory, cpu = tree_usage(stack.pids(["files_ms", "nginx"]))
 
-The stack is scripts/stack.py's (`up --home DIR --port-base auto`, `down --home DIR`), the same
-launcher as `make up`, on free ports in a folder of its own.
+The stack is the launcher's (scripts.stack: `up --home DIR --port-base auto`, `down --home DIR`),
+the same as `make up`, on free ports in a folder of its own.
 """
 
 from __future__ import annotations
@@ -16,32 +16,26 @@ import math
 import os
 import platform
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
-import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 
 import httpx
 from rich.console import Console
 from rich.table import Table
 
-from scripts.stack import is_running, read_env_file, read_pid
+from scripts.stack.info import StackInfo
+from scripts.stack.throwaway import throwaway_stack as launcher_throwaway_stack
 
 ROOT = Path(__file__).resolve().parent.parent
-STACK_SCRIPT = ROOT / "scripts" / "stack.py"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 MiB = 1024 * 1024
 GiB = 1024 * MiB
-# Variables that would point the launcher at another stack's folder or ports.
-LAUNCHER_VARIABLES = ("PORT", "LIFTBIT_PORT_BASE", "LIFTBIT_HOME")
 
 console = Console() if sys.stdout.isatty() else Console(width=150)
 
@@ -61,27 +55,19 @@ def percentile(values: Iterable[float], q: float) -> float:
 # --------------------------------------------------------------------------- the stack
 
 
-@dataclass(frozen=True)
-class Stack:
-    home: Path
-    env: dict[str, str]
-
-    @property
-    def url(self) -> str:
-        return self.env["LIFTBIT_URL"]
-
-    def pid(self, part: str) -> int:
-        """The PID the launcher recorded for ``part`` (run/<part>.pid)."""
-        pid = read_pid(self.home / "run" / f"{part}.pid")
-        if pid is None:
-            raise RuntimeError(f"{part} has no PID file in {self.home / 'run'}")
-        return pid
-
-    def pids(self, parts: Iterable[str] | None = None) -> dict[str, int]:
-        """PIDs of ``parts`` (default: every part with a PID file), leaving out parts without one."""
-        files = [self.home / "run" / f"{p}.pid" for p in parts] if parts is not None else self.home.glob("run/*.pid")
-        found = {pid_file.stem: read_pid(pid_file) for pid_file in sorted(files)}
-        return {part: pid for part, pid in found.items() if pid is not None}
+@contextlib.contextmanager
+def throwaway_stack(
+    settings: Mapping[str, str] | None = None,
+    *,
+    home: Path | None = None,
+    keep_running: bool = False,
+    keep_folder: bool = False,
+) -> Iterator[StackInfo]:
+    """The launcher's throw-away stack, logging here; a stack already running in ``home`` is reused."""
+    with launcher_throwaway_stack(
+        settings, home=home, reuse_running=home is not None, keep_running=keep_running, keep_folder=keep_folder, log=log
+    ) as stack:
+        yield stack
 
 
 def register_user(url: str, prefix: str = "bench") -> tuple[str, str]:
@@ -95,69 +81,6 @@ def register_user(url: str, prefix: str = "bench") -> tuple[str, str]:
         if token.status_code != 200:
             raise RuntimeError(f"login failed: {token.status_code} {token.text}")
     return username, str(token.json()["access_token"])
-
-
-def stack_command(
-    *args: str, home: Path, settings: Mapping[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """scripts/stack.py ``args`` --home ``home``, with ``settings`` in the services' environment."""
-    env = {k: v for k, v in os.environ.items() if k not in LAUNCHER_VARIABLES}
-    env.setdefault("LIFTBIT_BIND", "127.0.0.1")  # a benchmark's nginx has no business on other interfaces
-    return subprocess.run(
-        [sys.executable, str(STACK_SCRIPT), *args, "--home", str(home)],
-        env=env | dict(settings or {}),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
-def _raise_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
-
-
-@contextlib.contextmanager
-def throwaway_stack(
-    settings: Mapping[str, str] | None = None,
-    *,
-    home: Path | None = None,
-    keep_running: bool = False,
-    keep_folder: bool = False,
-) -> Iterator[Stack]:
-    """A stack on free ports, stopped again on the way out whatever happens (SIGTERM included).
-
-    Without ``home`` it lives in a new temporary folder, removed afterwards unless ``keep_folder``
-    (its logs) or ``keep_running``. With ``home``, a stack already running there is used as it is
-    (``settings`` do not reach it) and left running; otherwise one is started there."""
-    temporary = home is None
-    folder = Path(tempfile.mkdtemp(prefix="liftbit-bench-")) if home is None else home.resolve()
-    if not temporary and is_running(folder / "run" / "files_ms.pid"):
-        log(f"using the stack already running in {folder} (its own settings apply)")
-        yield Stack(folder, read_env_file(folder / "stack.env"))
-        return
-    previous = signal.signal(signal.SIGTERM, _raise_on_sigterm)
-    try:
-        log(f"starting a stack in {folder} …")
-        began = time.monotonic()
-        started = stack_command("up", "--port-base", "auto", home=folder, settings=settings)
-        if started.returncode != 0:
-            raise RuntimeError(f"the stack did not start:\n{started.stdout}\n{started.stderr}")
-        stack = Stack(folder, read_env_file(folder / "stack.env"))
-        log(f"stack up at {stack.url} in {time.monotonic() - began:.0f} s")
-        yield stack
-    finally:
-        if keep_running:
-            log(f"stack left running: {sys.executable} {STACK_SCRIPT} down --home {folder}")
-        else:
-            log("stopping the stack …")
-            stopped = stack_command("down", home=folder)
-            lines = (stopped.stdout + stopped.stderr).strip().splitlines()
-            log(lines[-1] if lines else f"stack.py down exited {stopped.returncode}")
-            if temporary and not keep_folder:
-                shutil.rmtree(folder, ignore_errors=True)
-            elif temporary:
-                log(f"stack folder kept: {folder}")
-        signal.signal(signal.SIGTERM, previous)
 
 
 # --------------------------------------------------------------------------- /proc

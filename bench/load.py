@@ -3,7 +3,7 @@
     python -m bench.load [--users 50] [--seconds 300] [--max-requests 1000000]
 
 (from the repository root; `make bench-load` runs it with the defaults.) Starts its own stack
-(bench/harness.py: scripts/stack.py up --home <temporary folder> --port-base auto; always stopped
+(bench/harness.py: python -m scripts.stack up --home <temporary folder> --port-base auto; always stopped
 and its folder removed at the end, --keep to keep the folder), then runs --users concurrent users
 (asyncio + httpx) for --seconds or until --max-requests requests, whichever comes first. Each user
 registers and logs in once, then loops: upload a new file, list, share it with another user,
@@ -12,7 +12,7 @@ registers a new account (which joins the pool of grantees).
 
 Prints requests/s, p50/p99 latency per endpoint, errors by status (goal: 0), the memory of
 every service at the start and end (PSS: RSS with each shared page counted once; process and
-children summed; sampled every few seconds, with a trend), and the result of bench/invariants.py's
+children summed; sampled every few seconds, with a trend), and the result of scripts/stack/invariants.py's
 check_all; also written to bench/RESULTS-load.md. Exits 1 if an invariant fails.
 """
 
@@ -35,7 +35,6 @@ import typer
 from bench.harness import (
     ROOT,
     Section,
-    Stack,
     console,
     machine_info,
     percentile,
@@ -44,7 +43,8 @@ from bench.harness import (
     verdict,
     write_results,
 )
-from bench.invariants import Action, ActionLog, Endpoints, Kind, check_all, file_path
+from scripts.stack.info import StackInfo
+from scripts.stack.invariants import Action, ActionLog, Endpoints, Kind, check_all, file_path
 
 SERVICES = ("files_ms", "storage_ms", "metadata_ms", "analytics_ms", "nginx", "postgres")
 PASSWORD = "correct horse battery"
@@ -62,7 +62,7 @@ class MemoryTrace:
     samples: list[tuple[float, dict[str, int]]] = field(default_factory=list)
     cpu: list[dict[str, float]] = field(default_factory=list)
 
-    def take(self, stack: Stack) -> None:
+    def take(self, stack: StackInfo) -> None:
         """Memory (PSS bytes) and CPU seconds of each service's process tree, now."""
         sizes, cpu = tree_usage(stack.pids(SERVICES))
         self.samples.append((time.monotonic(), sizes))
@@ -221,7 +221,7 @@ class Load:
 
 
 async def run_load(
-    stack: Stack, users: int, seconds: float, max_requests: int, register_every: int
+    stack: StackInfo, users: int, seconds: float, max_requests: int, register_every: int
 ) -> tuple[Load, MemoryTrace, float]:
     log = ActionLog()
     memory = MemoryTrace()

@@ -7,7 +7,7 @@
 
 (from the repository root; `make bench` runs the first line.)
 
-One run starts its own stack (scripts/stack.py up --port-base auto), registers a user and measures:
+One run starts its own stack (python -m scripts.stack up --port-base auto), registers a user and measures:
 large uploads and downloads (100 MiB and 1 GiB by default) through nginx against boto3's
 upload_fileobj / download_fileobj (default TransferConfig), with SHA-256 checked end to end; the
 peak RSS growth of nginx, files_ms and storage_ms during each of those transfers; 4 KiB files at
@@ -53,7 +53,6 @@ from bench.harness import (
     GiB,
     MiB,
     Section,
-    Stack,
     children_map,
     console,
     log,
@@ -67,6 +66,7 @@ from bench.harness import (
     verdict,
     write_results,
 )
+from scripts.stack.info import StackInfo
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -453,7 +453,7 @@ class PipelinedHash:
 
 @dataclass
 class Session:
-    stack: Stack
+    stack: StackInfo
     username: str
     token: str
     raw: RawHTTP
@@ -478,7 +478,7 @@ def s3_client(env: dict[str, str], pool: int) -> S3Client:
     )
 
 
-def open_session(stack: Stack, concurrency: int) -> Session:
+def open_session(stack: StackInfo, concurrency: int) -> Session:
     username, token = register_user(stack.url)
     return Session(
         stack=stack,
@@ -1136,7 +1136,7 @@ def main(
     settings: Annotated[
         list[str] | None, typer.Option("--set", help="NAME=VALUE for the services, e.g. PART_SIZE_BYTES=16777216")
     ] = None,
-    home: Annotated[Path | None, typer.Option(help="Stack folder; a stack running there is reused")] = None,
+    home: Annotated[Path | None, typer.Option(help="StackInfo folder; a stack running there is reused")] = None,
     keep_stack: Annotated[bool, typer.Option(help="Leave the stack running at the end")] = False,
     results: Annotated[Path, typer.Option(help="Where the Markdown report goes")] = DEFAULT_RESULTS,
     write: Annotated[bool, typer.Option(help="Write the report (--no-write: print only)")] = True,
@@ -1192,7 +1192,7 @@ def main(
                 platform_download(session, warm, "warm-up.bin")
                 direct_upload(session, warm, f"{DIRECT_PREFIX}warm-up.bin")
                 direct_download(session, warm, f"{DIRECT_PREFIX}warm-up.bin")
-                with RssSampler({part: stack.pid(part) for part in MONITORED}) as sampler:
+                with RssSampler(stack.pids(MONITORED)) as sampler:
                     probes = Probes(sampler, cpu)
                     large = [measure_large(session, files[mib], probes, rounds) for mib in sizes]
             if "small" in chosen:

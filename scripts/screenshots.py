@@ -7,7 +7,7 @@ Each picture shows one operation in Swagger UI (served by the stack at /docs) af
 logs in, authorises Swagger UI with that user, uploads a file, lists files, gives and removes a
 second user's permission, deletes the file and deletes the account.
 
-Without --url the script starts a throw-away stack (scripts/stack.py up, on free ports in a
+Without --url the script starts a throw-away stack (scripts.stack's throwaway_stack, on free ports in a
 temporary folder) and stops it afterwards. Chromium is driven over the Chrome DevTools Protocol
 (websockets, already a dependency): Playwright's browser download is not needed.
 """
@@ -34,8 +34,9 @@ import httpx
 import typer
 from websockets.sync.client import ClientConnection, connect
 
+from scripts.stack.throwaway import throwaway_stack
+
 ROOT = Path(__file__).resolve().parent.parent
-STACK_SCRIPT = ROOT / "scripts" / "stack.py"
 DEFAULT_OUTPUT = ROOT / "img"
 VIEWPORT_WIDTH = 1280
 VIEWPORT_HEIGHT = 900
@@ -414,22 +415,6 @@ def take_screenshots(page: DevToolsPage, base_url: str, demo: Demo, output: Path
     ui.screenshot_operation(delete_account, output / "swagger-delete-account.png")
 
 
-@contextlib.contextmanager
-def throwaway_stack() -> Iterator[str]:
-    """A stack of the real parts on free ports in a temporary folder; always stopped afterwards."""
-    home = Path(tempfile.mkdtemp(prefix="liftbit-docs-"))
-    home.chmod(0o755)  # Postgres runs as its own user and must reach its data folder
-    launcher = [sys.executable, str(STACK_SCRIPT)]
-    try:
-        say(f"Starting a throw-away stack in {home} …")
-        subprocess.run([*launcher, "up", "--home", str(home), "--port-base", "auto"], check=True)
-        values = dict(line.split("=", 1) for line in (home / "stack.env").read_text().splitlines() if "=" in line)
-        yield values["LIFTBIT_URL"]
-    finally:
-        subprocess.run([*launcher, "down", "--home", str(home)], check=False)
-        shutil.rmtree(home, ignore_errors=True)
-
-
 @app.command()
 def main(
     url: Annotated[
@@ -447,7 +432,7 @@ def main(
     output.mkdir(parents=True, exist_ok=True)
     demo = Demo(username=username, password="correct horse battery staple", grantee=grantee, filename="report.txt")
     with contextlib.ExitStack() as cleanup:
-        base_url = url or cleanup.enter_context(throwaway_stack())
+        base_url = url or cleanup.enter_context(throwaway_stack(log=say)).url
         sample_folder = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="liftbit-sample-")))
         sample = sample_folder / demo.filename
         sample.write_text("Quarterly figures: all up and to the right.\n")

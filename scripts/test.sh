@@ -15,7 +15,7 @@ docker-compose -f docker-compose.yml config -q
 LIFTBIT_TEST_HOME=$(mktemp -d /tmp/liftbit-test.XXXXXX)
 export LIFTBIT_TEST_HOME
 cleanup() {
-    .venv/bin/python scripts/stack.py down --home "$LIFTBIT_TEST_HOME" >/dev/null 2>&1 || true
+    .venv/bin/python -m scripts.stack down --home "$LIFTBIT_TEST_HOME" >/dev/null 2>&1 || true
     rm -rf "$LIFTBIT_TEST_HOME"
 }
 trap cleanup EXIT

@@ -1,47 +1,39 @@
 """The throw-away stack every integration and end-to-end test talks to.
 
-One stack per test session, started on free ports in a temporary folder by scripts/stack.py (the
-same launcher as `make up`), with real Postgres, SeaweedFS S3, the Tansu broker, Spark, the three
-services and nginx; stopped at the end of the session, whatever happened.
+One stack per test session, started on free ports in a temporary folder (or $LIFTBIT_TEST_HOME) by
+the same launcher as `make up` (scripts.stack), with real Postgres, SeaweedFS S3, the Tansu broker,
+Spark, the three services and nginx; stopped at the end of the session, whatever happened.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from scripts.stack import read_env_file
+from scripts.stack.info import StackInfo, process_alive
+from scripts.stack.throwaway import throwaway_stack
 from tests.support.events import EventLog
-from tests.support.stack import STACK_SCRIPT, TEST_STACK_SETTINGS, Stack
+from tests.support.stack import TEST_STACK_SETTINGS
 from tests.support.users import User, register, unique_name
 
 
 @pytest.fixture(scope="session")
-def stack() -> Iterator[Stack]:
+def stack() -> Iterator[StackInfo]:
+    """The session's stack; on the way out, `down` must leave no process of it behind."""
     given = os.environ.get("LIFTBIT_TEST_HOME")
-    home = Path(given) if given else Path(tempfile.mkdtemp(prefix="liftbit-test-"))
-    home.chmod(0o755)
-    command = [sys.executable, str(STACK_SCRIPT), "up", "--home", str(home), "--port-base", "auto"]
-    env = {k: v for k, v in os.environ.items() if k not in ("PORT", "LIFTBIT_PORT_BASE")} | TEST_STACK_SETTINGS
-    try:
-        subprocess.run(command, check=True, env=env)
-        yield Stack(home=home, env=read_env_file(home / "stack.env"))
-    finally:
-        subprocess.run([sys.executable, str(STACK_SCRIPT), "down", "--home", str(home)], check=False)
-        if not given:
-            shutil.rmtree(home, ignore_errors=True)
+    with throwaway_stack(TEST_STACK_SETTINGS, home=Path(given) if given else None, show_progress=True) as info:
+        yield info
+        processes = info.processes()
+    survivors = sorted(pid for pid in processes if process_alive(pid))
+    assert not survivors, f"processes outlived `down`: {survivors}"
 
 
 @pytest.fixture
-def api(stack: Stack) -> Iterator[httpx.Client]:
+def api(stack: StackInfo) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=stack.url, timeout=60) as client:
         yield client
 
@@ -57,5 +49,5 @@ def bob(api: httpx.Client) -> User:
 
 
 @pytest.fixture(scope="session")
-def events(stack: Stack) -> EventLog:
+def events(stack: StackInfo) -> EventLog:
     return EventLog(stack.env["KAFKA_BOOTSTRAP_SERVERS"], stack.env["KAFKA_TOPIC"])

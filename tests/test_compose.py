@@ -2,7 +2,7 @@
 
 There is no Docker engine here: `docker-compose config` (Debian's docker-compose 1.29) validates and
 resolves the file, and these tests compare what it resolved with the local launcher
-(scripts/stack.py: commands, extra environment, nginx template), with the services' settings classes
+(scripts.stack: commands, extra environment, nginx template), with the services' settings classes
 and with the Dockerfiles.
 """
 
@@ -16,10 +16,8 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -30,6 +28,10 @@ from files_ms.settings import FilesSettings
 from liftbit_common.events import TOPIC
 from liftbit_common.settings import ServiceSettings
 from metadata_ms.settings import MetadataSettings
+from scripts.stack.config import PORT_OFFSETS, SECRET_NAMES, StackConfig
+from scripts.stack.parts import PARTS
+from scripts.stack.parts.nginx import TEMPLATES, render_template
+from scripts.stack.parts.services import analytics_env, service_env
 from storage_ms.settings import StorageSettings
 
 # PyYAML comes with uvicorn[standard] but without type stubs (types-PyYAML is not in the lock).
@@ -83,15 +85,6 @@ def run_compose_config(variables: dict[str, str] | None = None) -> dict[str, Any
         assert result.returncode == 0, result.stderr
     config: dict[str, Any] = yaml.safe_load(result.stdout)
     return config
-
-
-def load_launcher() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("liftbit_launcher", ROOT / "scripts" / "stack.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the file executes
-    spec.loader.exec_module(module)
-    return module
 
 
 def environment_of(config: dict[str, Any], service: str) -> dict[str, str | None]:
@@ -148,16 +141,11 @@ def compose() -> dict[str, Any]:
     return run_compose_config()
 
 
-@pytest.fixture(scope="module")
-def launcher() -> ModuleType:
-    return load_launcher()
-
-
 @pytest.fixture
-def launcher_stack(launcher: ModuleType, tmp_path: Path) -> Any:
-    ports = {"PORT": 3000} | {name: 3100 + offset for name, offset in launcher.PORT_OFFSETS.items()}
-    secrets = {name: f"test-{name.lower()}" for name in launcher.SECRET_NAMES}
-    return launcher.Stack(home=tmp_path, ports=ports, secrets=secrets)
+def launcher_stack(tmp_path: Path) -> StackConfig:
+    ports = {"PORT": 3000} | {name: 3100 + offset for name, offset in PORT_OFFSETS.items()}
+    secrets = {name: f"test-{name.lower()}" for name in SECRET_NAMES}
+    return StackConfig(home=tmp_path, ports=ports, secrets=secrets)
 
 
 @pytest.fixture
@@ -189,9 +177,9 @@ def test_the_public_port_comes_from_PORT() -> None:
 
 @pytest.mark.parametrize("service", PYTHON_SERVICES)
 def test_each_service_runs_the_launchers_entry_point(
-    compose: dict[str, Any], launcher: ModuleType, launcher_stack: Any, service: str
+    compose: dict[str, Any], launcher_stack: StackConfig, service: str
 ) -> None:
-    launched: list[str] = launcher.PARTS_BY_NAME[service].command(launcher_stack)
+    launched: list[str] = next(p for p in PARTS if p.name == service).command(launcher_stack)
     command: list[str] = [str(part) for part in compose["services"][service]["command"]]
     assert f"{service}.app:create_app" in command
     assert option_value(launched, "--port") == str(launcher_stack.ports[LAUNCHER_PORT_NAMES[service]])
@@ -210,10 +198,10 @@ def test_environment_names_are_settings_fields(compose: dict[str, Any], service:
     assert not unknown, f"{service} gets variables its settings do not read: {sorted(unknown)}"
 
 
-def test_the_variables_beyond_settings_are_read_by_someone(launcher: ModuleType, launcher_stack: Any) -> None:
+def test_the_variables_beyond_settings_are_read_by_someone(launcher_stack: StackConfig) -> None:
     assert "STORAGE_ENV_FILE" in (ROOT / "storage_ms" / "app.py").read_text()
     assert "FORWARDED_ALLOW_IPS" in inspect.getsource(uvicorn.config)
-    launcher_extras = set(launcher.analytics_env(launcher_stack)) - set(launcher.service_env(launcher_stack))
+    launcher_extras = set(analytics_env(launcher_stack)) - set(service_env(launcher_stack))
     spark_variables = launcher_extras - field_variables(AnalyticsSettings)
     assert RUNTIME_VARIABLES["analytics_ms"] == spark_variables
 
@@ -282,10 +270,10 @@ def test_storage_env_file_is_read_from_the_mounted_folder(compose: dict[str, Any
     assert (str(ROOT / "storage_ms"), str(env_file.parent), "ro") in volume_mounts(compose, "storage_ms")
 
 
-def test_nginx_renders_the_launchers_template(compose: dict[str, Any], launcher: ModuleType) -> None:
+def test_nginx_renders_the_launchers_template(compose: dict[str, Any]) -> None:
     mounts = volume_mounts(compose, "nginx")
     [(source, target, mode)] = [m for m in mounts if m[1].startswith("/etc/nginx/templates/")]
-    assert (source, mode) == (str(launcher.NGINX_TEMPLATE), "ro")
+    assert (source, mode) == (str(TEMPLATES / "liftbit.conf.template"), "ro")
     assert target.endswith(".template")
 
     template = Path(source).read_text()
@@ -296,7 +284,7 @@ def test_nginx_renders_the_launchers_template(compose: dict[str, Any], launcher:
     only = re.compile(nginx["NGINX_ENVSUBST_FILTER"])
     assert {name for name in nginx if only.search(name)} == placeholders
 
-    rendered = launcher.render_template(template, {name: nginx[name] for name in placeholders})
+    rendered = render_template(template, {name: nginx[name] for name in placeholders})
     files_port = option_value(compose["services"]["files_ms"]["command"], "--port")
     assert "listen 80;" in rendered
     assert f"server files_ms:{files_port};" in rendered

@@ -22,7 +22,7 @@ from analytics_ms.job import build_spark_session
 from analytics_ms.settings import AnalyticsSettings
 from liftbit_common.db import upgrade_database
 from liftbit_common.settings import libpq_url
-from tests.support.stack import Stack
+from scripts.stack.info import StackInfo
 
 PARTITIONS = 3
 
@@ -33,7 +33,7 @@ def work_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def analytics_endpoints(stack: Stack) -> dict[str, str]:
+def analytics_endpoints(stack: StackInfo) -> dict[str, str]:
     """The throw-away stack's broker and database server (the stack's own data is not touched)."""
     return {name: stack.env[name] for name in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS")}
 

@@ -16,7 +16,7 @@ from schemathesis.core.result import Ok
 from schemathesis.generation.case import Case
 from schemathesis.openapi import from_url
 
-from tests.support.stack import Stack
+from scripts.stack.info import StackInfo
 from tests.support.users import User, register, unique_name
 
 # tus PATCH bodies are raw bytes, like application/octet-stream.
@@ -27,14 +27,14 @@ EXCLUDED = {("POST", "/auth/logout"), ("DELETE", "/users/{username}")}
 
 
 @pytest.fixture(scope="module")
-def fuzzer(stack: Stack) -> Iterator[User]:
+def fuzzer(stack: StackInfo) -> Iterator[User]:
     with httpx.Client(base_url=stack.url, timeout=30) as client:
         user = register(client, unique_name("fuzz"))
         client.put(f"/users/{user.name}/files/seed.txt", content=b"seed", headers=user.auth)
         yield user
 
 
-def test_api_answers_as_documented(stack: Stack, fuzzer: User) -> None:
+def test_api_answers_as_documented(stack: StackInfo, fuzzer: User) -> None:
     schema = from_url(f"{stack.url}/openapi.json")
     operations = [
         result.ok()

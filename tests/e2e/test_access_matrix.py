@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from tests.support.stack import Stack
+from scripts.stack.info import StackInfo
 from tests.support.users import User, register, unique_name
 
 OWNER, GRANTEE, STRANGER, ANONYMOUS = "owner", "grantee", "stranger", "anonymous"
@@ -28,7 +28,7 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(stack: Stack) -> Iterator[World]:
+def world(stack: StackInfo) -> Iterator[World]:
     with httpx.Client(base_url=stack.url, timeout=30) as client:
         owner, grantee, stranger = (register(client, unique_name(p)) for p in ("own", "gra", "str"))
         assert client.put(f"/users/{owner.name}/files/m.txt", content=b"matrix", headers=owner.auth).status_code == 201

@@ -9,9 +9,9 @@ import httpx
 import psycopg
 import pytest
 
+from scripts.stack.info import StackInfo
 from tests.support.events import EventLog
 from tests.support.http import error_of
-from tests.support.stack import Stack
 from tests.support.users import User, register, unique_name
 
 
@@ -105,7 +105,7 @@ def test_logout_revokes_the_token(api: httpx.Client, alice: User) -> None:
     assert api.get(f"/users/{alice.name}/files", headers=alice.auth).status_code == 401
 
 
-def test_an_expired_token_is_refused(api: httpx.Client, stack: Stack, alice: User) -> None:
+def test_an_expired_token_is_refused(api: httpx.Client, stack: StackInfo, alice: User) -> None:
     with psycopg.connect(stack.env["DATABASE_URL"], autocommit=True) as db:
         db.execute(
             "UPDATE tokens SET expires_at = now() - interval '1 second' WHERE token_hash = %s",
@@ -127,7 +127,7 @@ def test_failed_logins_are_rate_limited_per_user(api: httpx.Client, alice: User)
 
 
 def test_deleting_an_account_removes_files_objects_grants_and_tokens(
-    api: httpx.Client, stack: Stack, events: EventLog, alice: User, bob: User
+    api: httpx.Client, stack: StackInfo, events: EventLog, alice: User, bob: User
 ) -> None:
     for name in ("one.txt", "two.txt"):
         assert (

@@ -11,10 +11,10 @@ import httpx
 from confluent_kafka import Producer
 
 from liftbit_common.events import EventType, FileEvent
+from scripts.stack.info import StackInfo
 from tests.support.analytics import Totals, ground_truth
 from tests.support.events import EventLog
 from tests.support.http import put
-from tests.support.stack import Stack
 from tests.support.users import User
 
 WINDOW = timedelta(minutes=5)
@@ -81,7 +81,7 @@ def synthetic(owner: str, now: datetime, sizes: list[int]) -> list[FileEvent]:
     return events
 
 
-def produce(stack: Stack, events: list[FileEvent]) -> None:
+def produce(stack: StackInfo, events: list[FileEvent]) -> None:
     producer = Producer({"bootstrap.servers": stack.env["KAFKA_BOOTSTRAP_SERVERS"], "enable.idempotence": False})
     for event in events:
         producer.produce(stack.env["KAFKA_TOPIC"], key=event.key, value=event.to_json_bytes())
@@ -89,7 +89,7 @@ def produce(stack: Stack, events: list[FileEvent]) -> None:
 
 
 def test_download_windows_are_exact_and_survive_a_restart(
-    stack: Stack, api: httpx.Client, events: EventLog, alice: User
+    stack: StackInfo, api: httpx.Client, events: EventLog, alice: User
 ) -> None:
     now = datetime.now(UTC)
     since = now - timedelta(minutes=15)
@@ -117,10 +117,10 @@ def test_download_windows_are_exact_and_survive_a_restart(
     assert f"|{expected[ahead][1]}|" in log.replace(" ", "")
 
     # Restart the job: it resumes from its checkpoint, no loss, no double counting.
-    stack.control("stop", "analytics_ms")
+    stack.launcher("stop", "analytics_ms")
     second = synthetic(alice.name, now, [7])
     produce(stack, second)  # produced while the job is down
-    stack.control("start", "analytics_ms")
+    stack.launcher("start", "analytics_ms")
     expected = plus(expected, ground_truth(second))
     seen = wait_for(api, alice, since, expected, timeout=240)
     assert {k: seen.get(k) for k in expected} == expected

@@ -9,8 +9,8 @@ from urllib.parse import quote, urlsplit
 import httpx
 import pytest
 
+from scripts.stack.info import StackInfo
 from tests.support.http import error_of, put
-from tests.support.stack import Stack
 from tests.support.users import User
 
 
@@ -80,7 +80,7 @@ def test_empty_file(api: httpx.Client, alice: User) -> None:
     assert download.content == b""
 
 
-def test_put_without_a_body_is_411(stack: Stack, alice: User) -> None:
+def test_put_without_a_body_is_411(stack: StackInfo, alice: User) -> None:
     # Neither Content-Length nor Transfer-Encoding: the client forgot the body.
     url = urlsplit(stack.url)
     with socket.create_connection((url.hostname, url.port)) as connection:
@@ -169,7 +169,7 @@ def test_invalid_filenames_are_422(api: httpx.Client, alice: User, raw_name: str
         assert fragment in error_of(response)[1]
 
 
-def test_nul_in_a_filename_is_refused(api: httpx.Client, stack: Stack, alice: User) -> None:
+def test_nul_in_a_filename_is_refused(api: httpx.Client, stack: StackInfo, alice: User) -> None:
     # nginx refuses %00 in a path before any service sees it: 400, in the error shape.
     via_nginx = api.put(f"/users/{alice.name}/files/nul%00byte", content=b"x", headers=alice.auth)
     assert via_nginx.status_code == 400
@@ -212,7 +212,7 @@ def test_unknown_file_and_unknown_owner_are_404(api: httpx.Client, alice: User) 
     assert stranger.status_code == 404
 
 
-def test_object_keys_are_opaque(api: httpx.Client, stack: Stack, alice: User) -> None:
+def test_object_keys_are_opaque(api: httpx.Client, stack: StackInfo, alice: User) -> None:
     import psycopg
 
     put(api, alice, "secret-plans.txt", b"x")

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.stack import ROOT, Stack
+from scripts.stack.info import ROOT, StackInfo
 from tests.support.users import User
 
 INTERNAL = ("METADATA_URL", "STORAGE_URL", "ANALYTICS_URL")
@@ -28,6 +28,8 @@ def test_health_is_green_and_names_every_part(api: httpx.Client) -> None:
 
 
 def test_docs_and_spec_through_nginx(api: httpx.Client) -> None:
+    front = api.get("/")
+    assert (front.status_code, front.headers["location"]) == (302, "/docs")
     docs = api.get("/docs")
     assert docs.status_code == 200
     assert "swagger-ui" in docs.text
@@ -73,7 +75,7 @@ def listening_addresses() -> dict[int, set[str]]:
     return found
 
 
-def test_only_nginx_listens_beyond_loopback(stack: Stack) -> None:
+def test_only_nginx_listens_beyond_loopback(stack: StackInfo) -> None:
     listening = listening_addresses()
     for name in (
         "FILES_PORT",
@@ -90,7 +92,7 @@ def test_only_nginx_listens_beyond_loopback(stack: Stack) -> None:
 
 
 @pytest.mark.parametrize("service", INTERNAL)
-def test_internal_services_refuse_calls_without_the_service_token(stack: Stack, service: str) -> None:
+def test_internal_services_refuse_calls_without_the_service_token(stack: StackInfo, service: str) -> None:
     base = stack.env[service]
     probe = {
         "METADATA_URL": "/users/anyone",
@@ -104,14 +106,14 @@ def test_internal_services_refuse_calls_without_the_service_token(stack: Stack, 
     assert httpx.get(base + probe, headers=stack.internal_headers()).status_code in (200, 404)
 
 
-def test_nginx_routes_no_internal_endpoint(api: httpx.Client, stack: Stack) -> None:
+def test_nginx_routes_no_internal_endpoint(api: httpx.Client, stack: StackInfo) -> None:
     for path in ("/internal/sweep", "/metrics"):
         assert api.post(path).status_code == 404
         assert api.get(path).status_code == 404
     assert httpx.post(f"{stack.env['FILES_URL']}/internal/sweep").status_code == 401
 
 
-def test_security_headers_and_request_id(api: httpx.Client, alice: User, stack: Stack) -> None:
+def test_security_headers_and_request_id(api: httpx.Client, alice: User, stack: StackInfo) -> None:
     api.put(f"/users/{alice.name}/files/h.txt", content=b"h", headers=alice.auth)
     for response in (
         api.get("/health"),
@@ -130,7 +132,7 @@ def test_security_headers_and_request_id(api: httpx.Client, alice: User, stack: 
         assert all(line["request_id"] == "trace-me-1234" for line in lines)
 
 
-def log_lines_with(stack: Stack, part: str, text: str, wait: float = 3.0) -> list[dict[str, object]]:
+def log_lines_with(stack: StackInfo, part: str, text: str, wait: float = 3.0) -> list[dict[str, object]]:
     """JSON log lines of a part containing ``text``; a line lands just after its response."""
     deadline = time.monotonic() + wait
     while True:
@@ -141,7 +143,7 @@ def log_lines_with(stack: Stack, part: str, text: str, wait: float = 3.0) -> lis
         time.sleep(0.1)
 
 
-def test_no_secrets_in_logs(api: httpx.Client, stack: Stack, alice: User) -> None:
+def test_no_secrets_in_logs(api: httpx.Client, stack: StackInfo, alice: User) -> None:
     api.post("/auth/token", data={"username": alice.name, "password": alice.password})
     everything = "".join(p.read_text(errors="replace") for p in (stack.home / "logs").glob("*.log"))
     assert alice.password not in everything
@@ -150,7 +152,7 @@ def test_no_secrets_in_logs(api: httpx.Client, stack: Stack, alice: User) -> Non
     assert stack.env["S3_KEY_SECRET"] not in everything
 
 
-def test_metrics_on_each_service(stack: Stack) -> None:
+def test_metrics_on_each_service(stack: StackInfo) -> None:
     for name in ("FILES_URL", *INTERNAL):
         text = httpx.get(f"{stack.env[name]}/metrics").text
         assert "liftbit_http_requests_total" in text, name
@@ -162,7 +164,7 @@ def test_metrics_on_each_service(stack: Stack) -> None:
     assert float(lag[0].split()[1]) >= 0
 
 
-def run_upload_script(stack: Stack, home: Path, *args: str, password: str) -> subprocess.CompletedProcess[str]:
+def run_upload_script(stack: StackInfo, home: Path, *args: str, password: str) -> subprocess.CompletedProcess[str]:
     env = {"PATH": os.environ["PATH"], "HOME": str(home), "LIFTBIT_PASSWORD": password, "LIFTBIT_URL": stack.url}
     return subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "upload.py"), *args],
@@ -174,7 +176,7 @@ def run_upload_script(stack: Stack, home: Path, *args: str, password: str) -> su
     )
 
 
-def test_upload_script(stack: Stack, api: httpx.Client, alice: User, tmp_path: Path) -> None:
+def test_upload_script(stack: StackInfo, api: httpx.Client, alice: User, tmp_path: Path) -> None:
     first, second = tmp_path / "one.txt", tmp_path / "two words.bin"
     first.write_text("first file\n")
     second.write_bytes(os.urandom(6 * 1024 * 1024 + 5))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.support.stack import ROOT, Stack
+from scripts.stack.info import ROOT, StackInfo
 
 
 def walkthrough() -> str:
@@ -14,7 +14,7 @@ def walkthrough() -> str:
     return block.split("```bash", 1)[1].rsplit("```", 1)[0]
 
 
-def test_readme_walkthrough_runs_as_written(stack: Stack, tmp_path: Path) -> None:
+def test_readme_walkthrough_runs_as_written(stack: StackInfo, tmp_path: Path) -> None:
     script = walkthrough()
     assert "LB=http://localhost:3000\n" in script
     script = script.replace("LB=http://localhost:3000\n", f"LB={stack.url}\n", 1)

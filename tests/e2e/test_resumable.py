@@ -17,8 +17,8 @@ from mypy_boto3_s3 import S3Client
 from tusclient.client import TusClient
 from tusclient.storage.filestorage import FileStorage
 
+from scripts.stack.info import StackInfo
 from tests.support.http import content, error_of
-from tests.support.stack import Stack
 from tests.support.users import User
 
 MiB = 1024 * 1024
@@ -58,7 +58,7 @@ def patch(api: httpx.Client, user: User, location: str, offset: int, body: bytes
     )
 
 
-def cut_patch(stack: Stack, user: User, location: str, offset: int, body: bytes) -> None:
+def cut_patch(stack: StackInfo, user: User, location: str, offset: int, body: bytes) -> None:
     """Send a PATCH announcing more than ``body``, then drop the connection (a cut network)."""
     url = urlsplit(location)
     head = (
@@ -79,7 +79,9 @@ def download(api: httpx.Client, user: User, filename: str) -> bytes:
     return response.content
 
 
-def test_the_official_tus_client_uploads_a_file(stack: Stack, api: httpx.Client, alice: User, tmp_path: Path) -> None:
+def test_the_official_tus_client_uploads_a_file(
+    stack: StackInfo, api: httpx.Client, alice: User, tmp_path: Path
+) -> None:
     path = tmp_path / "tus-upload.bin"
     data = content(13 * MiB + 12345, seed=7)
     path.write_bytes(data)
@@ -95,7 +97,7 @@ def test_the_official_tus_client_uploads_a_file(stack: Stack, api: httpx.Client,
 
 
 def test_the_official_tus_client_resumes_in_a_new_process(
-    stack: Stack, api: httpx.Client, alice: User, tmp_path: Path
+    stack: StackInfo, api: httpx.Client, alice: User, tmp_path: Path
 ) -> None:
     path = tmp_path / "resume-me.bin"
     data = content(20 * MiB + 3, seed=8)
@@ -118,7 +120,7 @@ def test_the_official_tus_client_resumes_in_a_new_process(
 
 
 @pytest.mark.parametrize("cut_at", [1 * MiB, 8 * MiB + 1000, 17 * MiB - 1])
-def test_resume_after_a_cut_connection(stack: Stack, api: httpx.Client, alice: User, cut_at: int) -> None:
+def test_resume_after_a_cut_connection(stack: StackInfo, api: httpx.Client, alice: User, cut_at: int) -> None:
     data = content(17 * MiB, seed=cut_at)
     location = create(api, alice, f"cut-{cut_at}.bin", len(data))
     cut_patch(stack, alice, location, 0, data[:cut_at])
@@ -130,7 +132,7 @@ def test_resume_after_a_cut_connection(stack: Stack, api: httpx.Client, alice: U
     assert download(api, alice, f"cut-{cut_at}.bin") == data
 
 
-def test_bytes_received_before_the_cut_are_kept(stack: Stack, api: httpx.Client, alice: User) -> None:
+def test_bytes_received_before_the_cut_are_kept(stack: StackInfo, api: httpx.Client, alice: User) -> None:
     data = content(12 * MiB, seed=3)
     location = create(api, alice, "kept.bin", len(data))
     cut_patch(stack, alice, location, 0, data[: 10 * MiB])
@@ -202,7 +204,7 @@ def test_protocol_errors(api: httpx.Client, alice: User, bob: User) -> None:
     assert offset_of(api, alice, location) == 0
 
 
-def s3_client(stack: Stack) -> S3Client:
+def s3_client(stack: StackInfo) -> S3Client:
     return boto3.client(
         "s3",
         endpoint_url=stack.env["S3_ENDPOINT_URL"],
@@ -212,12 +214,12 @@ def s3_client(stack: Stack) -> S3Client:
     )
 
 
-def multipart_upload_ids(stack: Stack) -> set[str]:
+def multipart_upload_ids(stack: StackInfo) -> set[str]:
     listing = s3_client(stack).list_multipart_uploads(Bucket=stack.env["S3_BUCKET"])
     return {u["UploadId"] for u in listing.get("Uploads", [])}
 
 
-def upload_row(stack: Stack, location: str) -> tuple[str, str | None] | None:
+def upload_row(stack: StackInfo, location: str) -> tuple[str, str | None] | None:
     with psycopg.connect(stack.env["DATABASE_URL"]) as db:
         row = db.execute(
             "SELECT s3_upload_id, tail_key FROM uploads WHERE id = %s", (location.rsplit("/", 1)[1],)
@@ -225,7 +227,7 @@ def upload_row(stack: Stack, location: str) -> tuple[str, str | None] | None:
     return (row[0], row[1]) if row else None
 
 
-def test_termination_removes_what_was_stored(stack: Stack, api: httpx.Client, alice: User) -> None:
+def test_termination_removes_what_was_stored(stack: StackInfo, api: httpx.Client, alice: User) -> None:
     location = create(api, alice, "abandon.bin", 20 * MiB)
     assert patch(api, alice, location, 0, content(9 * MiB)).status_code == 204
     row = upload_row(stack, location)
@@ -240,7 +242,7 @@ def test_termination_removes_what_was_stored(stack: Stack, api: httpx.Client, al
     assert row[0] not in multipart_upload_ids(stack)
 
 
-def test_expired_uploads_are_cleaned_up(stack: Stack, api: httpx.Client, alice: User) -> None:
+def test_expired_uploads_are_cleaned_up(stack: StackInfo, api: httpx.Client, alice: User) -> None:
     location = create(api, alice, "expire.bin", 20 * MiB)
     assert patch(api, alice, location, 0, content(9 * MiB)).status_code == 204  # leaves a tail
     row = upload_row(stack, location)

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 import httpx
 import psycopg
 
+from scripts.stack.info import StackInfo
 from tests.support.http import content, error_of, put
-from tests.support.stack import Stack
 from tests.support.users import User
 
 MiB = 1024 * 1024
@@ -60,7 +60,7 @@ def test_sizes_around_the_part_size_store_every_byte(api: httpx.Client, alice: U
         assert fetched.content == body, size
 
 
-def raw_request(stack: Stack, head: bytes, body: bytes, *, close_write: bool) -> bytes:
+def raw_request(stack: StackInfo, head: bytes, body: bytes, *, close_write: bool) -> bytes:
     url = urlsplit(stack.url)
     with socket.create_connection((url.hostname, url.port), timeout=30) as connection:
         connection.sendall(head + body)
@@ -75,7 +75,7 @@ def raw_request(stack: Stack, head: bytes, body: bytes, *, close_write: bool) ->
     return answer
 
 
-def test_a_short_body_stores_nothing(api: httpx.Client, stack: Stack, alice: User) -> None:
+def test_a_short_body_stores_nothing(api: httpx.Client, stack: StackInfo, alice: User) -> None:
     put(api, alice, "short.txt", b"previous")
     for declared, sent in ((100, 50), (30 * MiB, 10 * MiB)):
         head = (
@@ -146,7 +146,7 @@ def test_conditional_requests(api: httpx.Client, alice: User) -> None:
 
 
 def test_quota_is_enforced_before_and_while_streaming_and_reported(
-    api: httpx.Client, stack: Stack, alice: User
+    api: httpx.Client, stack: StackInfo, alice: User
 ) -> None:
     with psycopg.connect(stack.env["DATABASE_URL"], autocommit=True) as db:
         db.execute("UPDATE users SET quota_bytes = %s WHERE username = %s", (10 * MiB, alice.name))
@@ -171,7 +171,7 @@ def test_quota_is_enforced_before_and_while_streaming_and_reported(
     assert names == ["a.bin"]
 
 
-def test_files_over_the_size_limit_are_refused_before_streaming(stack: Stack, alice: User) -> None:
+def test_files_over_the_size_limit_are_refused_before_streaming(stack: StackInfo, alice: User) -> None:
     too_big = 3 * 1024**3 + 1  # the test stack's MAX_FILE_SIZE_BYTES is 3 GiB
     head = (
         f"PUT /users/{alice.name}/files/huge.iso HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {alice.token}\r\n"
@@ -185,7 +185,7 @@ def test_files_over_the_size_limit_are_refused_before_streaming(stack: Stack, al
 
 
 def test_a_download_running_while_the_file_is_replaced_gets_the_whole_old_content(
-    stack: Stack, api: httpx.Client, alice: User
+    stack: StackInfo, api: httpx.Client, alice: User
 ) -> None:
     old, new = content(40 * MiB, seed=1), content(40 * MiB, seed=2)
     put(api, alice, "atomic.bin", old)
@@ -226,7 +226,7 @@ def child_pids(pid: int) -> list[int]:
     return [int(p) for p in children.read_text().split()] if children.exists() else []
 
 
-def test_memory_stays_flat_while_streaming_a_large_file(stack: Stack, api: httpx.Client, alice: User) -> None:
+def test_memory_stays_flat_while_streaming_a_large_file(stack: StackInfo, api: httpx.Client, alice: User) -> None:
     size = 512 * MiB
     bound = 96 * MiB  # each service's RSS growth: far below the file size
     pids = {part: int((stack.home / "run" / f"{part}.pid").read_text()) for part in ("files_ms", "storage_ms")}

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from scripts.stack.info import StackInfo
 from tests.support.faults import Faults
-from tests.support.stack import Stack
 
 HERE = Path(__file__).resolve().parent
 
@@ -20,7 +20,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture
-def faults(stack: Stack) -> Iterator[Faults]:
+def faults(stack: StackInfo) -> Iterator[Faults]:
     helper = Faults(stack)
     helper.wait_healthy()
     try:

@@ -13,17 +13,17 @@ from typing import Any
 import httpx
 import psycopg
 
-from bench.invariants import check_storage, file_path, sweep
+from scripts.stack.info import StackInfo
+from scripts.stack.invariants import check_storage, file_path, sweep
 from tests.support.events import EventLog
 from tests.support.faults import Faults
-from tests.support.stack import Stack
 from tests.support.users import User, register
 
 RETENTION_SECONDS = 5  # REPLACED_OBJECT_RETENTION_SECONDS of the test stack
 CALLER_TIMEOUT_SECONDS = 30  # files_ms's timeout on its calls to metadata_ms
 
 
-def object_key(stack: Stack, owner: str, filename: str) -> str:
+def object_key(stack: StackInfo, owner: str, filename: str) -> str:
     with psycopg.connect(stack.env["DATABASE_URL"]) as db:
         row = db.execute(
             "SELECT f.object_key FROM files f JOIN users u ON u.id = f.owner_id WHERE u.username = %s "
@@ -42,7 +42,9 @@ def distinct_events(events: EventLog, owner: str, count: int) -> list[dict[str, 
     return list(found.values())
 
 
-def test_a_repeated_commit_changes_nothing(stack: Stack, faults: Faults, api: httpx.Client, events: EventLog) -> None:
+def test_a_repeated_commit_changes_nothing(
+    stack: StackInfo, faults: Faults, api: httpx.Client, events: EventLog
+) -> None:
     """files_ms retries a PUT to metadata_ms after a transport error or a 503 (ServiceClient.call):
     when the first attempt had committed, the retry must not queue the file's own object for
     deletion (nor publish a second upload event)."""
@@ -77,7 +79,7 @@ def test_a_repeated_commit_changes_nothing(stack: Stack, faults: Faults, api: ht
 
 
 def test_a_commit_slower_than_its_caller_leaves_the_previous_version(
-    stack: Stack, faults: Faults, api: httpx.Client, events: EventLog
+    stack: StackInfo, faults: Faults, api: httpx.Client, events: EventLog
 ) -> None:
     """The commit waits for a lock (here: a transaction holding the owner's row) longer than
     files_ms waits for it. files_ms answers 503; it must neither delete the new object while the

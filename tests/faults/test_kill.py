@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from bench.invariants import check_storage, file_path, sweep
+from scripts.stack.info import StackInfo
+from scripts.stack.invariants import check_storage, file_path, sweep
 from tests.support.faults import Faults
-from tests.support.stack import Stack
 from tests.support.users import register
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ def wait_for_parts(s3: S3Client, bucket: str, known: set[str], timeout: float = 
 
 @pytest.mark.parametrize("part", ["files_ms", "storage_ms"])
 def test_kill_9_mid_upload_leaves_no_partial_file_and_no_leftovers(
-    stack: Stack, faults: Faults, api: httpx.Client, part: str
+    stack: StackInfo, faults: Faults, api: httpx.Client, part: str
 ) -> None:
     owner = register(api)
     path = file_path(owner.name, "big.bin")

@@ -8,16 +8,16 @@ from collections import Counter
 
 import httpx
 
-from bench.invariants import Kind, check_all
+from scripts.stack.info import StackInfo
+from scripts.stack.invariants import Kind, check_all
 from tests.support.faults import Faults
-from tests.support.stack import Stack
 from tests.support.workload import MixedWorkload
 
 PARTS = ("broker", "s3", "postgres", "storage_ms", "metadata_ms")
 DOWN_SECONDS = 2.0
 
 
-def test_invariants_hold_after_a_stream_of_requests_through_restarts(stack: Stack, faults: Faults) -> None:
+def test_invariants_hold_after_a_stream_of_requests_through_restarts(stack: StackInfo, faults: Faults) -> None:
     workload = MixedWorkload(stack.url, owners=4)
     timeline: list[str] = []
     with workload.running():

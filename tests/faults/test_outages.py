@@ -22,9 +22,9 @@ from typing import Any
 import httpx
 import pytest
 
-from bench.invariants import Action, ActionLog, Kind, check_events, file_path
+from scripts.stack.info import StackInfo
+from scripts.stack.invariants import Action, ActionLog, Kind, check_events, file_path
 from tests.support.faults import Faults
-from tests.support.stack import Stack
 from tests.support.users import User, register, unique_name
 from tests.support.workload import PASSWORD, Client
 
@@ -188,7 +188,7 @@ OUTAGES = [
 
 
 @pytest.fixture
-def client(stack: Stack) -> Iterator[Client]:
+def client(stack: StackInfo) -> Iterator[Client]:
     """A client that records every request it makes in its ActionLog."""
     recording = Client(stack.url, ActionLog(), timeout=60)
     try:
@@ -199,7 +199,7 @@ def client(stack: Stack) -> Iterator[Client]:
 
 @pytest.mark.parametrize("outage", OUTAGES, ids=[o.part for o in OUTAGES])
 def test_a_missing_part_gives_a_quick_503_and_everything_recovers(
-    stack: Stack, faults: Faults, api: httpx.Client, client: Client, outage: Outage
+    stack: StackInfo, faults: Faults, api: httpx.Client, client: Client, outage: Outage
 ) -> None:
     owner, grantee = register(api), register(api)
     probe = Probe(client, owner, grantee, sizes={})
@@ -239,7 +239,7 @@ def test_a_missing_part_gives_a_quick_503_and_everything_recovers(
 
 
 def test_a_frozen_s3_server_gives_a_503_not_a_hang(
-    stack: Stack, faults: Faults, api: httpx.Client, client: Client
+    stack: StackInfo, faults: Faults, api: httpx.Client, client: Client
 ) -> None:
     """SIGSTOP: the S3 server still accepts connections (the kernel does) but never answers, as
     SeaweedFS does for a while when it restarts. Uploads must fail within storage_ms's S3 timeouts

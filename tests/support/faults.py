@@ -9,37 +9,33 @@ from dataclasses import dataclass
 
 import httpx
 
-from bench.invariants import Endpoints
-from scripts.stack import process_alive
-from tests.support.stack import Stack
+from scripts.stack.config import PART_NAMES
+from scripts.stack.info import StackInfo, process_alive
+from scripts.stack.invariants import Endpoints
 
-# Every part of the stack, in the launcher's start order.
-ALL_PARTS = ("postgres", "s3", "broker", "metadata_ms", "storage_ms", "analytics_ms", "files_ms", "nginx")
+ALL_PARTS = PART_NAMES
 HEALTHY_WITHIN_SECONDS = 90.0
 
 
 @dataclass(frozen=True)
 class Faults:
-    stack: Stack
+    stack: StackInfo
 
     @property
     def endpoints(self) -> Endpoints:
         return Endpoints.from_env(self.stack.env)
 
     def pid(self, part: str) -> int | None:
-        try:
-            return int((self.stack.home / "run" / f"{part}.pid").read_text().strip())
-        except (OSError, ValueError):
-            return None
+        return self.stack.pid(part)
 
     def pids(self) -> dict[str, int | None]:
-        return {part: self.pid(part) for part in ALL_PARTS}
+        return {part: self.stack.pid(part) for part in ALL_PARTS}
 
     def stop(self, part: str) -> None:
-        self.stack.control("stop", part)
+        self.stack.launcher("stop", part)
 
     def start(self, *parts: str) -> None:
-        self.stack.control("start", *parts)
+        self.stack.launcher("start", *parts)
 
     def kill9(self, part: str) -> None:
         """SIGKILL the part's process (by the PID the launcher recorded): no chance to clean up."""

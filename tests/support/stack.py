@@ -1,18 +1,9 @@
-"""The test side of the throw-away stack: where it is, and how a test stops and starts parts."""
+"""Settings of the test stack (scripts.stack.throwaway_stack starts it; StackInfo reads it)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from dataclasses import dataclass
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
-STACK_SCRIPT = ROOT / "scripts" / "stack.py"
-
-# Settings of the test stack: quick analytics triggers, no background sweeps (tests run them),
-# short graces so that the sweeper's effects can be seen.
+# Quick analytics triggers, no background sweeps (tests run them), short graces so that the
+# sweeper's effects can be seen.
 TEST_STACK_SETTINGS = {
     "ANALYTICS_TRIGGER": "1 second",
     "RECONCILE_INTERVAL_SECONDS": "0",
@@ -27,25 +18,3 @@ TEST_STACK_SETTINGS = {
     # per-address limit is tested on LoginThrottle itself (tests/files_ms/test_login_throttle.py).
     "LOGIN_RATE_PER_ADDRESS": "100000/minute",
 }
-
-
-@dataclass(frozen=True)
-class Stack:
-    home: Path
-    env: dict[str, str]
-
-    @property
-    def url(self) -> str:
-        return self.env["LIFTBIT_URL"]
-
-    def control(self, command: str, *parts: str) -> None:
-        """Stop or start parts of the stack (`stop s3`, `start s3`)."""
-        subprocess.run(
-            [sys.executable, str(STACK_SCRIPT), command, *parts, "--home", str(self.home)],
-            check=True,
-            env=os.environ | TEST_STACK_SETTINGS,
-            capture_output=True,
-        )
-
-    def internal_headers(self) -> dict[str, str]:
-        return {"X-Internal-Token": self.env["INTERNAL_TOKEN"]}

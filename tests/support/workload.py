@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from bench.invariants import Action, ActionLog, Kind, file_path
+from scripts.stack.invariants import Action, ActionLog, Kind, file_path
 from tests.support.users import unique_name
 
 PASSWORD = "correct horse battery"

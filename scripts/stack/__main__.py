@@ -1,0 +1,3 @@
+from scripts.stack.cli import app
+
+app()
