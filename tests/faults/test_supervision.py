@@ -17,6 +17,7 @@ from tests.support.faults import Faults
 from tests.support.users import User
 
 BACK_WITHIN_SECONDS = 10.0
+RECOVERY_SECONDS = 30.0
 
 
 def wait_until_back(stack: StackInfo, part: str, old_pid: int) -> float:
@@ -52,10 +53,21 @@ def test_a_killed_part_comes_back_by_itself(
     assert f"supervisor: {part} died (signal SIGKILL)" in log
 
     faults.wait_healthy()
-    put = api.put(f"/users/{alice.name}/files/after-{part}.txt", content=b"still here", headers=alice.auth)
-    assert put.status_code == 201, put.text
-    got = api.get(f"/users/{alice.name}/files/after-{part}.txt", headers=alice.auth)
-    assert (got.status_code, got.content) == (200, b"still here")
+    assert_round_trip_works(api, alice, f"after-{part}.txt")
+
+
+def assert_round_trip_works(api: httpx.Client, user: User, name: str) -> None:
+    """An upload and its download succeed again within RECOVERY_SECONDS of a green /health (a
+    restarted S3 server can answer its first writes slowly while its volumes load)."""
+    deadline = time.monotonic() + RECOVERY_SECONDS
+    while True:
+        put = api.put(f"/users/{user.name}/files/{name}", content=b"still here", headers=user.auth)
+        got = api.get(f"/users/{user.name}/files/{name}", headers=user.auth) if put.status_code < 300 else None
+        if got is not None and (got.status_code, got.content) == (200, b"still here"):
+            return
+        assert put.status_code in (201, 200, 503), put.text  # nothing but a clean "not yet"
+        assert time.monotonic() < deadline, f"no working round trip: {put.status_code} {put.text}"
+        time.sleep(0.5)
 
 
 def test_a_part_stopped_on_purpose_stays_stopped(stack: StackInfo, faults: Faults) -> None:
