@@ -119,7 +119,7 @@ def wait_ready(config: StackConfig, part: Part, process: subprocess.Popen[bytes]
 
 def describe_exit(returncode: int | None) -> str:
     if returncode is None:
-        return "no exit status (not a child of the supervisor)"
+        return "still running"
     if returncode < 0:
         return f"signal {signal.Signals(-returncode).name}"
     return f"exit code {returncode}"

@@ -135,9 +135,7 @@ class Supervisor:
     def tend(self, part: Part) -> None:
         """One look at a part: leave it, note that it died, or (re)start it when its time comes."""
         config, watch = self._config, self._watch[part.name]
-        if watch.process is not None:
-            watch.process.poll()  # reaps it if it exited, so it reads as not running
-        if is_running(pid_file(config, part)):
+        if self._alive(part, watch):
             if watch.up_since is None:  # running before this supervisor (a restarted supervisor adopts it)
                 watch.pid, watch.up_since = read_pid(pid_file(config, part)), time.monotonic()
                 write_state(config, part.name, "ready")
@@ -156,18 +154,24 @@ class Supervisor:
             return
         self._start(part, watch)
 
+    def _alive(self, part: Part, watch: PartWatch) -> bool:
+        """Our own child is asked directly (which also reaps it and keeps its exit status); a part
+        adopted from an earlier supervisor by its PID file."""
+        if watch.process is not None:
+            return watch.process.poll() is None
+        return is_running(pid_file(self._config, part))
+
     def _forget(self, watch: PartWatch) -> None:
         watch.process, watch.pid, watch.up_since = None, None, None
 
     def _died(self, part: Part, watch: PartWatch) -> None:
-        returncode = watch.process.returncode if watch.process is not None else None
+        reason = f"died ({describe_exit(watch.process.returncode)})" if watch.process else f"pid {watch.pid} is gone"
         if watch.pid is not None:
             kill_group_leftovers(watch.pid)
         self._forget(watch)
         watch.failures += 1
         delay = self._backoff.delay(watch.failures)
         watch.next_start = time.monotonic() + delay
-        reason = f"died ({describe_exit(returncode)})"
         self._count_restart(part, reason)
         self.say(part, f"{reason}; restarting {'now' if delay == 0 else f'in {delay:.0f} s (backoff)'}")
         write_state(self._config, part.name, f"backoff {delay:.0f} s after: {reason}" if delay else "restarting")
