@@ -10,13 +10,12 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from starlette.requests import ClientDisconnect
 
-from files_ms.clients.analytics import AnalyticsClient
+from files_ms.clients.protocols import Analytics, Dependency
 from files_ms.service.accounts import AccountService
 from files_ms.service.auth import Authenticator
 from files_ms.service.files import FileService
 from files_ms.service.reconciler import Reconciler
 from files_ms.service.resumable import ResumableUploads
-from liftbit_common.service_client import ServiceClient
 
 BODY_CHUNK_BYTES = 1024 * 1024
 
@@ -27,9 +26,9 @@ class FilesServices:
     accounts: AccountService
     uploads: ResumableUploads
     authenticator: Authenticator
-    analytics: AnalyticsClient
+    analytics: Analytics
     reconciler: Reconciler
-    dependencies: tuple[ServiceClient, ...]
+    dependencies: tuple[Dependency, ...]  # what /health asks
 
 
 async def _services(request: Request) -> FilesServices:
