@@ -7,10 +7,10 @@ export PORT LIFTBIT_HOME
 PYTHON := .venv/bin/python
 STACK := $(PYTHON) scripts/stack.py
 
-.PHONY: help install up down status logs test lint compose-check bench bench-analytics bench-load docs clean
+.PHONY: help install up down status logs test lint compose-check bench bench-analytics bench-load bench-tree docs clean
 
 help:
-	@echo "make up | down | status | logs [s=part] [f=1] | test | lint | bench | bench-analytics | bench-load | docs"
+	@echo "make up | down | status | logs [s=part] [f=1] | test | lint | bench | bench-analytics | bench-load | bench-tree | docs"
 
 install:
 	@scripts/bootstrap.sh
@@ -47,6 +47,9 @@ bench-analytics: install
 
 bench-load: install
 	@$(PYTHON) -m bench.load
+
+bench-tree: install
+	@$(PYTHON) -m bench.tree
 
 docs: install
 	@scripts/docs.sh

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator
 
@@ -144,6 +144,18 @@ def declared_length(request: Request) -> int | None:
     return int(header)
 
 
+def download_conditions(
+    range: Annotated[str | None, Header(description="bytes=a-b, bytes=a- or bytes=-n")] = None,
+    if_range: Annotated[str | None, Header()] = None,
+    if_match: Annotated[str | None, Header()] = None,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Conditions:
+    return Conditions(range=range, if_range=if_range, if_match=if_match, if_none_match=if_none_match)
+
+
+DownloadConditions = Annotated[Conditions, Depends(download_conditions)]
+
+
 def accel_location(object_url: str) -> str:
     """nginx's internal location fetching a presigned URL: /_s3/<scheme>/<host>/<path>?<query>."""
     parts = urlsplit(object_url)
@@ -176,13 +188,9 @@ async def download(
     filename: FilenamePath,
     actor: CurrentUser,
     services: Services,
-    range: Annotated[str | None, Header(description="bytes=a-b, bytes=a- or bytes=-n")] = None,
-    if_range: Annotated[str | None, Header()] = None,
-    if_match: Annotated[str | None, Header()] = None,
-    if_none_match: Annotated[str | None, Header()] = None,
+    conditions: DownloadConditions,
 ) -> Response:
     """Download a file you own or were granted. The bytes stream from S3 through nginx."""
-    conditions = Conditions(range=range, if_range=if_range, if_match=if_match, if_none_match=if_none_match)
     return download_response(await services.files.download(actor, username, filename, conditions))
 
 

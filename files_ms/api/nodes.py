@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Response, status
+from fastapi import APIRouter, Path, Response, status
 
 from files_ms.api.deps import CurrentUser, Services
-from files_ms.api.files import download_response
-from files_ms.service.files import Conditions
+from files_ms.api.files import DownloadConditions, download_response
 from liftbit_common.contracts import FileInfo, NodeInfo, Username, VersionInfo
 from liftbit_common.errors import error_responses
 
@@ -68,13 +67,9 @@ async def download_version(
     version: VersionNumber,
     actor: CurrentUser,
     services: Services,
-    range: Annotated[str | None, Header(description="bytes=a-b, bytes=a- or bytes=-n")] = None,
-    if_range: Annotated[str | None, Header()] = None,
-    if_match: Annotated[str | None, Header()] = None,
-    if_none_match: Annotated[str | None, Header()] = None,
+    conditions: DownloadConditions,
 ) -> Response:
     """Download one version of a file you own or may read, as the current one downloads."""
-    conditions = Conditions(range=range, if_range=if_range, if_match=if_match, if_none_match=if_none_match)
     return download_response(await services.tree.download_version(actor, file_id, version, conditions))
 
 

@@ -74,29 +74,23 @@ def name_contains(text: str) -> sa.ColumnElement[bool]:
     return Node.search_name.like(like_pattern(text.casefold()), escape="\\")
 
 
-def version_info(version: Version) -> VersionInfo:
+def version_info(version: Version | Node) -> VersionInfo:
+    """A kept version, or (given the node) the file's current content."""
+    if isinstance(version, Node):
+        number, created_at, current = version.version, version.updated_at, True
+    else:
+        number, created_at, current = version.number, version.created_at, False
+    assert number is not None
+    assert version.size is not None
+    assert version.sha256 is not None
+    assert version.content_type is not None
     return VersionInfo(
-        version=version.number,
+        version=number,
         size=version.size,
         sha256=version.sha256,
         content_type=version.content_type,
-        created_at=version.created_at,
-        current=False,
-    )
-
-
-def current_version(node: Node) -> VersionInfo:
-    assert node.version is not None
-    assert node.size is not None
-    assert node.sha256 is not None
-    assert node.content_type is not None
-    return VersionInfo(
-        version=node.version,
-        size=node.size,
-        sha256=node.sha256,
-        content_type=node.content_type,
-        created_at=node.updated_at,
-        current=True,
+        created_at=created_at,
+        current=current,
     )
 
 
@@ -281,7 +275,7 @@ class Catalog:
             earlier = await session.scalars(
                 sa.select(Version).where(Version.node_id == node.id).order_by(Version.number.desc())
             )
-            return [current_version(node), *(version_info(v) for v in earlier)]
+            return [version_info(node), *(version_info(v) for v in earlier)]
 
     async def version(self, node_id: str, number: int, reader: str) -> StoredVersion:
         async with self._sessions() as session:
@@ -291,7 +285,7 @@ class Catalog:
             assert node.object_key is not None
             if number == node.version:
                 return StoredVersion(
-                    file=file_info(node, owner), version=current_version(node), object_key=node.object_key
+                    file=file_info(node, owner), version=version_info(node), object_key=node.object_key
                 )
             version = await session.scalar(
                 sa.select(Version).where(Version.node_id == node.id, Version.number == number)
