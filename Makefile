@@ -7,10 +7,10 @@ export PORT LIFTBIT_HOME
 PYTHON := .venv/bin/python
 STACK := $(PYTHON) scripts/stack.py
 
-.PHONY: help install up down status logs test lint compose-check bench bench-analytics bench-load bench-tree docs clean
+.PHONY: help install up down status logs test test-fast lint compose-check bench bench-analytics bench-load bench-tree docs clean
 
 help:
-	@echo "make up | down | status | logs [s=part] [f=1] | test | lint | bench | bench-analytics | bench-load | bench-tree | docs"
+	@echo "make up | down | status | logs [s=part] [f=1] | test | test-fast | lint | bench | bench-analytics | bench-load | bench-tree | docs"
 
 install:
 	@scripts/bootstrap.sh
@@ -30,6 +30,11 @@ logs:
 test:
 	@scripts/bootstrap.sh --test
 	@scripts/test.sh
+
+# The in-process tier only: no server, no stack.
+test-fast:
+	@scripts/bootstrap.sh
+	@scripts/test.sh --fast
 
 lint:
 	@.venv/bin/ruff check .

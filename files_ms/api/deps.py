@@ -11,7 +11,7 @@ from fastapi.security import OAuth2PasswordBearer
 from pydantic import AfterValidator
 from starlette.requests import ClientDisconnect
 
-from files_ms.clients.analytics import AnalyticsClient
+from files_ms.clients.protocols import Analytics, Dependency
 from files_ms.service.accounts import AccountService
 from files_ms.service.auth import Authenticator
 from files_ms.service.files import FileService
@@ -19,7 +19,6 @@ from files_ms.service.reconciler import Reconciler
 from files_ms.service.resumable import ResumableUploads
 from files_ms.service.tree import TreeService
 from liftbit_common.names import PATH_RULE, normalize_path
-from liftbit_common.service_client import ServiceClient
 
 BODY_CHUNK_BYTES = 1024 * 1024
 
@@ -34,9 +33,9 @@ class FilesServices:
     accounts: AccountService
     uploads: ResumableUploads
     authenticator: Authenticator
-    analytics: AnalyticsClient
+    analytics: Analytics
     reconciler: Reconciler
-    dependencies: tuple[ServiceClient, ...]
+    dependencies: tuple[Dependency, ...]  # what /health asks
 
 
 async def _services(request: Request) -> FilesServices:

@@ -84,7 +84,7 @@ async def trash(
     return await services.tree.trash_page(actor, username, limit, cursor)
 
 
-@router.post("/trash/{entry_id}/restore", responses=error_responses(401, 403, 404, 409, 503))
+@router.post("/trash/{entry_id}/restore", responses=error_responses(401, 403, 404, 409, 422, 503))
 async def restore(username: Username, entry_id: str, actor: CurrentUser, services: Services) -> NodeInfo:
     """Put it back at its original path (re-creating folders above it); 409 if the path is taken."""
     return await services.tree.restore(actor, username, entry_id)
@@ -94,7 +94,7 @@ async def restore(username: Username, entry_id: str, actor: CurrentUser, service
     "/trash/{entry_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=error_responses(401, 403, 404, 503),
+    responses=error_responses(401, 403, 404, 422, 503),
 )
 async def purge(username: Username, entry_id: str, actor: CurrentUser, services: Services) -> None:
     """Delete one trash entry for good, with its versions and bytes."""
@@ -105,7 +105,7 @@ async def purge(username: Username, entry_id: str, actor: CurrentUser, services:
     "/trash",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=error_responses(401, 403, 503),
+    responses=error_responses(401, 403, 422, 503),
 )
 async def empty_trash(username: Username, actor: CurrentUser, services: Services) -> None:
     """Empty the trash."""

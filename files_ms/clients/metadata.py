@@ -1,9 +1,9 @@
-"""Typed calls to metadata_ms."""
+"""Typed calls to metadata_ms, over the routes liftbit_common.internal_api.metadata defines."""
 
 from __future__ import annotations
 
 import uuid
-from urllib.parse import quote
+from typing import Literal
 
 from liftbit_common.contracts import (
     CommitResult,
@@ -33,146 +33,129 @@ from liftbit_common.contracts import (
     UserInfo,
     VersionInfo,
 )
+from liftbit_common.internal_api import metadata as api
 from liftbit_common.service_client import ServiceClient
-
-
-def _node_path(node_id: str) -> str:
-    return f"/nodes/{quote(node_id, safe='')}"
-
-
-def _present(**params: str | int | None) -> dict[str, str | int]:
-    """Query parameters without the ones not given."""
-    return {name: value for name, value in params.items() if value is not None}
 
 
 class MetadataClient:
     def __init__(self, client: ServiceClient) -> None:
         self.http = client
 
+    async def health_checks(self) -> dict[str, str]:
+        return await self.http.health_checks()
+
     async def register(self, new_user: NewUser) -> UserCreated:
-        return await self.http.fetch(UserCreated, "POST", "/users", json=new_user.model_dump())
+        return await self.http.call(api.REGISTER, new_user)
 
     async def describe_user(self, username: str) -> UserInfo:
-        return await self.http.fetch(UserInfo, "GET", f"/users/{username}")
+        return await self.http.call(api.DESCRIBE_USER, username=username)
 
     async def remove_user(self, username: str) -> RemovedObjects:
-        return await self.http.fetch(RemovedObjects, "DELETE", f"/users/{username}")
+        return await self.http.call(api.REMOVE_USER, username=username)
 
     async def issue_token(self, credentials: Credentials) -> IssuedToken:
-        return await self.http.fetch(IssuedToken, "POST", "/tokens", json=credentials.model_dump())
+        return await self.http.call(api.ISSUE_TOKEN, credentials)
 
     async def resolve_token(self, token_hash: str) -> TokenOwner:
-        return await self.http.fetch(TokenOwner, "GET", f"/tokens/{token_hash}")
+        return await self.http.call(api.RESOLVE_TOKEN, token_hash=token_hash)
 
     async def revoke_token(self, token_hash: str) -> None:
-        await self.http.call("DELETE", f"/tokens/{token_hash}")
+        await self.http.call(api.REVOKE_TOKEN, token_hash=token_hash)
 
     async def list_files(
         self, owner: str, limit: int, cursor: str | None, *, prefix: str | None, query: str | None
     ) -> FilePage:
-        params = _present(limit=limit, cursor=cursor, prefix=prefix, q=query)
-        return await self.http.fetch(FilePage, "GET", f"/users/{owner}/files", params=params)
+        request = api.FileListQuery(limit=limit, cursor=cursor, prefix=prefix, q=query)
+        return await self.http.call(api.LIST_FILES, request, owner=owner)
 
     async def readable(self, owner: str, path: str, reader: str) -> StoredNode:
-        params = {"path": path, "reader": reader}
-        return await self.http.fetch(StoredNode, "GET", f"/users/{owner}/nodes", params=params)
+        return await self.http.call(api.READABLE, api.ReaderQuery(reader=reader), owner=owner, path=path)
 
     async def readable_by_id(self, node_id: str, reader: str) -> StoredNode:
-        return await self.http.fetch(StoredNode, "GET", _node_path(node_id), params={"reader": reader})
+        return await self.http.call(api.READABLE_BY_ID, api.ReaderQuery(reader=reader), node_id=node_id)
 
     async def upload_allowance(self, owner: str, path: str) -> UploadAllowance:
-        return await self.http.fetch(UploadAllowance, "GET", f"/users/{owner}/allowance", params={"path": path})
+        return await self.http.call(api.UPLOAD_ALLOWANCE, api.AllowanceQuery(path=path), username=owner)
 
     async def commit(self, owner: str, path: str, commit: FileCommit) -> CommitResult:
-        return await self.http.fetch(
-            CommitResult, "PUT", f"/users/{owner}/nodes", params={"path": path}, json=commit.model_dump(mode="json")
-        )
+        return await self.http.call(api.COMMIT_FILE, commit, owner=owner, path=path)
 
     async def record_download(self, node_id: str, record: DownloadRecord) -> None:
-        await self.http.call("POST", f"{_node_path(node_id)}/downloads", json=record.model_dump())
+        await self.http.call(api.RECORD_DOWNLOAD, record, node_id=node_id)
 
     async def make_folder(self, owner: str, path: str) -> FolderResult:
-        return await self.http.fetch(FolderResult, "PUT", f"/users/{owner}/folders", params={"path": path})
+        return await self.http.call(api.MAKE_FOLDER, owner=owner, path=path)
 
     async def children(self, owner: str, path: str | None, reader: str, limit: int, cursor: str | None) -> NodePage:
-        params = _present(path=path, reader=reader, limit=limit, cursor=cursor)
-        return await self.http.fetch(NodePage, "GET", f"/users/{owner}/children", params=params)
+        request = api.ChildrenQuery(path=path, reader=reader, limit=limit, cursor=cursor)
+        return await self.http.call(api.CHILDREN, request, owner=owner)
 
     async def move(self, owner: str, request: MoveRequest) -> NodeInfo:
-        body = request.model_dump(mode="json", by_alias=True)
-        return await self.http.fetch(NodeInfo, "POST", f"/users/{owner}/move", json=body)  # type: ignore[arg-type]
+        return await self.http.call(api.MOVE, request, owner=owner)
 
-    async def trash(self, owner: str, path: str, kind: str, actor: str) -> TrashEntry:
-        params = {"path": path, "type": kind, "actor": actor}
-        return await self.http.fetch(TrashEntry, "POST", f"/users/{owner}/trash", params=params)
+    async def trash(self, owner: str, path: str, kind: Literal["file", "folder"], actor: str) -> TrashEntry:
+        return await self.http.call(api.TRASH, api.TrashQuery(type=kind, actor=actor), owner=owner, path=path)
 
     async def trash_page(self, owner: str, limit: int, cursor: str | None) -> TrashPage:
-        params = _present(limit=limit, cursor=cursor)
-        return await self.http.fetch(TrashPage, "GET", f"/users/{owner}/trash", params=params)
+        return await self.http.call(api.TRASH_PAGE, api.PageQuery(limit=limit, cursor=cursor), owner=owner)
 
     async def restore(self, owner: str, entry_id: str, actor: str) -> NodeInfo:
-        path = f"/users/{owner}/trash/{quote(entry_id, safe='')}/restore"
-        return await self.http.fetch(NodeInfo, "POST", path, params={"actor": actor})  # type: ignore[arg-type]
+        return await self.http.call(api.RESTORE, api.ActorQuery(actor=actor), owner=owner, entry_id=entry_id)
 
     async def purge(self, owner: str, entry_id: str | None, actor: str) -> RemovedObjects:
-        path = f"/users/{owner}/trash" + (f"/{quote(entry_id, safe='')}" if entry_id is not None else "")
-        return await self.http.fetch(RemovedObjects, "DELETE", path, params={"actor": actor})
+        if entry_id is None:
+            return await self.http.call(api.EMPTY_TRASH, api.ActorQuery(actor=actor), owner=owner)
+        return await self.http.call(api.PURGE, api.ActorQuery(actor=actor), owner=owner, entry_id=entry_id)
 
     async def purge_expired_trash(self, older_than_seconds: int) -> RemovedObjects:
-        params = {"older_than_seconds": older_than_seconds}
-        return await self.http.fetch(RemovedObjects, "POST", "/maintenance/purge-trash", params=params)
+        request = api.TrashRetentionQuery(older_than_seconds=older_than_seconds)
+        return await self.http.call(api.PURGE_EXPIRED_TRASH, request)
 
     async def versions(self, node_id: str, reader: str) -> list[VersionInfo]:
-        path = f"{_node_path(node_id)}/versions"
-        return await self.http.fetch(list[VersionInfo], "GET", path, params={"reader": reader})
+        return await self.http.call(api.VERSIONS, api.ReaderQuery(reader=reader), node_id=node_id)
 
     async def version(self, node_id: str, number: int, reader: str) -> StoredVersion:
-        path = f"{_node_path(node_id)}/versions/{number}"
-        return await self.http.fetch(StoredVersion, "GET", path, params={"reader": reader})
+        return await self.http.call(api.VERSION, api.ReaderQuery(reader=reader), node_id=node_id, number=number)
 
     async def restore_version(self, node_id: str, number: int, actor: str) -> CommitResult:
-        path = f"{_node_path(node_id)}/versions/{number}/restore"
-        return await self.http.fetch(CommitResult, "POST", path, params={"actor": actor})
+        request = api.ActorQuery(actor=actor)
+        return await self.http.call(api.RESTORE_VERSION, request, node_id=node_id, number=number)
 
     async def grantees(self, node_id: str, owner: str) -> list[str]:
-        return await self.http.fetch(list[str], "GET", f"{_node_path(node_id)}/grants", params={"owner": owner})
+        return await self.http.call(api.GRANTEES, api.OwnerQuery(owner=owner), node_id=node_id)
 
     async def grant(self, node_id: str, owner: str, grantee: str) -> None:
-        await self.http.call("PUT", f"{_node_path(node_id)}/grants/{grantee}", params={"owner": owner})
+        await self.http.call(api.GRANT, api.OwnerQuery(owner=owner), node_id=node_id, grantee=grantee)
 
     async def revoke(self, node_id: str, owner: str, grantee: str) -> None:
-        await self.http.call("DELETE", f"{_node_path(node_id)}/grants/{grantee}", params={"owner": owner})
+        await self.http.call(api.REVOKE_GRANT, api.OwnerQuery(owner=owner), node_id=node_id, grantee=grantee)
 
     async def shared_with(self, username: str, query: str | None) -> list[NodeInfo]:
-        params = _present(q=query)
-        return await self.http.fetch(list[NodeInfo], "GET", f"/users/{username}/shared", params=params)
+        return await self.http.call(api.SHARED_WITH, api.SharedQuery(q=query), username=username)
 
     async def create_upload(self, owner: str, new: NewUpload) -> UploadState:
-        path = f"/users/{owner}/uploads"
-        return await self.http.fetch(UploadState, "POST", path, json=new.model_dump(mode="json"))
+        return await self.http.call(api.CREATE_UPLOAD, new, owner=owner)
 
     async def get_upload(self, owner: str, upload_id: uuid.UUID) -> UploadState:
-        return await self.http.fetch(UploadState, "GET", f"/users/{owner}/uploads/{upload_id}")
+        return await self.http.call(api.GET_UPLOAD, owner=owner, upload_id=upload_id)
 
     async def advance_upload(self, owner: str, upload_id: uuid.UUID, update: ProgressUpdate) -> UploadState:
-        path = f"/users/{owner}/uploads/{upload_id}"
-        return await self.http.fetch(UploadState, "PATCH", path, json=update.model_dump(mode="json"))
+        return await self.http.call(api.ADVANCE_UPLOAD, update, owner=owner, upload_id=upload_id)
 
     async def remove_upload(self, owner: str, upload_id: uuid.UUID) -> RemovedObjects:
-        return await self.http.fetch(RemovedObjects, "DELETE", f"/users/{owner}/uploads/{upload_id}")
+        return await self.http.call(api.REMOVE_UPLOAD, owner=owner, upload_id=upload_id)
 
     async def due_deletions(self, limit: int) -> list[ObjectRef]:
-        return await self.http.fetch(list[ObjectRef], "GET", "/object-deletions", params={"limit": limit})
+        return await self.http.call(api.DUE_DELETIONS, api.DeletionsQuery(limit=limit))
 
     async def deletions_done(self, keys: list[str]) -> None:
-        await self.http.call("POST", "/object-deletions/done", json={"keys": keys})
+        await self.http.call(api.DELETIONS_DONE, ObjectKeys(keys=keys))
 
     async def unreferenced(self, keys: list[str]) -> list[str]:
-        return (await self.http.fetch(ObjectKeys, "POST", "/objects/unreferenced", json={"keys": keys})).keys
+        return (await self.http.call(api.UNREFERENCED_OBJECTS, ObjectKeys(keys=keys))).keys
 
     async def multipart_in_use(self, upload_ids: list[str]) -> set[str]:
-        in_use = await self.http.fetch(ObjectKeys, "POST", "/multipart-uploads/in-use", json={"keys": upload_ids})
-        return set(in_use.keys)
+        return set((await self.http.call(api.MULTIPART_IN_USE, ObjectKeys(keys=upload_ids))).keys)
 
     async def expire(self) -> int:
-        return int((await self.http.call("POST", "/maintenance/expire")).json()["expired_uploads"])
+        return (await self.http.call(api.EXPIRE_UPLOADS)).expired_uploads

@@ -14,24 +14,26 @@
 
 from __future__ import annotations
 
-from files_ms.clients.metadata import MetadataClient
+from files_ms.clients.protocols import Metadata
 from liftbit_common.contracts import StoredFile, StoredNode
-from liftbit_common.errors import Forbidden, NotFound
+from liftbit_common.errors import ErrorCode, Forbidden, NotFound
 
 
 def not_a_file(path: str) -> NotFound:
-    return NotFound(f"{path!r} is a folder, not a file: list it under /users/{{owner}}/folders/", code="not_a_file")
+    return NotFound(
+        f"{path!r} is a folder, not a file: list it under /users/{{owner}}/folders/", code=ErrorCode.NOT_A_FILE
+    )
 
 
 class AccessPolicy:
-    def __init__(self, metadata: MetadataClient) -> None:
+    def __init__(self, metadata: Metadata) -> None:
         self._metadata = metadata
 
     @staticmethod
     def require_self(actor: str, username: str) -> None:
         if actor != username:
             raise Forbidden(
-                f"this token belongs to {actor!r}; only {username!r} may do this", code="not_your_namespace"
+                f"this token belongs to {actor!r}; only {username!r} may do this", code=ErrorCode.NOT_YOUR_NAMESPACE
             )
 
     async def readable(self, actor: str, owner: str, path: str) -> StoredNode:
@@ -50,5 +52,5 @@ class AccessPolicy:
         """The node, if the actor owns it: 403 for those who may only read it, 404 for others."""
         node = await self.readable_by_id(actor, node_id)
         if node.node.owner != actor:
-            raise Forbidden("only the owner may do this", code="not_the_owner")
+            raise Forbidden("only the owner may do this", code=ErrorCode.NOT_THE_OWNER)
         return node

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from files_ms.clients.metadata import MetadataClient
+from files_ms.clients.protocols import Metadata
 from files_ms.service.access import AccessPolicy
 from files_ms.service.auth import Authenticator, LoginThrottle
 from files_ms.service.files import FileService
@@ -13,7 +13,7 @@ from liftbit_common.errors import Unauthorized
 class AccountService:
     def __init__(
         self,
-        metadata: MetadataClient,
+        metadata: Metadata,
         authenticator: Authenticator,
         throttle: LoginThrottle,
         files: FileService,

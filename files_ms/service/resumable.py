@@ -16,17 +16,16 @@ import weakref
 from collections.abc import AsyncIterable, AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-from files_ms.clients.metadata import MetadataClient
-from files_ms.clients.storage import StorageClient
-from files_ms.service.files import CountedBody, FileService, new_object_key
+from files_ms.clients.protocols import Metadata, Storage
+from files_ms.service.files import CountedBody, FileService
 from files_ms.service.http_semantics import stored_media_type
 from liftbit_common.contracts import FileCommit, NewUpload, ObjectRef, ProgressUpdate, UploadProgress, UploadState
-from liftbit_common.errors import BadRequest, Conflict, LiftbitError, PayloadTooLarge, ServiceUnavailable
+from liftbit_common.errors import BadRequest, Conflict, ErrorCode, LiftbitError, PayloadTooLarge, ServiceUnavailable
 from liftbit_common.names import normalize_path
+from liftbit_common.rules import new_object_key
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,termination,checksum,expiration"
-TUS_CHECKSUM_ALGORITHMS = "sha256,sha1,md5"
 S3_MAX_PARTS = 10_000
 MiB = 1024 * 1024
 LOCK_WAIT_SECONDS = 60
@@ -42,7 +41,9 @@ def parse_upload_metadata(header: str | None) -> dict[str, str]:
         try:
             pairs[key] = base64.b64decode(encoded, validate=True).decode() if encoded else ""
         except (binascii.Error, UnicodeDecodeError) as exc:
-            raise BadRequest(f"Upload-Metadata value of {key!r} is not base64 UTF-8", code="invalid_metadata") from exc
+            raise BadRequest(
+                f"Upload-Metadata value of {key!r} is not base64 UTF-8", code=ErrorCode.INVALID_METADATA
+            ) from exc
     return pairs
 
 
@@ -55,8 +56,8 @@ def part_size_for(length: int, preferred: int) -> int:
 class ResumableUploads:
     def __init__(
         self,
-        metadata: MetadataClient,
-        storage: StorageClient,
+        metadata: Metadata,
+        storage: Storage,
         files: FileService,
         *,
         part_size: int,
@@ -76,7 +77,8 @@ class ResumableUploads:
         named = metadata.get("path") or metadata.get("filename")
         if named is None:
             raise BadRequest(
-                "Upload-Metadata must name the file: filename <base64> (or path <base64>)", code="filename_required"
+                "Upload-Metadata must name the file: filename <base64> (or path <base64>)",
+                code=ErrorCode.FILENAME_REQUIRED,
             )
         path = normalize_path(named)
         limit = await self._files.upload_limit(owner, path)
@@ -113,7 +115,7 @@ class ResumableUploads:
         try:
             await asyncio.wait_for(lock.acquire(), timeout=LOCK_WAIT_SECONDS)
         except TimeoutError as exc:
-            raise Conflict("another request is still writing to this upload", code="upload_busy") from exc
+            raise Conflict("another request is still writing to this upload", code=ErrorCode.UPLOAD_BUSY) from exc
         try:
             yield
         finally:
@@ -141,14 +143,14 @@ class ResumableUploads:
             if offset != upload.progress.offset:
                 raise Conflict(
                     f"Upload-Offset {offset} does not match the upload's offset {upload.progress.offset}",
-                    code="offset_mismatch",
+                    code=ErrorCode.OFFSET_MISMATCH,
                 )
             counted = CountedBody(body)
             try:
                 appended = await self._storage.append_parts(upload, counted, upload_checksum=upload_checksum)
             except ServiceUnavailable as exc:
                 if counted.size > upload.length - offset:  # storage_ms refused it, its answer was lost
-                    raise PayloadTooLarge("the body goes past Upload-Length", code="too_large") from exc
+                    raise PayloadTooLarge("the body goes past Upload-Length", code=ErrorCode.TOO_LARGE) from exc
                 raise
             parts = {p.number: p for p in upload.progress.parts} | {p.number: p for p in appended.parts}
             progress = UploadProgress(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from files_ms.clients.metadata import MetadataClient
+from files_ms.clients.protocols import Metadata
 from files_ms.service.access import AccessPolicy
 from files_ms.service.files import Conditions, Download, FileService
 from liftbit_common.contracts import (
@@ -19,7 +19,7 @@ from liftbit_common.contracts import (
 
 
 class TreeService:
-    def __init__(self, metadata: MetadataClient, access: AccessPolicy, files: FileService) -> None:
+    def __init__(self, metadata: Metadata, access: AccessPolicy, files: FileService) -> None:
         self._metadata = metadata
         self._access = access
         self._files = files

@@ -1,8 +1,8 @@
-"""Files, folders, versions and grants; nodes are addressed by path within an owner, or by id."""
+"""The file tree: files, folders, trash, versions and grants, by path within an owner or by id."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
@@ -21,148 +21,130 @@ from liftbit_common.contracts import (
     StoredVersion,
     TrashEntry,
     TrashPage,
-    UploadAllowance,
     Username,
     VersionInfo,
 )
+from liftbit_common.internal_api import metadata as api
+from liftbit_common.internal_api.route import serve
 from metadata_ms.api.deps import Services
 
 router = APIRouter(tags=["files"])
 
-PathQuery = Annotated[FilePath, Query()]
-Limit = Annotated[int, Query(ge=1, le=1000)]
+
+def created_or_200(response: Response, created: bool) -> None:
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
 
 
-@router.get("/users/{owner}/files")
-async def list_files(
-    owner: Username,
-    services: Services,
-    limit: Limit = 100,
-    cursor: str | None = None,
-    prefix: Annotated[FilePath | None, Query()] = None,
-    q: Annotated[str | None, Query(max_length=255)] = None,
-) -> FilePage:
-    return await services.catalog.list_files(owner, limit, cursor, prefix=prefix, query=q)
+@serve(router, api.LIST_FILES)
+async def list_files(owner: Username, query: Annotated[api.FileListQuery, Query()], services: Services) -> FilePage:
+    return await services.catalog.list_files(owner, query.limit, query.cursor, prefix=query.prefix, query=query.q)
 
 
-@router.get("/users/{owner}/allowance")
-async def upload_allowance(owner: Username, path: PathQuery, services: Services) -> UploadAllowance:
-    return await services.catalog.upload_allowance(owner, path)
+@serve(router, api.READABLE)
+async def readable(
+    owner: Username, path: FilePath, query: Annotated[api.ReaderQuery, Query()], services: Services
+) -> StoredNode:
+    return await services.catalog.readable(owner, path, query.reader)
 
 
-@router.get("/users/{owner}/nodes")
-async def readable(owner: Username, path: PathQuery, reader: Annotated[str, Query()], services: Services) -> StoredNode:
-    return await services.catalog.readable(owner, path, reader)
-
-
-@router.put("/users/{owner}/nodes")
+@serve(router, api.COMMIT_FILE)
 async def commit(
-    owner: Username, path: PathQuery, body: FileCommit, services: Services, response: Response
+    owner: Username, path: FilePath, body: FileCommit, services: Services, response: Response
 ) -> CommitResult:
     result = await services.catalog.commit(owner, path, body)
-    response.status_code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+    created_or_200(response, result.created)
     return result
 
 
-@router.put("/users/{owner}/folders")
-async def make_folder(owner: Username, path: PathQuery, services: Services, response: Response) -> FolderResult:
+@serve(router, api.TRASH)
+async def trash(
+    owner: Username, path: FilePath, query: Annotated[api.TrashQuery, Query()], services: Services
+) -> TrashEntry:
+    return await services.tree.trash(owner, path, query.type, query.actor)
+
+
+@serve(router, api.MAKE_FOLDER)
+async def make_folder(owner: Username, path: FilePath, services: Services, response: Response) -> FolderResult:
     result = await services.tree.make_folder(owner, path)
-    response.status_code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+    created_or_200(response, result.created)
     return result
 
 
-@router.get("/users/{owner}/children")
-async def children(
-    owner: Username,
-    reader: Annotated[str, Query()],
-    services: Services,
-    path: Annotated[FilePath | None, Query()] = None,
-    limit: Limit = 100,
-    cursor: str | None = None,
-) -> NodePage:
-    return await services.tree.children(owner, path, reader, limit, cursor)
+@serve(router, api.CHILDREN)
+async def children(owner: Username, query: Annotated[api.ChildrenQuery, Query()], services: Services) -> NodePage:
+    return await services.tree.children(owner, query.path, query.reader, query.limit, query.cursor)
 
 
-@router.post("/users/{owner}/move")
+@serve(router, api.MOVE)
 async def move(owner: Username, body: MoveRequest, services: Services) -> NodeInfo:
     return await services.tree.move(owner, body)
 
 
-@router.post("/users/{owner}/trash")
-async def trash(
-    owner: Username,
-    path: PathQuery,
-    type: Annotated[Literal["file", "folder"], Query()],
-    actor: Annotated[str, Query()],
-    services: Services,
-) -> TrashEntry:
-    return await services.tree.trash(owner, path, type, actor)
+@serve(router, api.TRASH_PAGE)
+async def trash_page(owner: Username, query: Annotated[api.PageQuery, Query()], services: Services) -> TrashPage:
+    return await services.tree.trash_page(owner, query.limit, query.cursor)
 
 
-@router.get("/users/{owner}/trash")
-async def trash_page(owner: Username, services: Services, limit: Limit = 100, cursor: str | None = None) -> TrashPage:
-    return await services.tree.trash_page(owner, limit, cursor)
+@serve(router, api.RESTORE)
+async def restore(
+    owner: Username, entry_id: str, query: Annotated[api.ActorQuery, Query()], services: Services
+) -> NodeInfo:
+    return await services.tree.restore(owner, entry_id, query.actor)
 
 
-@router.post("/users/{owner}/trash/{entry_id}/restore")
-async def restore(owner: Username, entry_id: str, actor: Annotated[str, Query()], services: Services) -> NodeInfo:
-    return await services.tree.restore(owner, entry_id, actor)
+@serve(router, api.PURGE)
+async def purge(
+    owner: Username, entry_id: str, query: Annotated[api.ActorQuery, Query()], services: Services
+) -> RemovedObjects:
+    return await services.tree.purge(owner, entry_id, query.actor)
 
 
-@router.delete("/users/{owner}/trash/{entry_id}")
-async def purge(owner: Username, entry_id: str, actor: Annotated[str, Query()], services: Services) -> RemovedObjects:
-    return await services.tree.purge(owner, entry_id, actor)
+@serve(router, api.EMPTY_TRASH)
+async def empty_trash(owner: Username, query: Annotated[api.ActorQuery, Query()], services: Services) -> RemovedObjects:
+    return await services.tree.purge(owner, None, query.actor)
 
 
-@router.delete("/users/{owner}/trash")
-async def empty_trash(owner: Username, actor: Annotated[str, Query()], services: Services) -> RemovedObjects:
-    return await services.tree.purge(owner, None, actor)
+@serve(router, api.READABLE_BY_ID)
+async def readable_by_id(node_id: str, query: Annotated[api.ReaderQuery, Query()], services: Services) -> StoredNode:
+    return await services.catalog.readable_by_id(node_id, query.reader)
 
 
-@router.get("/users/{owner}/shared")
-async def shared_with(
-    owner: Username, services: Services, q: Annotated[str | None, Query(max_length=255)] = None, limit: Limit = 1000
-) -> list[NodeInfo]:
-    return await services.catalog.shared_with(owner, q, limit)
-
-
-@router.get("/nodes/{node_id}")
-async def readable_by_id(node_id: str, reader: Annotated[str, Query()], services: Services) -> StoredNode:
-    return await services.catalog.readable_by_id(node_id, reader)
-
-
-@router.post("/nodes/{node_id}/downloads", status_code=status.HTTP_204_NO_CONTENT)
+@serve(router, api.RECORD_DOWNLOAD)
 async def record_download(node_id: str, body: DownloadRecord, services: Services) -> None:
     await services.catalog.record_download(node_id, body)
 
 
-@router.get("/nodes/{node_id}/versions")
-async def versions(node_id: str, reader: Annotated[str, Query()], services: Services) -> list[VersionInfo]:
-    return await services.catalog.versions(node_id, reader)
+@serve(router, api.VERSIONS)
+async def versions(node_id: str, query: Annotated[api.ReaderQuery, Query()], services: Services) -> list[VersionInfo]:
+    return await services.catalog.versions(node_id, query.reader)
 
 
-@router.get("/nodes/{node_id}/versions/{number}")
-async def version(node_id: str, number: int, reader: Annotated[str, Query()], services: Services) -> StoredVersion:
-    return await services.catalog.version(node_id, number, reader)
+@serve(router, api.VERSION)
+async def version(
+    node_id: str, number: int, query: Annotated[api.ReaderQuery, Query()], services: Services
+) -> StoredVersion:
+    return await services.catalog.version(node_id, number, query.reader)
 
 
-@router.post("/nodes/{node_id}/versions/{number}/restore")
+@serve(router, api.RESTORE_VERSION)
 async def restore_version(
-    node_id: str, number: int, actor: Annotated[str, Query()], services: Services
+    node_id: str, number: int, query: Annotated[api.ActorQuery, Query()], services: Services
 ) -> CommitResult:
-    return await services.catalog.restore_version(node_id, number, actor)
+    return await services.catalog.restore_version(node_id, number, query.actor)
 
 
-@router.get("/nodes/{node_id}/grants")
-async def grantees(node_id: str, owner: Annotated[str, Query()], services: Services) -> list[str]:
-    return await services.catalog.grantees(node_id, owner)
+@serve(router, api.GRANTEES)
+async def grantees(node_id: str, query: Annotated[api.OwnerQuery, Query()], services: Services) -> list[str]:
+    return await services.catalog.grantees(node_id, query.owner)
 
 
-@router.put("/nodes/{node_id}/grants/{grantee}", status_code=status.HTTP_204_NO_CONTENT)
-async def grant(node_id: str, grantee: Username, owner: Annotated[str, Query()], services: Services) -> None:
-    await services.catalog.grant(node_id, owner, grantee)
+@serve(router, api.GRANT)
+async def grant(node_id: str, grantee: Username, query: Annotated[api.OwnerQuery, Query()], services: Services) -> None:
+    await services.catalog.grant(node_id, query.owner, grantee)
 
 
-@router.delete("/nodes/{node_id}/grants/{grantee}", status_code=status.HTTP_204_NO_CONTENT)
-async def revoke(node_id: str, grantee: Username, owner: Annotated[str, Query()], services: Services) -> None:
-    await services.catalog.revoke(node_id, owner, grantee)
+@serve(router, api.REVOKE_GRANT)
+async def revoke(
+    node_id: str, grantee: Username, query: Annotated[api.OwnerQuery, Query()], services: Services
+) -> None:
+    await services.catalog.revoke(node_id, query.owner, grantee)

@@ -1,29 +1,41 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
 
-from liftbit_common.contracts import (
-    NewUser,
-    RemovedObjects,
-    UserCreated,
-    UserInfo,
-    Username,
-)
+from fastapi import APIRouter, Query
+
+from liftbit_common.contracts import NewUser, NodeInfo, RemovedObjects, UploadAllowance, UserCreated, UserInfo, Username
+from liftbit_common.internal_api import metadata as api
+from liftbit_common.internal_api.route import serve
 from metadata_ms.api.deps import Services
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(tags=["users"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@serve(router, api.REGISTER)
 async def register(new_user: NewUser, services: Services) -> UserCreated:
     return await services.accounts.register(new_user)
 
 
-@router.get("/{username}")
+@serve(router, api.DESCRIBE_USER)
 async def describe(username: Username, services: Services) -> UserInfo:
     return await services.accounts.describe(username)
 
 
-@router.delete("/{username}")
+@serve(router, api.REMOVE_USER)
 async def remove(username: Username, services: Services) -> RemovedObjects:
     return await services.accounts.remove(username)
+
+
+@serve(router, api.UPLOAD_ALLOWANCE)
+async def upload_allowance(
+    username: Username, query: Annotated[api.AllowanceQuery, Query()], services: Services
+) -> UploadAllowance:
+    return await services.catalog.upload_allowance(username, query.path)
+
+
+@serve(router, api.SHARED_WITH)
+async def shared_with(
+    username: Username, query: Annotated[api.SharedQuery, Query()], services: Services
+) -> list[NodeInfo]:
+    return await services.catalog.shared_with(username, query.q, query.limit)

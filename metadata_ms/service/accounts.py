@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -19,9 +18,10 @@ from liftbit_common.contracts import (
     UserCreated,
     UserInfo,
 )
-from liftbit_common.errors import Conflict, NotFound, Unauthorized
+from liftbit_common.errors import Conflict, ErrorCode, NotFound, Unauthorized
 from liftbit_common.events import EventType, FileEvent
 from liftbit_common.names import InvalidName, validate_username
+from liftbit_common.rules import token_digest
 from metadata_ms.models import Node, Token, Upload, User, Version
 from metadata_ms.outbox import add_events
 from metadata_ms.service.objects import schedule_deletions, upload_objects
@@ -36,18 +36,13 @@ def _is_username(value: str) -> bool:
     return True
 
 
-def token_digest(token: str) -> str:
-    """Tokens are stored only as their SHA-256, so a database leak reveals no usable token."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 async def find_user(session: AsyncSession, username: str, *, for_update: bool = False) -> User:
     query = sa.select(User).where(User.username == username)
     if for_update:
         query = query.with_for_update()
     user = await session.scalar(query)
     if user is None:
-        raise NotFound(f"user {username!r} does not exist", code="user_not_found")
+        raise NotFound(f"user {username!r} does not exist", code=ErrorCode.USER_NOT_FOUND)
     return user
 
 
@@ -73,7 +68,7 @@ class AccountService:
                     User(username=new_user.username, password_hash=password_hash, quota_bytes=self._default_quota)
                 )
         except IntegrityError as exc:
-            raise Conflict(f"username {new_user.username!r} is taken", code="username_taken") from exc
+            raise Conflict(f"username {new_user.username!r} is taken", code=ErrorCode.USERNAME_TAKEN) from exc
         return UserCreated(username=new_user.username)
 
     async def describe(self, username: str) -> UserInfo:
@@ -134,7 +129,7 @@ class AccountService:
                 user = await session.scalar(sa.select(User).where(User.username == username))
         valid = await self._vault.verify(user.password_hash if user else None, password)
         if user is None or not valid:
-            raise Unauthorized("incorrect username or password", code="invalid_credentials")
+            raise Unauthorized("incorrect username or password", code=ErrorCode.INVALID_CREDENTIALS)
         token = secrets.token_urlsafe(32)
         async with self._sessions.begin() as session:
             session.add(

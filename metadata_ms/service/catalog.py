@@ -23,7 +23,7 @@ from liftbit_common.contracts import (
     UploadAllowance,
     VersionInfo,
 )
-from liftbit_common.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
+from liftbit_common.errors import Conflict, ErrorCode, InvalidInput, NotFound, PayloadTooLarge
 from liftbit_common.events import EventType, FileEvent
 from liftbit_common.names import parent_and_name
 from metadata_ms.models import (
@@ -173,9 +173,9 @@ class Catalog:
             )
             for node in in_the_way:
                 if node.path == path and node.type == FOLDER:
-                    raise Conflict(f"{path!r} is a folder", code="path_is_a_folder")
+                    raise Conflict(f"{path!r} is a folder", code=ErrorCode.PATH_IS_A_FOLDER)
                 if node.path != path and node.type == FILE:
-                    raise Conflict(f"{node.path!r} is a file, not a folder", code="path_is_a_file")
+                    raise Conflict(f"{node.path!r} is a file, not a folder", code=ErrorCode.PATH_IS_A_FILE)
         if not user.quota_bytes:
             return UploadAllowance(max_bytes=None)
         return UploadAllowance(max_bytes=max(0, user.quota_bytes - user.used_bytes))
@@ -202,9 +202,9 @@ class Catalog:
                 )
             ):
                 # A late retry of a commit that a newer upload has replaced since: keep the newer one.
-                raise Conflict("this upload was superseded by a newer one", code="superseded_upload")
+                raise Conflict("this upload was superseded by a newer one", code=ErrorCode.SUPERSEDED_UPLOAD)
             if node is not None and node.type == FOLDER:
-                raise Conflict(f"{path!r} is a folder", code="path_is_a_folder")
+                raise Conflict(f"{path!r} is a folder", code=ErrorCode.PATH_IS_A_FOLDER)
             created = node is None
             if node is None:
                 folders, _ = parent_and_name(path)
@@ -219,7 +219,7 @@ class Catalog:
                 raise PayloadTooLarge(
                     f"storage quota of {user.quota_bytes} bytes exceeded: {user.used_bytes} used "
                     f"(earlier versions and the trash count), this file needs {commit.size}",
-                    code="quota_exceeded",
+                    code=ErrorCode.QUOTA_EXCEEDED,
                 )
             _set_content(node, commit.object_key, commit.size, commit.sha256, commit.content_type, now)
             user.used_bytes = new_used
@@ -291,7 +291,7 @@ class Catalog:
                 sa.select(Version).where(Version.node_id == node.id, Version.number == number)
             )
             if version is None:
-                raise NotFound(f"file {node_id} has no version {number}", code="version_not_found")
+                raise NotFound(f"file {node_id} has no version {number}", code=ErrorCode.VERSION_NOT_FOUND)
             return StoredVersion(
                 file=file_info(node, owner), version=version_info(version), object_key=version.object_key
             )
@@ -309,14 +309,14 @@ class Catalog:
                 sa.select(Version).where(Version.node_id == node.id, Version.number == number)
             )
             if version is None:  # dropped by a replace since
-                raise NotFound(f"file {node_id} has no version {number}", code="version_not_found")
+                raise NotFound(f"file {node_id} has no version {number}", code=ErrorCode.VERSION_NOT_FOUND)
             session.add(_as_version(node))
             freed = await self._drop_old_versions(session, node, now)
             new_used = user.used_bytes + version.size - freed
             if user.quota_bytes and new_used > user.quota_bytes:
                 raise PayloadTooLarge(
                     f"storage quota of {user.quota_bytes} bytes exceeded: restoring needs {version.size}",
-                    code="quota_exceeded",
+                    code=ErrorCode.QUOTA_EXCEEDED,
                 )
             _set_content(node, version.object_key, version.size, version.sha256, version.content_type, now)
             user.used_bytes = new_used
@@ -356,7 +356,7 @@ class Catalog:
     async def grant(self, node_id: str, owner: str, grantee: str) -> None:
         if grantee == owner:
             raise InvalidInput(
-                "the owner can always download their files; grant to another user", code="grant_to_owner"
+                "the owner can always download their files; grant to another user", code=ErrorCode.GRANT_TO_OWNER
             )
         async with self._sessions.begin() as session:
             node = await self._owned_node(session, node_id, owner)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import InstrumentedAttribute, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from liftbit_common.contracts import FileInfo, FolderInfo, NodeInfo, ObjectRef, StoredNode
-from liftbit_common.errors import Conflict, InvalidInput, NotFound
+from liftbit_common.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from liftbit_common.names import parent_and_name, path_depth
 from metadata_ms.models import Grant, Node, User, Version
 from metadata_ms.service.objects import schedule_deletions
@@ -34,16 +34,16 @@ def decode_cursor(cursor: str) -> str:
     except (ValueError, UnicodeDecodeError):
         key = ""
     if not key or "\x00" in key:
-        raise InvalidInput("cursor: not a cursor this API returned", code="invalid_cursor")
+        raise InvalidInput("cursor: not a cursor this API returned", code=ErrorCode.INVALID_CURSOR)
     return key
 
 
 def not_found(owner: str, path: str) -> NotFound:
-    return NotFound(f"{path!r} of {owner!r} not found", code="file_not_found")
+    return NotFound(f"{path!r} of {owner!r} not found", code=ErrorCode.FILE_NOT_FOUND)
 
 
 def node_not_found(node_id: str) -> NotFound:
-    return NotFound(f"no file or folder with id {node_id!r}", code="file_not_found")
+    return NotFound(f"no file or folder with id {node_id!r}", code=ErrorCode.FILE_NOT_FOUND)
 
 
 def parse_id(node_id: str) -> int:
@@ -98,11 +98,11 @@ class PathLimits:
         size = len(path.encode()) if size is None else size
         if depth > self.max_depth:
             raise InvalidInput(
-                f"a path may have at most {self.max_depth} levels, this one has {depth}", code="path_too_deep"
+                f"a path may have at most {self.max_depth} levels, this one has {depth}", code=ErrorCode.PATH_TOO_DEEP
             )
         if size > self.max_bytes:
             raise InvalidInput(
-                f"a path may have at most {self.max_bytes} bytes, this one has {size}", code="path_too_long"
+                f"a path may have at most {self.max_bytes} bytes, this one has {size}", code=ErrorCode.PATH_TOO_LONG
             )
 
 
@@ -190,7 +190,7 @@ def ancestors(path: str) -> list[str]:
 
 
 def is_a_file(path: str) -> Conflict:
-    return Conflict(f"{path!r} is a file, not a folder", code="path_is_a_file")
+    return Conflict(f"{path!r} is a file, not a folder", code=ErrorCode.PATH_IS_A_FILE)
 
 
 async def ensure_folder(session: AsyncSession, owner_id: int, path: str | None, now: datetime) -> int | None:

@@ -19,7 +19,7 @@ from liftbit_common.contracts import (
     TrashEntry,
     TrashPage,
 )
-from liftbit_common.errors import Conflict, InvalidInput, NotFound
+from liftbit_common.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from liftbit_common.events import EventType, FileEvent
 from liftbit_common.names import parent_and_name, path_depth
 from metadata_ms.models import Node, User
@@ -48,7 +48,7 @@ Owner = aliased(User)
 
 
 def trash_entry_not_found(entry_id: str) -> NotFound:
-    return NotFound(f"nothing with id {entry_id!r} in the trash", code="trash_entry_not_found")
+    return NotFound(f"nothing with id {entry_id!r} in the trash", code=ErrorCode.TRASH_ENTRY_NOT_FOUND)
 
 
 class Tree:
@@ -92,7 +92,7 @@ class Tree:
                 if folder is None:
                     raise not_found(owner, path)
                 if folder.type != FOLDER:
-                    raise Conflict(f"{path!r} is a file, not a folder", code="path_is_a_file")
+                    raise Conflict(f"{path!r} is a file, not a folder", code=ErrorCode.PATH_IS_A_FILE)
                 select = select.where(Node.parent_id == folder.id)
             if cursor:
                 select = select.where(Node.path > decode_cursor(cursor))
@@ -117,9 +117,11 @@ class Tree:
             if target == source:
                 return await self._info(session, node, owner)
             if node.type == FOLDER and target.startswith(source + "/"):
-                raise InvalidInput(f"cannot move folder {source!r} into itself ({target!r})", code="move_into_itself")
+                raise InvalidInput(
+                    f"cannot move folder {source!r} into itself ({target!r})", code=ErrorCode.MOVE_INTO_ITSELF
+                )
             if await find_live(session, user.id, target) is not None:
-                raise Conflict(f"{target!r} exists already", code="target_exists")
+                raise Conflict(f"{target!r} exists already", code=ErrorCode.TARGET_EXISTS)
             self._check_subtree_limits(target, *await self._deepest_below(session, user.id, node))
             folders, name = parent_and_name(target)
             node.parent_id = await ensure_folder(session, user.id, folders, now)
@@ -134,7 +136,7 @@ class Tree:
             try:
                 await session.flush()
             except IntegrityError as exc:  # the unique live path: only if the checks above were raced
-                raise Conflict(f"{target!r} exists already", code="target_exists") from exc
+                raise Conflict(f"{target!r} exists already", code=ErrorCode.TARGET_EXISTS) from exc
             info = await self._info(session, node, owner)
             await add_events(session, [_event(EventType.MOVE, node, owner, info, request.actor, now)])
         return info
@@ -217,7 +219,7 @@ class Tree:
             user = await find_user(session, owner, for_update=True)
             node = await self._trash_root(session, user.id, entry_id)
             if await find_live(session, user.id, node.path) is not None:
-                raise Conflict(f"{node.path!r} is taken; move that away first", code="target_exists")
+                raise Conflict(f"{node.path!r} is taken; move that away first", code=ErrorCode.TARGET_EXISTS)
             folders, _ = parent_and_name(node.path)
             node.parent_id = await ensure_folder(session, user.id, folders, now)
             await session.execute(
@@ -321,7 +323,7 @@ def _trash_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         return datetime.fromisoformat(deleted_at), int(node_id)
     except ValueError as exc:
-        raise InvalidInput("cursor: not a cursor this API returned", code="invalid_cursor") from exc
+        raise InvalidInput("cursor: not a cursor this API returned", code=ErrorCode.INVALID_CURSOR) from exc
 
 
 def _size(info: NodeInfo) -> int:

@@ -17,7 +17,7 @@ from liftbit_common.contracts import (
     UploadProgress,
     UploadState,
 )
-from liftbit_common.errors import Conflict, NotFound
+from liftbit_common.errors import Conflict, ErrorCode, NotFound
 from metadata_ms.models import Upload, User
 from metadata_ms.service.accounts import find_user
 from metadata_ms.service.objects import schedule_deletions, upload_objects
@@ -44,7 +44,7 @@ def _state(upload: Upload, owner: str) -> UploadState:
 
 
 def upload_not_found(upload_id: uuid.UUID) -> NotFound:
-    return NotFound(f"upload {upload_id} not found or expired", code="upload_not_found")
+    return NotFound(f"upload {upload_id} not found or expired", code=ErrorCode.UPLOAD_NOT_FOUND)
 
 
 class UploadRegistry:
@@ -80,7 +80,7 @@ class UploadRegistry:
             upload = await self._find(session, owner, upload_id, lock=True)
             if upload.offset != update.expected_offset:
                 raise Conflict(
-                    f"upload offset is {upload.offset}, not {update.expected_offset}", code="offset_mismatch"
+                    f"upload offset is {upload.offset}, not {update.expected_offset}", code=ErrorCode.OFFSET_MISMATCH
                 )
             if upload.tail_key and upload.tail_key != update.progress.tail_key:
                 await schedule_deletions(session, [ObjectRef(object_key=upload.tail_key)], datetime.now(UTC))
