@@ -17,7 +17,6 @@ from liftbit_common.contracts import FileInfo, FolderInfo, NodeInfo, ObjectRef, 
 from liftbit_common.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from liftbit_common.names import parent_and_name, path_depth
 from metadata_ms.models import Grant, Node, User, Version
-from metadata_ms.service.objects import schedule_deletions
 
 FILE, FOLDER = "file", "folder"
 # '0' is the byte after '/': in byte order ("C"), every path below folder p lies in (p + '/', p + '0').
@@ -218,32 +217,48 @@ async def ensure_folder(session: AsyncSession, owner_id: int, path: str | None, 
     return parent_id
 
 
-def subtree(root_ids: Sequence[int]) -> sa.CTE:
-    """Every node at or below the given nodes, by parent links (trashed or not)."""
-    tree = sa.select(Node.id).where(Node.id.in_(root_ids)).cte("subtree", recursive=True)
-    return tree.union_all(sa.select(Node.id).join(tree, Node.parent_id == tree.c.id))
+# One statement, all in Postgres. Measured by bench/tree.py (on a machine at load ~20), the first
+# version, which read the keys into Python and checked and queued them with 10,000 bound
+# parameters a statement, took 7-22 s to purge a trash of 10,000 files.
+_RELEASE_NODES = sa.text(
+    """
+    WITH RECURSIVE subtree AS (
+        SELECT id FROM nodes WHERE id = ANY(:roots)
+        UNION ALL SELECT n.id FROM nodes n JOIN subtree s ON n.parent_id = s.id
+    ), held AS (
+        SELECT object_key AS key, size FROM nodes WHERE id IN (SELECT id FROM subtree) AND object_key IS NOT NULL
+        UNION ALL SELECT object_key, size FROM versions WHERE node_id IN (SELECT id FROM subtree)
+    ), queued AS (
+        INSERT INTO object_deletions (object_key, delete_after)
+        SELECT DISTINCT key, :delete_after FROM held
+        WHERE NOT EXISTS (SELECT 1 FROM nodes o WHERE o.object_key = held.key AND o.id NOT IN (SELECT id FROM subtree))
+          AND NOT EXISTS (
+              SELECT 1 FROM versions v WHERE v.object_key = held.key AND v.node_id NOT IN (SELECT id FROM subtree)
+          )
+        ON CONFLICT (object_key)
+            DO UPDATE SET delete_after = least(object_deletions.delete_after, excluded.delete_after)
+        RETURNING object_key
+    ), released AS (
+        DELETE FROM nodes WHERE id = ANY(:roots) RETURNING id  -- cascades below, to versions and grants
+    )
+    SELECT (SELECT coalesce(sum(size), 0) FROM held) AS freed,
+           (SELECT coalesce(array_agg(object_key ORDER BY object_key), '{}') FROM queued) AS keys,
+           (SELECT count(*) FROM released) AS released
+    """
+)
 
 
 async def release_nodes(
     session: AsyncSession, user: User, root_ids: Sequence[int], delete_after: datetime
 ) -> list[ObjectRef]:
     """Delete these nodes with everything below them and their versions; free their bytes from the
-    quota and queue the objects that nothing else refers to any more. Returns those objects."""
+    quota and queue the objects that nothing else refers to any more (a restored version shares
+    its object with the file). Returns those objects."""
     if not root_ids:
         return []
-    tree = subtree(root_ids)
-    held = sa.union_all(
-        sa.select(Node.object_key.label("key"), Node.size.label("size")).where(
-            Node.id.in_(sa.select(tree.c.id)), Node.object_key.is_not(None)
-        ),
-        sa.select(Version.object_key, Version.size).where(Version.node_id.in_(sa.select(tree.c.id))),
-    ).subquery()
-    rows = (await session.execute(sa.select(held.c.key, held.c.size))).all()
-    await session.execute(sa.delete(Node).where(Node.id.in_(root_ids)))  # cascades below and to versions, grants
-    user.used_bytes -= sum(row.size for row in rows)
-    doomed = await unreferenced_keys(session, {row.key for row in rows})
-    await schedule_deletions(session, doomed, delete_after)
-    return doomed
+    row = (await session.execute(_RELEASE_NODES, {"roots": list(root_ids), "delete_after": delete_after})).one()
+    user.used_bytes -= int(row.freed)
+    return [ObjectRef(object_key=key) for key in row.keys]
 
 
 async def unreferenced_keys(session: AsyncSession, keys: set[str]) -> list[ObjectRef]:
