@@ -7,10 +7,10 @@ export PORT LIFTBIT_HOME
 PYTHON := .venv/bin/python
 STACK := $(PYTHON) -m scripts.stack
 
-.PHONY: help install up down status logs test test-fast lint compose-check bench bench-analytics bench-load docs clean
+.PHONY: help install up down status logs test test-fast lint compose-check bench bench-analytics bench-load bench-tree docs clean
 
 help:
-	@echo "make up | down | status | logs [s=part] [f=1] | test | test-fast | lint | bench | bench-analytics | bench-load | docs"
+	@echo "make up | down | status | logs [s=part] [f=1] | test | test-fast | lint | bench | bench-analytics | bench-load | bench-tree | docs"
 
 install:
 	@scripts/bootstrap.sh
@@ -52,6 +52,9 @@ bench-analytics: install
 
 bench-load: install
 	@$(PYTHON) -m bench.load
+
+bench-tree: install
+	@$(PYTHON) -m bench.tree
 
 docs: install
 	@scripts/docs.sh

@@ -37,8 +37,11 @@ def create_engine(
     )
 
 
-def upgrade_database(migrations_dir: Path, database_url: str, version_table: str) -> None:
-    """Bring the schema to the newest revision; blocking, so call it in a thread."""
+def upgrade_database(
+    migrations_dir: Path, database_url: str, version_table: str, revision: str = "head", *, down: bool = False
+) -> None:
+    """Bring the schema to ``revision`` (the newest by default; ``down``: back to it); blocking,
+    so call it in a thread."""
     config = Config()
     config.set_main_option("script_location", str(migrations_dir))
     config.attributes["version_table"] = version_table
@@ -47,7 +50,7 @@ def upgrade_database(migrations_dir: Path, database_url: str, version_table: str
         with engine.begin() as connection:
             connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK_KEY)))
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            (command.downgrade if down else command.upgrade)(config, revision)
     finally:
         engine.dispose()
 

@@ -37,11 +37,15 @@ class ErrorCode(StrEnum):
     INTERNAL_TOKEN_REQUIRED = "internal_token_required"
     FORBIDDEN = "forbidden"
     NOT_YOUR_NAMESPACE = "not_your_namespace"
+    NOT_THE_OWNER = "not_the_owner"
     NOT_FOUND = "not_found"
     USER_NOT_FOUND = "user_not_found"
     FILE_NOT_FOUND = "file_not_found"
     UPLOAD_NOT_FOUND = "upload_not_found"
     OBJECT_NOT_FOUND = "object_not_found"
+    NOT_A_FILE = "not_a_file"
+    TRASH_ENTRY_NOT_FOUND = "trash_entry_not_found"
+    VERSION_NOT_FOUND = "version_not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     CONFLICT = "conflict"
     USERNAME_TAKEN = "username_taken"
@@ -49,6 +53,9 @@ class ErrorCode(StrEnum):
     SUPERSEDED_UPLOAD = "superseded_upload"
     UPLOAD_BUSY = "upload_busy"
     UPLOAD_CORRUPT = "upload_corrupt"
+    PATH_IS_A_FILE = "path_is_a_file"
+    PATH_IS_A_FOLDER = "path_is_a_folder"
+    TARGET_EXISTS = "target_exists"
     PRECONDITION_FAILED = "precondition_failed"
     TUS_VERSION = "tus_version"
     PAYLOAD_TOO_LARGE = "payload_too_large"
@@ -62,6 +69,9 @@ class ErrorCode(StrEnum):
     INVALID_CONTENT_TYPE = "invalid_content_type"
     FILE_FIELD_MISSING = "file_field_missing"
     GRANT_TO_OWNER = "grant_to_owner"
+    PATH_TOO_DEEP = "path_too_deep"
+    PATH_TOO_LONG = "path_too_long"
+    MOVE_INTO_ITSELF = "move_into_itself"
     TOO_MANY_REQUESTS = "too_many_requests"
     CHECKSUM_MISMATCH = "checksum_mismatch"
     INTERNAL_ERROR = "internal_error"
@@ -91,7 +101,10 @@ STATUS_CODES: dict[int, tuple[str, tuple[ErrorCode, ...]]] = {
         "Missing, invalid or expired token",
         (ErrorCode.UNAUTHORIZED, ErrorCode.INVALID_CREDENTIALS, ErrorCode.INTERNAL_TOKEN_REQUIRED),
     ),
-    403: ("The token's user may not act on this path", (ErrorCode.FORBIDDEN, ErrorCode.NOT_YOUR_NAMESPACE)),
+    403: (
+        "The token's user may not act on this path",
+        (ErrorCode.FORBIDDEN, ErrorCode.NOT_YOUR_NAMESPACE, ErrorCode.NOT_THE_OWNER),
+    ),
     404: (
         "Not found (or not visible to the caller)",
         (
@@ -100,6 +113,9 @@ STATUS_CODES: dict[int, tuple[str, tuple[ErrorCode, ...]]] = {
             ErrorCode.FILE_NOT_FOUND,
             ErrorCode.UPLOAD_NOT_FOUND,
             ErrorCode.OBJECT_NOT_FOUND,
+            ErrorCode.NOT_A_FILE,
+            ErrorCode.TRASH_ENTRY_NOT_FOUND,
+            ErrorCode.VERSION_NOT_FOUND,
         ),
     ),
     405: ("Method not allowed", (ErrorCode.METHOD_NOT_ALLOWED,)),
@@ -112,6 +128,9 @@ STATUS_CODES: dict[int, tuple[str, tuple[ErrorCode, ...]]] = {
             ErrorCode.SUPERSEDED_UPLOAD,
             ErrorCode.UPLOAD_BUSY,
             ErrorCode.UPLOAD_CORRUPT,
+            ErrorCode.PATH_IS_A_FILE,
+            ErrorCode.PATH_IS_A_FOLDER,
+            ErrorCode.TARGET_EXISTS,
         ),
     ),
     411: ("Neither Content-Length nor Transfer-Encoding", (ErrorCode.LENGTH_REQUIRED,)),
@@ -130,6 +149,9 @@ STATUS_CODES: dict[int, tuple[str, tuple[ErrorCode, ...]]] = {
             ErrorCode.INVALID_CONTENT_TYPE,
             ErrorCode.FILE_FIELD_MISSING,
             ErrorCode.GRANT_TO_OWNER,
+            ErrorCode.PATH_TOO_DEEP,
+            ErrorCode.PATH_TOO_LONG,
+            ErrorCode.MOVE_INTO_ITSELF,
         ),
     ),
     429: ("Too many requests", (ErrorCode.TOO_MANY_REQUESTS,)),

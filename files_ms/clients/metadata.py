@@ -3,27 +3,35 @@
 from __future__ import annotations
 
 import uuid
+from typing import Literal
 
 from liftbit_common.contracts import (
     CommitResult,
     Credentials,
     DownloadRecord,
     FileCommit,
-    FileInfo,
     FilePage,
+    FolderResult,
     IssuedToken,
+    MoveRequest,
     NewUpload,
     NewUser,
+    NodeInfo,
+    NodePage,
     ObjectKeys,
     ObjectRef,
     ProgressUpdate,
     RemovedObjects,
-    StoredFile,
+    StoredNode,
+    StoredVersion,
     TokenOwner,
+    TrashEntry,
+    TrashPage,
     UploadAllowance,
     UploadState,
     UserCreated,
     UserInfo,
+    VersionInfo,
 )
 from liftbit_common.internal_api import metadata as api
 from liftbit_common.service_client import ServiceClient
@@ -54,35 +62,76 @@ class MetadataClient:
     async def revoke_token(self, token_hash: str) -> None:
         await self.http.call(api.REVOKE_TOKEN, token_hash=token_hash)
 
-    async def list_files(self, owner: str, limit: int, cursor: str | None) -> FilePage:
-        return await self.http.call(api.LIST_FILES, api.FileListQuery(limit=limit, cursor=cursor), owner=owner)
+    async def list_files(
+        self, owner: str, limit: int, cursor: str | None, *, prefix: str | None, query: str | None
+    ) -> FilePage:
+        request = api.FileListQuery(limit=limit, cursor=cursor, prefix=prefix, q=query)
+        return await self.http.call(api.LIST_FILES, request, owner=owner)
 
-    async def readable_file(self, owner: str, filename: str, reader: str) -> StoredFile:
-        return await self.http.call(api.READABLE_FILE, api.ReaderQuery(reader=reader), owner=owner, filename=filename)
+    async def readable(self, owner: str, path: str, reader: str) -> StoredNode:
+        return await self.http.call(api.READABLE, api.ReaderQuery(reader=reader), owner=owner, path=path)
 
-    async def upload_allowance(self, owner: str, filename: str) -> UploadAllowance:
-        return await self.http.call(api.UPLOAD_ALLOWANCE, api.AllowanceQuery(filename=filename), username=owner)
+    async def readable_by_id(self, node_id: str, reader: str) -> StoredNode:
+        return await self.http.call(api.READABLE_BY_ID, api.ReaderQuery(reader=reader), node_id=node_id)
 
-    async def commit(self, owner: str, filename: str, commit: FileCommit) -> CommitResult:
-        return await self.http.call(api.COMMIT_FILE, commit, owner=owner, filename=filename)
+    async def upload_allowance(self, owner: str, path: str) -> UploadAllowance:
+        return await self.http.call(api.UPLOAD_ALLOWANCE, api.AllowanceQuery(path=path), username=owner)
 
-    async def delete_file(self, owner: str, filename: str, actor: str) -> ObjectRef:
-        return await self.http.call(api.DELETE_FILE, api.ActorQuery(actor=actor), owner=owner, filename=filename)
+    async def commit(self, owner: str, path: str, commit: FileCommit) -> CommitResult:
+        return await self.http.call(api.COMMIT_FILE, commit, owner=owner, path=path)
 
-    async def record_download(self, owner: str, filename: str, record: DownloadRecord) -> None:
-        await self.http.call(api.RECORD_DOWNLOAD, record, owner=owner, filename=filename)
+    async def record_download(self, node_id: str, record: DownloadRecord) -> None:
+        await self.http.call(api.RECORD_DOWNLOAD, record, node_id=node_id)
 
-    async def grantees(self, owner: str, filename: str) -> list[str]:
-        return await self.http.call(api.GRANTEES, owner=owner, filename=filename)
+    async def make_folder(self, owner: str, path: str) -> FolderResult:
+        return await self.http.call(api.MAKE_FOLDER, owner=owner, path=path)
 
-    async def grant(self, owner: str, filename: str, grantee: str) -> None:
-        await self.http.call(api.GRANT, owner=owner, filename=filename, grantee=grantee)
+    async def children(self, owner: str, path: str | None, reader: str, limit: int, cursor: str | None) -> NodePage:
+        request = api.ChildrenQuery(path=path, reader=reader, limit=limit, cursor=cursor)
+        return await self.http.call(api.CHILDREN, request, owner=owner)
 
-    async def revoke(self, owner: str, filename: str, grantee: str) -> None:
-        await self.http.call(api.REVOKE_GRANT, owner=owner, filename=filename, grantee=grantee)
+    async def move(self, owner: str, request: MoveRequest) -> NodeInfo:
+        return await self.http.call(api.MOVE, request, owner=owner)
 
-    async def shared_with(self, username: str) -> list[FileInfo]:
-        return await self.http.call(api.SHARED_WITH, username=username)
+    async def trash(self, owner: str, path: str, kind: Literal["file", "folder"], actor: str) -> TrashEntry:
+        return await self.http.call(api.TRASH, api.TrashQuery(type=kind, actor=actor), owner=owner, path=path)
+
+    async def trash_page(self, owner: str, limit: int, cursor: str | None) -> TrashPage:
+        return await self.http.call(api.TRASH_PAGE, api.PageQuery(limit=limit, cursor=cursor), owner=owner)
+
+    async def restore(self, owner: str, entry_id: str, actor: str) -> NodeInfo:
+        return await self.http.call(api.RESTORE, api.ActorQuery(actor=actor), owner=owner, entry_id=entry_id)
+
+    async def purge(self, owner: str, entry_id: str | None, actor: str) -> RemovedObjects:
+        if entry_id is None:
+            return await self.http.call(api.EMPTY_TRASH, api.ActorQuery(actor=actor), owner=owner)
+        return await self.http.call(api.PURGE, api.ActorQuery(actor=actor), owner=owner, entry_id=entry_id)
+
+    async def purge_expired_trash(self, older_than_seconds: int) -> RemovedObjects:
+        request = api.TrashRetentionQuery(older_than_seconds=older_than_seconds)
+        return await self.http.call(api.PURGE_EXPIRED_TRASH, request)
+
+    async def versions(self, node_id: str, reader: str) -> list[VersionInfo]:
+        return await self.http.call(api.VERSIONS, api.ReaderQuery(reader=reader), node_id=node_id)
+
+    async def version(self, node_id: str, number: int, reader: str) -> StoredVersion:
+        return await self.http.call(api.VERSION, api.ReaderQuery(reader=reader), node_id=node_id, number=number)
+
+    async def restore_version(self, node_id: str, number: int, actor: str) -> CommitResult:
+        request = api.ActorQuery(actor=actor)
+        return await self.http.call(api.RESTORE_VERSION, request, node_id=node_id, number=number)
+
+    async def grantees(self, node_id: str, owner: str) -> list[str]:
+        return await self.http.call(api.GRANTEES, api.OwnerQuery(owner=owner), node_id=node_id)
+
+    async def grant(self, node_id: str, owner: str, grantee: str) -> None:
+        await self.http.call(api.GRANT, api.OwnerQuery(owner=owner), node_id=node_id, grantee=grantee)
+
+    async def revoke(self, node_id: str, owner: str, grantee: str) -> None:
+        await self.http.call(api.REVOKE_GRANT, api.OwnerQuery(owner=owner), node_id=node_id, grantee=grantee)
+
+    async def shared_with(self, username: str, query: str | None) -> list[NodeInfo]:
+        return await self.http.call(api.SHARED_WITH, api.SharedQuery(q=query), username=username)
 
     async def create_upload(self, owner: str, new: NewUpload) -> UploadState:
         return await self.http.call(api.CREATE_UPLOAD, new, owner=owner)

@@ -18,10 +18,10 @@ from datetime import UTC, datetime, timedelta
 
 from files_ms.clients.protocols import Metadata, Storage
 from files_ms.service.files import CountedBody, FileService
-from files_ms.service.http_semantics import media_type
+from files_ms.service.http_semantics import stored_media_type
 from liftbit_common.contracts import FileCommit, NewUpload, ObjectRef, ProgressUpdate, UploadProgress, UploadState
 from liftbit_common.errors import BadRequest, Conflict, ErrorCode, LiftbitError, PayloadTooLarge, ServiceUnavailable
-from liftbit_common.names import normalize_filename
+from liftbit_common.names import normalize_path
 from liftbit_common.rules import S3_MAX_PARTS, MiB, new_object_key
 
 TUS_VERSION = "1.0.0"
@@ -71,18 +71,23 @@ class ResumableUploads:
 
     async def create(self, owner: str, length: int, metadata_header: str | None) -> UploadState:
         metadata = parse_upload_metadata(metadata_header)
-        if "filename" not in metadata:
-            raise BadRequest("Upload-Metadata must name the file: filename <base64>", code=ErrorCode.FILENAME_REQUIRED)
-        filename = normalize_filename(metadata["filename"])
-        limit = await self._files.upload_limit(owner, filename)
+        # ``path`` (folders and name) wins; else ``filename``, which may itself be a path.
+        named = metadata.get("path") or metadata.get("filename")
+        if named is None:
+            raise BadRequest(
+                "Upload-Metadata must name the file: filename <base64> (or path <base64>)",
+                code=ErrorCode.FILENAME_REQUIRED,
+            )
+        path = normalize_path(named)
+        limit = await self._files.upload_limit(owner, path)
         if length > limit.max_bytes:
             raise limit.error()
-        content_type = media_type(metadata.get("filetype") or metadata.get("content_type"))
+        content_type = stored_media_type(metadata.get("filetype") or metadata.get("content_type"), path)
         key = new_object_key()
         s3_upload_id = await self._storage.start_multipart(key, content_type)
         new = NewUpload(
             id=uuid.uuid4(),
-            filename=filename,
+            path=path,
             content_type=content_type,
             length=length,
             part_size=part_size_for(length, self._part_size),
@@ -169,7 +174,7 @@ class ResumableUploads:
             upload_id=upload.id,
         )
         try:
-            await self._files.commit_or_discard(upload.owner, upload.filename, commit)
+            await self._files.commit_or_discard(upload.owner, upload.path, commit)
         except LiftbitError as exc:
             if exc.status_code < 500:  # refused for good (e.g. quota): the upload cannot finish
                 await self.terminate(upload.owner, upload.id)

@@ -9,6 +9,7 @@ from liftbit_common.internal_api.route import Route
 
 class SweepReport(BaseModel):
     expired_uploads: int = 0
+    purged_trash_objects: int = 0
     deleted_objects: int = 0
     orphaned_objects: int = 0
     aborted_multipart_uploads: int = 0

@@ -1,8 +1,9 @@
-"""metadata_ms's routes: users, tokens, files and grants, resumable-upload state, the object ledger."""
+"""metadata_ms's routes: users, tokens, the file tree (files, folders, trash, versions, grants),
+resumable-upload state, the object ledger."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -11,22 +12,29 @@ from liftbit_common.contracts import (
     Credentials,
     DownloadRecord,
     FileCommit,
-    FileInfo,
-    Filename,
     FilePage,
+    FilePath,
+    FolderResult,
     IssuedToken,
+    MoveRequest,
     NewUpload,
     NewUser,
+    NodeInfo,
+    NodePage,
     ObjectKeys,
     ObjectRef,
     ProgressUpdate,
     RemovedObjects,
-    StoredFile,
+    StoredNode,
+    StoredVersion,
     TokenOwner,
+    TrashEntry,
+    TrashPage,
     UploadAllowance,
     UploadState,
     UserCreated,
     UserInfo,
+    VersionInfo,
 )
 from liftbit_common.internal_api.route import Route
 
@@ -34,20 +42,46 @@ PageLimit = Annotated[int, Field(ge=1, le=1000)]
 
 
 class AllowanceQuery(BaseModel):
-    filename: Filename
+    path: FilePath
 
 
-class FileListQuery(BaseModel):
+class PageQuery(BaseModel):
     limit: PageLimit = 100
     cursor: str | None = Field(None, description="next_cursor of the previous page")
+
+
+class FileListQuery(PageQuery):
+    prefix: FilePath | None = Field(None, description="Only files below this folder")
+    q: str | None = Field(None, min_length=1, max_length=255, description="Only names containing this, any case")
 
 
 class ReaderQuery(BaseModel):
     reader: str = Field(description="The user asking: the owner or a grantee, else 404")
 
 
+class ChildrenQuery(PageQuery, ReaderQuery):
+    path: FilePath | None = Field(None, description="The folder; none: the top of the namespace")
+
+
 class ActorQuery(BaseModel):
-    actor: str = Field(description="Who deletes; named in the delete event")
+    actor: str = Field(description="Who changes the tree; named in the event")
+
+
+class TrashQuery(ActorQuery):
+    type: Literal["file", "folder"] = Field(description="What the path must be (404 otherwise)")
+
+
+class OwnerQuery(BaseModel):
+    owner: str = Field(description="The user asking, who must own the node (else 404)")
+
+
+class SharedQuery(BaseModel):
+    q: str | None = Field(None, min_length=1, max_length=255, description="Search by name, in shared folders too")
+    limit: PageLimit = 1000
+
+
+class TrashRetentionQuery(BaseModel):
+    older_than_seconds: int = Field(ge=0)
 
 
 class DeletionsQuery(BaseModel):
@@ -64,24 +98,63 @@ REMOVE_USER: Route[None, RemovedObjects] = Route("DELETE", "/users/{username}", 
 UPLOAD_ALLOWANCE: Route[AllowanceQuery, UploadAllowance] = Route(
     "GET", "/users/{username}/allowance", AllowanceQuery, UploadAllowance, request_in="query"
 )
-SHARED_WITH: Route[None, list[FileInfo]] = Route("GET", "/users/{username}/shared", answer=list[FileInfo])
+SHARED_WITH: Route[SharedQuery, list[NodeInfo]] = Route(
+    "GET", "/users/{username}/shared", SharedQuery, list[NodeInfo], request_in="query"
+)
 
 ISSUE_TOKEN: Route[Credentials, IssuedToken] = Route("POST", "/tokens", Credentials, IssuedToken)
 RESOLVE_TOKEN: Route[None, TokenOwner] = Route("GET", "/tokens/{token_hash}", answer=TokenOwner)
 REVOKE_TOKEN: Route[None, None] = Route("DELETE", "/tokens/{token_hash}")
 
-_FILE = "/users/{owner}/files/{filename}"
 LIST_FILES: Route[FileListQuery, FilePage] = Route(
     "GET", "/users/{owner}/files", FileListQuery, FilePage, request_in="query"
 )
-READABLE_FILE: Route[ReaderQuery, StoredFile] = Route("GET", _FILE, ReaderQuery, StoredFile, request_in="query")
+_NODE = "/users/{owner}/nodes/{path:path}"  # a file or folder by path
+READABLE: Route[ReaderQuery, StoredNode] = Route("GET", _NODE, ReaderQuery, StoredNode, request_in="query")
 # 201 when the commit created the file, 200 when it replaced one.
-COMMIT_FILE: Route[FileCommit, CommitResult] = Route("PUT", _FILE, FileCommit, CommitResult)
-DELETE_FILE: Route[ActorQuery, ObjectRef] = Route("DELETE", _FILE, ActorQuery, ObjectRef, request_in="query")
-RECORD_DOWNLOAD: Route[DownloadRecord, None] = Route("POST", f"{_FILE}/downloads", DownloadRecord)
-GRANTEES: Route[None, list[str]] = Route("GET", f"{_FILE}/grants", answer=list[str])
-GRANT: Route[None, None] = Route("PUT", f"{_FILE}/grants/{{grantee}}")
-REVOKE_GRANT: Route[None, None] = Route("DELETE", f"{_FILE}/grants/{{grantee}}")
+COMMIT_FILE: Route[FileCommit, CommitResult] = Route("PUT", _NODE, FileCommit, CommitResult)
+TRASH: Route[TrashQuery, TrashEntry] = Route("DELETE", _NODE, TrashQuery, TrashEntry, request_in="query")
+# 201 when created, 200 when the folder existed.
+MAKE_FOLDER: Route[None, FolderResult] = Route("PUT", "/users/{owner}/folders/{path:path}", answer=FolderResult)
+CHILDREN: Route[ChildrenQuery, NodePage] = Route(
+    "GET", "/users/{owner}/children", ChildrenQuery, NodePage, request_in="query"
+)
+MOVE: Route[MoveRequest, NodeInfo] = Route(
+    "POST",
+    "/users/{owner}/move",
+    MoveRequest,
+    NodeInfo,  # type: ignore[arg-type]  # a union of models: a TypeAdapter reads it, mypy wants a class
+)
+TRASH_PAGE: Route[PageQuery, TrashPage] = Route("GET", "/users/{owner}/trash", PageQuery, TrashPage, request_in="query")
+RESTORE: Route[ActorQuery, NodeInfo] = Route(
+    "POST",
+    "/users/{owner}/trash/{entry_id}/restore",
+    ActorQuery,
+    NodeInfo,  # type: ignore[arg-type]  # a union of models: a TypeAdapter reads it, mypy wants a class
+    request_in="query",
+)
+PURGE: Route[ActorQuery, RemovedObjects] = Route(
+    "DELETE", "/users/{owner}/trash/{entry_id}", ActorQuery, RemovedObjects, request_in="query"
+)
+EMPTY_TRASH: Route[ActorQuery, RemovedObjects] = Route(
+    "DELETE", "/users/{owner}/trash", ActorQuery, RemovedObjects, request_in="query"
+)
+
+_BY_ID = "/nodes/{node_id}"
+READABLE_BY_ID: Route[ReaderQuery, StoredNode] = Route("GET", _BY_ID, ReaderQuery, StoredNode, request_in="query")
+RECORD_DOWNLOAD: Route[DownloadRecord, None] = Route("POST", f"{_BY_ID}/downloads", DownloadRecord)
+VERSIONS: Route[ReaderQuery, list[VersionInfo]] = Route(
+    "GET", f"{_BY_ID}/versions", ReaderQuery, list[VersionInfo], request_in="query"
+)
+VERSION: Route[ReaderQuery, StoredVersion] = Route(
+    "GET", f"{_BY_ID}/versions/{{number}}", ReaderQuery, StoredVersion, request_in="query"
+)
+RESTORE_VERSION: Route[ActorQuery, CommitResult] = Route(
+    "POST", f"{_BY_ID}/versions/{{number}}/restore", ActorQuery, CommitResult, request_in="query"
+)
+GRANTEES: Route[OwnerQuery, list[str]] = Route("GET", f"{_BY_ID}/grants", OwnerQuery, list[str], request_in="query")
+GRANT: Route[OwnerQuery, None] = Route("PUT", f"{_BY_ID}/grants/{{grantee}}", OwnerQuery, request_in="query")
+REVOKE_GRANT: Route[OwnerQuery, None] = Route("DELETE", f"{_BY_ID}/grants/{{grantee}}", OwnerQuery, request_in="query")
 
 _UPLOAD = "/users/{owner}/uploads/{upload_id}"
 CREATE_UPLOAD: Route[NewUpload, UploadState] = Route(
@@ -98,3 +171,7 @@ DELETIONS_DONE: Route[ObjectKeys, None] = Route("POST", "/object-deletions/done"
 UNREFERENCED_OBJECTS: Route[ObjectKeys, ObjectKeys] = Route("POST", "/objects/unreferenced", ObjectKeys, ObjectKeys)
 MULTIPART_IN_USE: Route[ObjectKeys, ObjectKeys] = Route("POST", "/multipart-uploads/in-use", ObjectKeys, ObjectKeys)
 EXPIRE_UPLOADS: Route[None, ExpiryReport] = Route("POST", "/maintenance/expire", answer=ExpiryReport)
+# Trash entries deleted longer ago than this are purged; their objects are queued, due now.
+PURGE_EXPIRED_TRASH: Route[TrashRetentionQuery, RemovedObjects] = Route(
+    "POST", "/maintenance/purge-trash", TrashRetentionQuery, RemovedObjects, request_in="query"
+)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from liftbit_common.contracts import ObjectKeys, ObjectRef
+from liftbit_common.contracts import ObjectKeys, ObjectRef, RemovedObjects
 from liftbit_common.internal_api import metadata as api
 from liftbit_common.internal_api.route import serve
 from metadata_ms.api.deps import Services
@@ -37,3 +38,8 @@ async def multipart_in_use(body: ObjectKeys, services: Services) -> ObjectKeys:
 @serve(router, api.EXPIRE_UPLOADS)
 async def expire(services: Services) -> api.ExpiryReport:
     return api.ExpiryReport(expired_uploads=await services.ledger.expire())
+
+
+@serve(router, api.PURGE_EXPIRED_TRASH)
+async def purge_expired_trash(query: Annotated[api.TrashRetentionQuery, Query()], services: Services) -> RemovedObjects:
+    return await services.tree.purge_expired(timedelta(seconds=query.older_than_seconds))

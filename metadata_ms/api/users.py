@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from liftbit_common.contracts import FileInfo, NewUser, RemovedObjects, UploadAllowance, UserCreated, UserInfo, Username
+from liftbit_common.contracts import NewUser, NodeInfo, RemovedObjects, UploadAllowance, UserCreated, UserInfo, Username
 from liftbit_common.internal_api import metadata as api
 from liftbit_common.internal_api.route import serve
 from metadata_ms.api.deps import Services
@@ -31,9 +31,11 @@ async def remove(username: Username, services: Services) -> RemovedObjects:
 async def upload_allowance(
     username: Username, query: Annotated[api.AllowanceQuery, Query()], services: Services
 ) -> UploadAllowance:
-    return await services.catalog.upload_allowance(username, query.filename)
+    return await services.catalog.upload_allowance(username, query.path)
 
 
 @serve(router, api.SHARED_WITH)
-async def shared_with(username: Username, services: Services) -> list[FileInfo]:
-    return await services.catalog.shared_with(username)
+async def shared_with(
+    username: Username, query: Annotated[api.SharedQuery, Query()], services: Services
+) -> list[NodeInfo]:
+    return await services.catalog.shared_with(username, query.q, query.limit)

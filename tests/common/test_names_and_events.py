@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from liftbit_common.events import SPARK_SCHEMA_DDL, EventType, FileEvent
-from liftbit_common.names import InvalidName, normalize_filename, validate_username
+from liftbit_common.names import InvalidName, normalize_filename, normalize_path, validate_username
 
 
 @given(st.from_regex(r"[a-z0-9][a-z0-9_.-]{2,31}", fullmatch=True))
@@ -29,6 +29,35 @@ def test_usernames_outside_the_rule_are_refused(name: str) -> None:
     else:
         with pytest.raises(InvalidName):
             validate_username(name)
+
+
+@given(st.lists(st.text(min_size=1, max_size=20), min_size=1, max_size=6))
+def test_a_path_is_valid_when_every_segment_is(segments: list[str]) -> None:
+    path = "/".join(segments)
+    try:
+        names = [normalize_filename(segment) for segment in path.split("/")]
+    except InvalidName:
+        with pytest.raises(InvalidName):
+            normalize_path(path)
+        return
+    if any(name in ("info", "permissions") for name in names[1:]):
+        with pytest.raises(InvalidName, match="inside a folder"):
+            normalize_path(path)
+    else:
+        assert normalize_path(path) == "/".join(names)
+
+
+def test_path_rules() -> None:
+    assert normalize_path("photos/e\u0301t\u00e9/a.jpg") == "photos/\u00e9t\u00e9/a.jpg"
+    assert normalize_path("info") == "info"  # a top-level name; only inside a folder is it a route
+    for bad, fragment in [
+        ("a//b", "empty segment"),
+        ("/a", "empty segment"),
+        ("a/", "empty segment"),
+        ("a/../b", "not allowed"),
+    ]:
+        with pytest.raises(InvalidName, match=fragment):
+            normalize_path(bad)
 
 
 @given(st.text(min_size=1, max_size=300))
@@ -76,6 +105,8 @@ def test_event_wire_format() -> None:
         "size": 3 * 1024**3,
         "actor": "bob",
         "occurred_at": "2026-11-24T12:05:00.123Z",
+        "file_id": None,  # second-stage fields: null when the producer did not know them
+        "path": None,
     }
     assert event.key == b"alice"
     assert FileEvent.from_json_bytes(event.to_json_bytes()) == event

@@ -1,5 +1,6 @@
-"""Every endpoint × {owner, grantee, stranger, anonymous} through nginx: tests/support/access.py's
-table, end to end (tests/fast/test_access_rules.py checks the same table in-process)."""
+"""Every endpoint × {owner, grantee of the file, grantee of its folder, stranger, anonymous} through
+nginx: tests/support/access.py's table, end to end (tests/fast/test_access_rules.py checks the same
+table in-process)."""
 
 from __future__ import annotations
 

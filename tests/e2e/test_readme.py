@@ -32,3 +32,6 @@ def test_readme_walkthrough_runs_as_written(stack: StackInfo, tmp_path: Path) ->
     assert "]404\n" in output  # bob after the permission was taken back, right after his "shared" list
     assert "hello LiftBit" in output
     assert "Content-Type: text/plain" in output  # the HEAD
+    assert '"path":"docs/plan-2026.txt"' in output  # moved, found by search and below the folder
+    assert '"type":"folder","path":"docs"' in output  # the trash entry of the folder
+    assert '"version":2' in output

@@ -162,7 +162,9 @@ def test_quota_is_enforced_before_and_while_streaming_and_reported(
     streamed = api.put(f"/users/{alice.name}/files/c.bin", content=chunked(), headers=alice.auth)
     assert streamed.status_code == 413  # no length declared: stopped once the stream passed the quota
     assert error_of(streamed)[0] == "quota_exceeded"
-    assert put(api, alice, "a.bin", content(9 * MiB)).status_code == 200  # a replacement counts the difference
+    # A replacement keeps the replaced content as a version, which counts: 6 + 3 MiB fit, 2 more do not.
+    assert put(api, alice, "a.bin", content(3 * MiB)).status_code == 200
+    assert put(api, alice, "a.bin", content(2 * MiB)).status_code == 413
     usage = api.get(f"/users/{alice.name}", headers=alice.auth).json()
     assert usage["used_bytes"] == 9 * MiB
     assert usage["quota_bytes"] == 10 * MiB

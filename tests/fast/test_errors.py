@@ -80,7 +80,7 @@ def test_a_dependency_that_does_not_answer_is_503(
     upload = put(api, alice, "a.txt", b"a")
     assert upload.status_code == 503
     assert error_of(upload) == ("dependency_unavailable", "storage_ms is unavailable, try again shortly")
-    assert fakes.metadata.files == {}
+    assert fakes.metadata.nodes == {}
 
     monkeypatch.setattr(fakes.metadata, "resolve_token", storage_down)
     signed_in = api.get(f"/users/{alice.name}/files", headers=alice.auth)

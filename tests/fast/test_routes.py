@@ -23,20 +23,32 @@ def test_upload_is_201_then_200_and_stores_the_bytes_and_their_digest(
     created = put(api, alice, "notes.txt", b"first", **{"Content-Type": "text/plain"})
     assert created.status_code == 201
     info = created.json()
-    assert set(info) == {"owner", "filename", "size", "content_type", "sha256", "created_at", "updated_at"}
+    assert set(info) == {
+        "id",
+        "type",
+        "owner",
+        "path",
+        "filename",
+        "size",
+        "content_type",
+        "sha256",
+        "created_at",
+        "updated_at",
+    }
     assert (info["owner"], info["filename"], info["size"]) == (alice.name, "notes.txt", 5)
     assert (info["content_type"], info["sha256"]) == ("text/plain", hashlib.sha256(b"first").hexdigest())
-    first_key = fakes.metadata.files[alice.name, "notes.txt"].object_key
+    first_key = fakes.metadata.current(alice.name, "notes.txt").object_key
     assert fakes.storage.objects[first_key] == b"first"
 
     replaced = put(api, alice, "notes.txt", b"second!")
     assert replaced.status_code == 200
     assert replaced.json()["created_at"] == info["created_at"]
-    assert replaced.json()["content_type"] == "application/octet-stream"
-    second_key = fakes.metadata.files[alice.name, "notes.txt"].object_key
+    assert replaced.json()["content_type"] == "text/plain"  # none sent: guessed from the name
+    second_key = fakes.metadata.current(alice.name, "notes.txt").object_key
     assert second_key != first_key
     assert fakes.storage.objects[second_key] == b"second!"
-    assert [ref.object_key for ref in fakes.metadata.deletions] == [first_key]  # removed once downloads end
+    assert fakes.metadata.deletions == []  # the first content is kept as a version
+    assert fakes.storage.objects[first_key] == b"first"
 
 
 def test_a_form_upload_names_the_file_after_the_part(api: TestClient, fakes: Fakes, alice: User) -> None:
@@ -48,7 +60,7 @@ def test_a_form_upload_names_the_file_after_the_part(api: TestClient, fakes: Fak
     )
     assert response.status_code == 201, response.text
     assert (response.json()["filename"], response.json()["content_type"]) == ("héllo.bin", "application/x-test")
-    assert fakes.storage.objects[fakes.metadata.files[alice.name, "héllo.bin"].object_key] == b"\x00\x01form"
+    assert fakes.storage.objects[fakes.metadata.current(alice.name, "héllo.bin").object_key] == b"\x00\x01form"
 
 
 def test_a_download_hands_nginx_the_presigned_url_and_records_the_bytes_served(
@@ -57,7 +69,7 @@ def test_a_download_hands_nginx_the_presigned_url_and_records_the_bytes_served(
     sha256 = put(api, alice, "a b?.txt", b"0123456789").json()["sha256"]
     url = f"/users/{alice.name}/files/{quote('a b?.txt', safe='')}"
     assert api.put(f"{url}/permissions/{bob.name}", headers=alice.auth).status_code == 204
-    key = fakes.metadata.files[alice.name, "a b?.txt"].object_key
+    key = fakes.metadata.current(alice.name, "a b?.txt").object_key
 
     whole = api.get(url, headers=bob.auth)
     assert whole.status_code == 200
@@ -66,7 +78,7 @@ def test_a_download_hands_nginx_the_presigned_url_and_records_the_bytes_served(
     assert "x-liftbit-range" not in whole.headers
     part = api.get(url, headers=alice.auth | {"Range": "bytes=-4"})
     assert part.headers["x-liftbit-range"] == "bytes=6-9"
-    assert [(record.actor, record.size) for _, _, record in fakes.metadata.downloads] == [
+    assert [(record.actor, record.size) for _, record in fakes.metadata.downloads] == [
         (bob.name, 10),
         (alice.name, 4),
     ]
@@ -91,14 +103,14 @@ def test_listing_pages_by_name_with_a_cursor(api: TestClient, alice: User) -> No
     assert ([f["filename"] for f in rest["items"]], rest["next_cursor"]) == (["c.txt"], None)
 
 
-def test_deleting_a_file_removes_its_bytes_and_its_grants(
+def test_deleting_a_file_moves_it_to_the_trash_out_of_its_grantees_reach(
     api: TestClient, fakes: Fakes, alice: User, bob: User
 ) -> None:
     put(api, alice, "gone.txt", b"bye")
     url = f"/users/{alice.name}/files/gone.txt"
     api.put(f"{url}/permissions/{bob.name}", headers=alice.auth)
     assert api.delete(url, headers=alice.auth).status_code == 204
-    assert fakes.storage.objects == {}
+    assert list(fakes.storage.objects.values()) == [b"bye"]  # kept until the trash is purged
     assert api.get(url, headers=alice.auth).status_code == 404
     assert api.get(f"/users/{bob.name}/shared", headers=bob.auth).json() == []
     again = api.delete(url, headers=alice.auth)
@@ -145,7 +157,7 @@ def test_a_resumable_upload_becomes_a_file_when_its_last_byte_arrives(
     assert api.head(location, headers=alice.auth | TUS).headers["upload-offset"] == "6"
     done = api.patch(location, content=b"world", headers=patch | {"Upload-Offset": "6"})
     assert (done.status_code, done.headers["upload-offset"]) == (204, "11")
-    stored = fakes.metadata.files[alice.name, "résumé.txt"]
+    stored = fakes.metadata.current(alice.name, "résumé.txt")
     assert (stored.size, fakes.storage.objects[stored.object_key]) == (11, b"hello world")
     assert fakes.metadata.uploads == {}
 

@@ -28,8 +28,8 @@ CALLER_TIMEOUT_SECONDS = 30  # files_ms's timeout on its calls to metadata_ms
 def object_key(stack: StackInfo, owner: str, filename: str) -> str:
     with psycopg.connect(stack.env["DATABASE_URL"]) as db:
         row = db.execute(
-            "SELECT f.object_key FROM files f JOIN users u ON u.id = f.owner_id WHERE u.username = %s "
-            "AND f.filename = %s",
+            "SELECT n.object_key FROM nodes n JOIN users u ON u.id = n.owner_id WHERE u.username = %s "
+            "AND n.path = %s AND n.trashed_in IS NULL",
             (owner, filename),
         ).fetchone()
     assert row is not None
@@ -63,7 +63,7 @@ def test_a_repeated_commit_changes_nothing(
     )
     retry = httpx.request(
         COMMIT_FILE.method,
-        stack.env["METADATA_URL"] + COMMIT_FILE.url({"owner": owner.name, "filename": "c.txt"}),
+        stack.env["METADATA_URL"] + COMMIT_FILE.url({"owner": owner.name, "path": "c.txt"}),
         content=commit.model_dump_json(),
         headers=stack.internal_headers() | {"Content-Type": "application/json"},
         timeout=30,

@@ -3,7 +3,8 @@ files_ms's domain services depend on (files_ms/clients/protocols.py), for the in
 
 They keep the answers the real services give where files_ms's behaviour depends on them: the
 same error classes and codes (404 for a file the reader may not see, 409 for a taken name, 413
-past the quota or a size limit, 422 for a bad cursor), and the same cursor format. Bytes are held
+past the quota or a size limit, 422 for a bad cursor, the tree's 409s), the same cursor format, and
+the access rule (owner, grantee of the node or of a folder above it, nothing in the trash). Bytes are held
 in memory: the fakes serve small test files, never a benchmark.
 """
 
@@ -16,6 +17,7 @@ import uuid
 from collections.abc import AsyncIterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Literal, cast
 
 from liftbit_common.contracts import (
     AppendedParts,
@@ -26,22 +28,31 @@ from liftbit_common.contracts import (
     FileCommit,
     FileInfo,
     FilePage,
+    FolderInfo,
+    FolderResult,
     IssuedToken,
+    MoveRequest,
     NewUpload,
     NewUser,
+    NodeInfo,
+    NodePage,
     ObjectRef,
     ProgressUpdate,
     RemovedObjects,
     StaleMultipartUpload,
     StaleObjects,
-    StoredFile,
+    StoredNode,
+    StoredVersion,
     TokenOwner,
+    TrashEntry,
+    TrashPage,
     UploadAllowance,
     UploadPart,
     UploadProgress,
     UploadState,
     UserCreated,
     UserInfo,
+    VersionInfo,
     WrittenObject,
 )
 from liftbit_common.errors import (
@@ -55,7 +66,7 @@ from liftbit_common.errors import (
 )
 from liftbit_common.internal_api.storage import WriteOptions
 from liftbit_common.rules import token_digest
-from metadata_ms.service.catalog import decode_cursor, encode_cursor
+from metadata_ms.service.nodes import decode_cursor, encode_cursor
 
 TOKEN_TTL = timedelta(hours=1)
 
@@ -67,19 +78,58 @@ class FakeAccount:
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
-class FakeMetadata:
-    """metadata_ms in dictionaries; ``downloads`` records what would be download events."""
+@dataclass
+class FakeContent:
+    number: int
+    object_key: str
+    size: int
+    sha256: str
+    content_type: str
+    created_at: datetime
 
-    def __init__(self, quota_bytes: int | None = None) -> None:
+
+@dataclass
+class FakeNode:
+    """A file or folder; ``contents`` of a file oldest first, the last one current."""
+
+    id: int
+    owner: str
+    path: str
+    type: str
+    created_at: datetime
+    updated_at: datetime
+    contents: list[FakeContent] = field(default_factory=list)
+    trashed_in: int | None = None
+    deleted_at: datetime | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.rpartition("/")[2]
+
+    @property
+    def parent(self) -> str | None:
+        return self.path.rpartition("/")[0] or None
+
+    def is_below(self, folder: str) -> bool:
+        return self.path.startswith(folder + "/")
+
+
+class FakeMetadata:
+    """metadata_ms in dictionaries; ``downloads`` records what would be download events. The tree
+    keeps metadata_ms's rules that files_ms's answers depend on (the access rule, 404/409/422)."""
+
+    def __init__(self, quota_bytes: int | None = None, versions_kept: int = 10) -> None:
         self.quota_bytes = quota_bytes
+        self.versions_kept = versions_kept
         self.accounts: dict[str, FakeAccount] = {}
         self.tokens: dict[str, TokenOwner] = {}  # token digest → owner
-        self.files: dict[tuple[str, str], StoredFile] = {}
-        self.grants: dict[tuple[str, str], set[str]] = {}
+        self.nodes: dict[int, FakeNode] = {}
+        self.grants: dict[int, set[str]] = {}
         self.uploads: dict[uuid.UUID, UploadState] = {}
         self.deletions: list[ObjectRef] = []
-        self.downloads: list[tuple[str, str, DownloadRecord]] = []
+        self.downloads: list[tuple[str, DownloadRecord]] = []
         self.health = {"metadata_ms": "ok", "postgres": "ok", "broker": "ok"}
+        self._ids = itertools.count(1)
 
     async def health_checks(self) -> dict[str, str]:
         return dict(self.health)
@@ -89,13 +139,95 @@ class FakeMetadata:
             raise NotFound(f"user {username!r} does not exist", code=ErrorCode.USER_NOT_FOUND)
         return self.accounts[username]
 
-    def _owned(self, owner: str, filename: str) -> StoredFile:
-        if (owner, filename) not in self.files:
-            raise NotFound(f"file {filename!r} of {owner!r} not found", code=ErrorCode.FILE_NOT_FOUND)
-        return self.files[owner, filename]
+    def _live(self, owner: str, path: str) -> FakeNode | None:
+        return next(
+            (n for n in self.nodes.values() if n.owner == owner and n.path == path and n.trashed_in is None), None
+        )
+
+    def current(self, owner: str, path: str) -> FakeContent:
+        """The current content of the live file at ``path`` (for assertions)."""
+        node = self._live(owner, path)
+        assert node is not None
+        assert node.contents
+        return node.contents[-1]
+
+    def _may_read(self, node: FakeNode, reader: str) -> bool:
+        if node.trashed_in is not None:
+            return False
+        if node.owner == reader:
+            return True
+        return any(
+            reader in names
+            and (granted := self.nodes.get(node_id)) is not None
+            and granted.trashed_in is None
+            and granted.owner == node.owner
+            and (granted.id == node.id or node.is_below(granted.path))
+            for node_id, names in self.grants.items()
+        )
 
     def _used_bytes(self, username: str) -> int:
-        return sum(file.size for (owner, _), file in self.files.items() if owner == username)
+        return sum(c.size for n in self.nodes.values() if n.owner == username for c in n.contents)
+
+    def _info(self, node: FakeNode) -> NodeInfo:
+        if node.type == "file":
+            current = node.contents[-1]
+            return FileInfo(
+                id=str(node.id),
+                owner=node.owner,
+                path=node.path,
+                filename=node.name,
+                size=current.size,
+                content_type=current.content_type,
+                sha256=current.sha256,
+                created_at=node.created_at,
+                updated_at=node.updated_at,
+            )
+        below = [
+            n for n in self.nodes.values() if n.owner == node.owner and n.trashed_in is None and n.is_below(node.path)
+        ]
+        return FolderInfo(
+            id=str(node.id),
+            owner=node.owner,
+            path=node.path,
+            name=node.name,
+            created_at=node.created_at,
+            updated_at=node.updated_at,
+            item_count=sum(n.parent == node.path for n in below),
+            total_size=sum(n.contents[-1].size for n in below if n.type == "file"),
+        )
+
+    def _stored(self, node: FakeNode) -> StoredNode:
+        return StoredNode(node=self._info(node), object_key=node.contents[-1].object_key if node.contents else None)
+
+    def _by_id(self, node_id: str, reader: str) -> FakeNode:
+        node = self.nodes.get(int(node_id)) if node_id.isdigit() else None
+        if node is None or not self._may_read(node, reader):
+            raise NotFound(f"no file or folder with id {node_id!r}", code=ErrorCode.FILE_NOT_FOUND)
+        return node
+
+    def _ensure_folder(self, owner: str, path: str | None) -> None:
+        if path is None:
+            return
+        segments = path.split("/")
+        for depth in range(1, len(segments) + 1):
+            prefix = "/".join(segments[:depth])
+            existing = self._live(owner, prefix)
+            if existing is None:
+                self._add(owner, prefix, "folder")
+            elif existing.type == "file":
+                raise Conflict(f"{prefix!r} is a file, not a folder", code=ErrorCode.PATH_IS_A_FILE)
+
+    def _add(self, owner: str, path: str, kind: str) -> FakeNode:
+        now = datetime.now(UTC)
+        node = FakeNode(id=next(self._ids), owner=owner, path=path, type=kind, created_at=now, updated_at=now)
+        self.nodes[node.id] = node
+        return node
+
+    def _page(self, nodes: list[FakeNode], limit: int, cursor: str | None) -> tuple[list[FakeNode], str | None]:
+        after = decode_cursor(cursor) if cursor else None
+        ordered = sorted((n for n in nodes if after is None or n.path > after), key=lambda n: n.path.encode())
+        page = ordered[:limit]
+        return page, encode_cursor(page[-1].path) if len(ordered) > limit else None
 
     async def register(self, new_user: NewUser) -> UserCreated:
         if new_user.username in self.accounts:
@@ -110,14 +242,19 @@ class FakeMetadata:
             created_at=account.created_at,
             used_bytes=self._used_bytes(username),
             quota_bytes=account.quota_bytes,
-            file_count=sum(owner == username for owner, _ in self.files),
+            file_count=sum(
+                n.owner == username and n.type == "file" and n.trashed_in is None for n in self.nodes.values()
+            ),
         )
 
     async def remove_user(self, username: str) -> RemovedObjects:
         self._account(username)
-        doomed = [ObjectRef(object_key=f.object_key) for (owner, _), f in self.files.items() if owner == username]
-        self.files = {key: f for key, f in self.files.items() if key[0] != username}
-        self.grants = {key: {g for g in names if g != username} for key, names in self.grants.items()}
+        owned = [n for n in self.nodes.values() if n.owner == username]
+        doomed = [ObjectRef(object_key=key) for key in sorted({c.object_key for n in owned for c in n.contents})]
+        for node in owned:
+            del self.nodes[node.id]
+            self.grants.pop(node.id, None)
+        self.grants = {node_id: {g for g in names if g != username} for node_id, names in self.grants.items()}
         self.tokens = {digest: t for digest, t in self.tokens.items() if t.username != username}
         del self.accounts[username]
         return RemovedObjects(objects=doomed)
@@ -141,85 +278,270 @@ class FakeMetadata:
     async def revoke_token(self, token_hash: str) -> None:
         self.tokens.pop(token_hash, None)
 
-    async def list_files(self, owner: str, limit: int, cursor: str | None) -> FilePage:
+    async def list_files(
+        self, owner: str, limit: int, cursor: str | None, *, prefix: str | None, query: str | None
+    ) -> FilePage:
         self._account(owner)
-        after = decode_cursor(cursor) if cursor else None
-        names = sorted(name for who, name in self.files if who == owner and (after is None or name > after))
-        page = names[:limit]
-        return FilePage(
-            items=[self.files[owner, name].public() for name in page],
-            next_cursor=encode_cursor(page[-1]) if len(names) > limit else None,
-        )
+        files = [
+            n
+            for n in self.nodes.values()
+            if n.owner == owner
+            and n.type == "file"
+            and n.trashed_in is None
+            and (prefix is None or n.is_below(prefix))
+            and (not query or query.casefold() in n.name.casefold())
+        ]
+        page, next_cursor = self._page(files, limit, cursor)
+        return FilePage(items=[cast("FileInfo", self._info(n)) for n in page], next_cursor=next_cursor)
 
-    async def readable_file(self, owner: str, filename: str, reader: str) -> StoredFile:
-        if reader != owner and reader not in self.grants.get((owner, filename), set()):
-            raise NotFound(f"file {filename!r} of {owner!r} not found", code=ErrorCode.FILE_NOT_FOUND)
-        return self._owned(owner, filename)
+    async def readable(self, owner: str, path: str, reader: str) -> StoredNode:
+        node = self._live(owner, path)
+        if node is None or not self._may_read(node, reader):
+            raise NotFound(f"{path!r} of {owner!r} not found", code=ErrorCode.FILE_NOT_FOUND)
+        return self._stored(node)
 
-    async def upload_allowance(self, owner: str, filename: str) -> UploadAllowance:
+    async def readable_by_id(self, node_id: str, reader: str) -> StoredNode:
+        return self._stored(self._by_id(node_id, reader))
+
+    async def upload_allowance(self, owner: str, path: str) -> UploadAllowance:
         account = self._account(owner)
+        existing = self._live(owner, path)
+        if existing is not None and existing.type == "folder":
+            raise Conflict(f"{path!r} is a folder", code=ErrorCode.PATH_IS_A_FOLDER)
         if account.quota_bytes is None:
             return UploadAllowance(max_bytes=None)
-        replaced = self.files[owner, filename].size if (owner, filename) in self.files else 0
-        return UploadAllowance(max_bytes=max(0, account.quota_bytes - self._used_bytes(owner) + replaced))
+        return UploadAllowance(max_bytes=max(0, account.quota_bytes - self._used_bytes(owner)))
 
-    async def commit(self, owner: str, filename: str, commit: FileCommit) -> CommitResult:
+    async def commit(self, owner: str, path: str, commit: FileCommit) -> CommitResult:
         account = self._account(owner)
-        previous = self.files.get((owner, filename))
-        used = self._used_bytes(owner) - (previous.size if previous else 0) + commit.size
-        if account.quota_bytes is not None and used > account.quota_bytes:
+        node = self._live(owner, path)
+        if node is not None and node.type == "folder":
+            raise Conflict(f"{path!r} is a folder", code=ErrorCode.PATH_IS_A_FOLDER)
+        if account.quota_bytes is not None and self._used_bytes(owner) + commit.size > account.quota_bytes:
             raise PayloadTooLarge(
                 f"storage quota of {account.quota_bytes} bytes exceeded", code=ErrorCode.QUOTA_EXCEEDED
             )
+        created = node is None
+        if node is None:
+            self._ensure_folder(owner, path.rpartition("/")[0] or None)
+            node = self._add(owner, path, "file")
         now = datetime.now(UTC)
-        stored = StoredFile(
-            owner=owner,
-            filename=filename,
-            size=commit.size,
-            content_type=commit.content_type,
-            sha256=commit.sha256,
-            created_at=previous.created_at if previous else now,
-            updated_at=now,
-            object_key=commit.object_key,
+        number = node.contents[-1].number + 1 if node.contents else 1
+        node.contents.append(
+            FakeContent(number, commit.object_key, commit.size, commit.sha256, commit.content_type, now)
         )
-        self.files[owner, filename] = stored
-        if previous is not None:
-            self.deletions.append(ObjectRef(object_key=previous.object_key))
+        node.updated_at = now
+        for dropped in node.contents[: -self.versions_kept]:
+            self.deletions.append(ObjectRef(object_key=dropped.object_key))
+        del node.contents[: -self.versions_kept]
         if commit.upload_id is not None:
             self.uploads.pop(commit.upload_id, None)
-        return CommitResult(file=stored.public(), created=previous is None)
+        return CommitResult(file=cast("FileInfo", self._info(node)), created=created)
 
-    async def delete_file(self, owner: str, filename: str, actor: str) -> ObjectRef:
-        file = self._owned(owner, filename)
-        del self.files[owner, filename]
-        self.grants.pop((owner, filename), None)
-        return ObjectRef(object_key=file.object_key)
+    async def record_download(self, node_id: str, record: DownloadRecord) -> None:
+        self.downloads.append((node_id, record))
 
-    async def record_download(self, owner: str, filename: str, record: DownloadRecord) -> None:
-        self.downloads.append((owner, filename, record))
+    async def make_folder(self, owner: str, path: str) -> FolderResult:
+        self._account(owner)
+        existing = self._live(owner, path)
+        if existing is not None and existing.type == "file":
+            raise Conflict(f"{path!r} is a file, not a folder", code=ErrorCode.PATH_IS_A_FILE)
+        self._ensure_folder(owner, path)
+        folder = self._live(owner, path)
+        assert folder is not None
+        return FolderResult(folder=cast("FolderInfo", self._info(folder)), created=existing is None)
 
-    async def grantees(self, owner: str, filename: str) -> list[str]:
-        self._owned(owner, filename)
-        return sorted(self.grants.get((owner, filename), set()))
+    async def children(self, owner: str, path: str | None, reader: str, limit: int, cursor: str | None) -> NodePage:
+        self._account(owner)
+        if path is not None:
+            folder = self._live(owner, path)
+            if folder is None or not self._may_read(folder, reader):
+                raise NotFound(f"{path!r} of {owner!r} not found", code=ErrorCode.FILE_NOT_FOUND)
+            if folder.type == "file":
+                raise Conflict(f"{path!r} is a file, not a folder", code=ErrorCode.PATH_IS_A_FILE)
+        inside = [n for n in self.nodes.values() if n.owner == owner and n.trashed_in is None and n.parent == path]
+        page, next_cursor = self._page(inside, limit, cursor)
+        return NodePage(items=[self._info(n) for n in page], next_cursor=next_cursor)
 
-    async def grant(self, owner: str, filename: str, grantee: str) -> None:
+    async def move(self, owner: str, request: MoveRequest) -> NodeInfo:
+        node = self._live(owner, request.from_)
+        if node is None:
+            raise NotFound(f"{request.from_!r} of {owner!r} not found", code=ErrorCode.FILE_NOT_FOUND)
+        if node.type == "folder" and request.to.startswith(request.from_ + "/"):
+            raise InvalidInput("cannot move a folder into itself", code=ErrorCode.MOVE_INTO_ITSELF)
+        if self._live(owner, request.to) is not None:
+            raise Conflict(f"{request.to!r} exists already", code=ErrorCode.TARGET_EXISTS)
+        self._ensure_folder(owner, request.to.rpartition("/")[0] or None)
+        for below in [
+            n for n in self.nodes.values() if n.owner == owner and n.trashed_in is None and n.is_below(node.path)
+        ]:
+            below.path = request.to + below.path[len(node.path) :]
+        node.path = request.to
+        return self._info(node)
+
+    async def trash(self, owner: str, path: str, kind: Literal["file", "folder"], actor: str) -> TrashEntry:
+        node = self._live(owner, path)
+        if node is None or node.type != kind:
+            raise NotFound(f"{path!r} of {owner!r} not found", code=ErrorCode.FILE_NOT_FOUND)
+        info = self._info(node)
+        now = datetime.now(UTC)
+        for member in [
+            n for n in self.nodes.values() if n.owner == owner and n.trashed_in is None and n.is_below(path)
+        ]:
+            member.trashed_in, member.deleted_at = node.id, now
+        node.trashed_in, node.deleted_at = node.id, now
+        return TrashEntry(
+            id=str(node.id),
+            type="file" if kind == "file" else "folder",
+            path=path,
+            size=info.size if isinstance(info, FileInfo) else info.total_size,
+            deleted_at=now,
+        )
+
+    def _trash_roots(self, owner: str) -> list[FakeNode]:
+        return [n for n in self.nodes.values() if n.owner == owner and n.trashed_in == n.id]
+
+    def _trash_root(self, owner: str, entry_id: str) -> FakeNode:
+        root = next((n for n in self._trash_roots(owner) if str(n.id) == entry_id), None)
+        if root is None:
+            raise NotFound(f"nothing with id {entry_id!r} in the trash", code=ErrorCode.TRASH_ENTRY_NOT_FOUND)
+        return root
+
+    async def trash_page(self, owner: str, limit: int, cursor: str | None) -> TrashPage:
+        self._account(owner)
+        roots = sorted(self._trash_roots(owner), key=lambda n: (n.deleted_at, n.id), reverse=True)
+        entries = [
+            TrashEntry(
+                id=str(n.id),
+                type="file" if n.type == "file" else "folder",
+                path=n.path,
+                size=sum(m.contents[-1].size for m in self.nodes.values() if m.trashed_in == n.id and m.contents),
+                deleted_at=n.deleted_at or n.updated_at,
+            )
+            for n in roots
+        ]
+        return TrashPage(items=entries[:limit], next_cursor=None)
+
+    async def restore(self, owner: str, entry_id: str, actor: str) -> NodeInfo:
+        root = self._trash_root(owner, entry_id)
+        if self._live(owner, root.path) is not None:
+            raise Conflict(f"{root.path!r} is taken", code=ErrorCode.TARGET_EXISTS)
+        self._ensure_folder(owner, root.parent)
+        for member in [n for n in self.nodes.values() if n.trashed_in == root.id]:
+            member.trashed_in = member.deleted_at = None
+        return self._info(root)
+
+    def _purge(self, roots: list[FakeNode]) -> RemovedObjects:
+        doomed = {
+            n.id: n
+            for n in self.nodes.values()
+            if any(
+                n.id == root.id or (n.owner == root.owner and n.is_below(root.path) and n.trashed_in is not None)
+                for root in roots
+            )
+        }
+        for node_id in doomed:
+            del self.nodes[node_id]
+            self.grants.pop(node_id, None)
+        kept = {c.object_key for n in self.nodes.values() for c in n.contents}
+        objects = [
+            ObjectRef(object_key=k) for k in sorted({c.object_key for n in doomed.values() for c in n.contents} - kept)
+        ]
+        self.deletions += objects
+        return RemovedObjects(objects=objects)
+
+    async def purge(self, owner: str, entry_id: str | None, actor: str) -> RemovedObjects:
+        self._account(owner)
+        return self._purge([self._trash_root(owner, entry_id)] if entry_id is not None else self._trash_roots(owner))
+
+    async def purge_expired_trash(self, older_than_seconds: int) -> RemovedObjects:
+        limit = datetime.now(UTC) - timedelta(seconds=older_than_seconds)
+        return self._purge(
+            [n for n in self.nodes.values() if n.trashed_in == n.id and n.deleted_at and n.deleted_at < limit]
+        )
+
+    def _version_info(self, node: FakeNode, content: FakeContent) -> VersionInfo:
+        return VersionInfo(
+            version=content.number,
+            size=content.size,
+            sha256=content.sha256,
+            content_type=content.content_type,
+            created_at=content.created_at,
+            current=content is node.contents[-1],
+        )
+
+    def _file(self, node_id: str, reader: str) -> FakeNode:
+        node = self._by_id(node_id, reader)
+        if node.type != "file":
+            raise NotFound(f"no file with id {node_id!r}", code=ErrorCode.FILE_NOT_FOUND)
+        return node
+
+    async def versions(self, node_id: str, reader: str) -> list[VersionInfo]:
+        node = self._file(node_id, reader)
+        return [self._version_info(node, c) for c in reversed(node.contents)]
+
+    async def version(self, node_id: str, number: int, reader: str) -> StoredVersion:
+        node = self._file(node_id, reader)
+        content = next((c for c in node.contents if c.number == number), None)
+        if content is None:
+            raise NotFound(f"file {node_id} has no version {number}", code=ErrorCode.VERSION_NOT_FOUND)
+        return StoredVersion(
+            file=cast("FileInfo", self._info(node)),
+            version=self._version_info(node, content),
+            object_key=content.object_key,
+        )
+
+    async def restore_version(self, node_id: str, number: int, actor: str) -> CommitResult:
+        stored = await self.version(node_id, number, actor)
+        version = stored.version
+        commit = FileCommit(
+            object_key=stored.object_key,
+            size=version.size,
+            sha256=version.sha256,
+            content_type=version.content_type,
+            actor=actor,
+        )
+        return await self.commit(stored.file.owner, stored.file.path, commit)
+
+    def _owned_node(self, node_id: str, owner: str) -> FakeNode:
+        node = self._by_id(node_id, owner)
+        if node.owner != owner:
+            raise NotFound(f"no file or folder with id {node_id!r}", code=ErrorCode.FILE_NOT_FOUND)
+        return node
+
+    async def grantees(self, node_id: str, owner: str) -> list[str]:
+        return sorted(self.grants.get(self._owned_node(node_id, owner).id, set()))
+
+    async def grant(self, node_id: str, owner: str, grantee: str) -> None:
         if grantee == owner:
             raise InvalidInput(
                 "the owner can always download their files; grant to another user", code=ErrorCode.GRANT_TO_OWNER
             )
-        self._owned(owner, filename)
+        node = self._owned_node(node_id, owner)
         self._account(grantee)
-        self.grants.setdefault((owner, filename), set()).add(grantee)
+        self.grants.setdefault(node.id, set()).add(grantee)
 
-    async def revoke(self, owner: str, filename: str, grantee: str) -> None:
-        self._owned(owner, filename)
+    async def revoke(self, node_id: str, owner: str, grantee: str) -> None:
+        node = self._owned_node(node_id, owner)
         self._account(grantee)
-        self.grants.get((owner, filename), set()).discard(grantee)
+        self.grants.get(node.id, set()).discard(grantee)
 
-    async def shared_with(self, username: str) -> list[FileInfo]:
+    async def shared_with(self, username: str, query: str | None) -> list[NodeInfo]:
         self._account(username)
-        shared = sorted(key for key, names in self.grants.items() if username in names and key in self.files)
-        return [self.files[key].public() for key in shared]
+        if query:
+            found = [
+                n
+                for n in self.nodes.values()
+                if n.owner != username and self._may_read(n, username) and query.casefold() in n.name.casefold()
+            ]
+        else:
+            found = [
+                n
+                for node_id, names in self.grants.items()
+                if username in names
+                if (n := self.nodes[node_id]).trashed_in is None
+            ]
+        return [self._info(n) for n in sorted(found, key=lambda n: (n.owner, n.path.encode()))]
 
     async def create_upload(self, owner: str, new: NewUpload) -> UploadState:
         self._account(owner)
@@ -256,7 +578,8 @@ class FakeMetadata:
         self.deletions = [ref for ref in self.deletions if ref.object_key not in keys]
 
     async def unreferenced(self, keys: list[str]) -> list[str]:
-        referenced = {f.object_key for f in self.files.values()} | {u.object_key for u in self.uploads.values()}
+        referenced = {c.object_key for n in self.nodes.values() for c in n.contents}
+        referenced |= {u.object_key for u in self.uploads.values()}
         return [key for key in keys if key not in referenced]
 
     async def multipart_in_use(self, upload_ids: list[str]) -> set[str]:
