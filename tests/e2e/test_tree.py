@@ -14,9 +14,9 @@ import httpx
 import psycopg
 import pytest
 
+from scripts.stack.info import StackInfo
 from tests.support.events import EventLog
 from tests.support.http import content, error_of
-from tests.support.stack import Stack
 from tests.support.users import User, register, unique_name
 
 
@@ -181,7 +181,7 @@ def test_move_and_rename(api: httpx.Client, alice: User, bob: User) -> None:
     assert (too_deep.status_code, error_of(too_deep)[0]) == (422, "path_too_deep")
 
 
-def test_concurrent_moves_onto_one_target_have_one_winner(api: httpx.Client, stack: Stack, alice: User) -> None:
+def test_concurrent_moves_onto_one_target_have_one_winner(api: httpx.Client, stack: StackInfo, alice: User) -> None:
     sources = [f"src{i}.txt" for i in range(6)]
     for name in sources:
         put_at(api, alice, name, name.encode())
@@ -201,7 +201,7 @@ def test_concurrent_moves_onto_one_target_have_one_winner(api: httpx.Client, sta
     assert api.get(f"/users/{alice.name}/files/target.txt", headers=alice.auth).content == winner.encode()
 
 
-def test_trash_restore_purge_and_quota(api: httpx.Client, stack: Stack, alice: User) -> None:
+def test_trash_restore_purge_and_quota(api: httpx.Client, stack: StackInfo, alice: User) -> None:
     put_at(api, alice, "keep/a.txt", b"aaaa")
     put_at(api, alice, "keep/sub/b.txt", b"bb")
     put_at(api, alice, "single.txt", b"123456")
@@ -243,7 +243,7 @@ def test_trash_restore_purge_and_quota(api: httpx.Client, stack: Stack, alice: U
     assert used_bytes(api, alice) == 3
 
 
-def test_the_reconciler_purges_old_trash_with_its_objects(api: httpx.Client, stack: Stack, alice: User) -> None:
+def test_the_reconciler_purges_old_trash_with_its_objects(api: httpx.Client, stack: StackInfo, alice: User) -> None:
     put_at(api, alice, "old/one.txt", b"one")
     put_at(api, alice, "old/one.txt", b"one, again")  # its version goes too
     put_at(api, alice, "recent.txt", b"recent")
@@ -312,7 +312,7 @@ def test_versions_keep_every_content(api: httpx.Client, alice: User, bob: User) 
     assert api.post(f"/files/{file_id}/versions/5/restore", headers=bob.auth).status_code == 403
 
 
-def test_concurrent_replaces_keep_every_version(api: httpx.Client, stack: Stack, alice: User) -> None:
+def test_concurrent_replaces_keep_every_version(api: httpx.Client, stack: StackInfo, alice: User) -> None:
     bodies = [content(200_000, seed=i) for i in range(6)]
     file_id = put_at(api, alice, "race.bin", b"first").json()["id"]
 

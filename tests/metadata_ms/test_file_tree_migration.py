@@ -11,11 +11,11 @@ import pytest
 
 from liftbit_common.db import upgrade_database
 from metadata_ms.app import MIGRATIONS, VERSION_TABLE
-from tests.support.stack import Stack
+from scripts.stack.info import StackInfo
 
 
 @pytest.fixture
-def database_url(stack: Stack) -> Iterator[str]:
+def database_url(stack: StackInfo) -> Iterator[str]:
     """A database of its own on the test stack's Postgres, dropped afterwards."""
     name = f"migration_{uuid.uuid4().hex[:12]}"
     base = stack.env["DATABASE_URL"]
