@@ -7,10 +7,10 @@ export PORT LIFTBIT_HOME
 PYTHON := .venv/bin/python
 STACK := $(PYTHON) scripts/stack.py
 
-.PHONY: help install up down status logs test lint compose-check bench bench-analytics bench-load docs clean
+.PHONY: help install up down status logs test fuzz lint compose-check bench bench-analytics bench-load bench-flood docs clean
 
 help:
-	@echo "make up | down | status | logs [s=part] [f=1] | test | lint | bench | bench-analytics | bench-load | docs"
+	@echo "make up | down | status | logs [s=part] [f=1] | test | fuzz | lint | bench | bench-analytics | bench-load | bench-flood | docs"
 
 install:
 	@scripts/bootstrap.sh
@@ -31,6 +31,11 @@ test:
 	@scripts/bootstrap.sh --test
 	@scripts/test.sh
 
+# A longer schemathesis run than make test's (FUZZ_EXAMPLES cases, every check), on its own stack.
+fuzz:
+	@scripts/bootstrap.sh --test
+	@FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-5000} .venv/bin/pytest tests/contract -q
+
 lint:
 	@.venv/bin/ruff check .
 	@.venv/bin/ruff format --check .
@@ -47,6 +52,9 @@ bench-analytics: install
 
 bench-load: install
 	@$(PYTHON) -m bench.load
+
+bench-flood: install
+	@$(PYTHON) -m bench.flood
 
 docs: install
 	@scripts/docs.sh

@@ -10,12 +10,13 @@ from fastapi import FastAPI
 
 from files_ms.api import analytics, auth, files, health, internal, permissions, uploads, users
 from files_ms.api.deps import FilesServices
+from files_ms.api.guards import RefuseUndecodablePath
 from files_ms.clients.analytics import AnalyticsClient
 from files_ms.clients.metadata import MetadataClient
 from files_ms.clients.storage import StorageClient
 from files_ms.service.access import AccessPolicy
 from files_ms.service.accounts import AccountService
-from files_ms.service.auth import Authenticator, LoginThrottle
+from files_ms.service.auth import Authenticator
 from files_ms.service.files import FileService
 from files_ms.service.reconciler import Reconciler
 from files_ms.service.resumable import ResumableUploads
@@ -56,7 +57,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         accounts=AccountService(
             metadata,
             authenticator,
-            LoginThrottle(settings.login_rate_per_user, settings.login_rate_per_address),
             file_service,
         ),
         uploads=ResumableUploads(
@@ -70,6 +70,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         analytics=AnalyticsClient(analytics_http),
         reconciler=reconciler,
         dependencies=(metadata_http, storage_http, analytics_http),
+        public_url=settings.liftbit_public_url,
     )
     sweeper = (
         asyncio.create_task(reconciler.run_forever(settings.reconcile_interval_seconds), name="reconciler")
@@ -109,5 +110,8 @@ def create_app(settings: FilesSettings | None = None) -> FastAPI:
         swagger_ui_parameters={"persistAuthorization": True},
     )
     app.state.settings = settings
+    generate_openapi = app.openapi
+    app.openapi = lambda: uploads.publish_required_headers(generate_openapi())  # type: ignore[method-assign]
     app.add_middleware(uploads.TusResumableHeader)
+    app.add_middleware(RefuseUndecodablePath)
     return app

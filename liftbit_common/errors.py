@@ -106,6 +106,8 @@ class ServiceUnavailable(LiftbitError):
     status_code, code = 503, "dependency_unavailable"
 
     def __init__(self, dependency: str, message: str | None = None, **kwargs: Any) -> None:
+        # Every 503 says when to come back (RFC 9110 15.6.4); a second is what recoveries take here.
+        kwargs.setdefault("headers", {"Retry-After": "1"})
         super().__init__(message or f"{dependency} is unavailable, try again shortly", **kwargs)
         self.dependency = dependency
 

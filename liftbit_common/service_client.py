@@ -33,6 +33,7 @@ _NO_ANSWER = (TimeoutError, aiohttp.ServerTimeoutError)
 class ServiceResponse:
     status_code: int
     content: bytes
+    retry_after: str | None = None  # passed on with a 429 or 503, so the caller learns when to retry
 
     def json(self) -> Any:
         return json.loads(self.content)
@@ -47,11 +48,14 @@ def raise_for_error(response: ServiceResponse, service: str) -> None:
         code, message = str(error["code"]), str(error["message"])
     except (ValueError, KeyError, TypeError):
         code, message = "upstream_error", f"{service} answered {response.status_code}"
+    retry = {"headers": {"Retry-After": response.retry_after}} if response.retry_after else {}
     if response.status_code >= 500:
         if response.status_code == 503:
-            raise ServiceUnavailable(service, message, code=code)
+            raise ServiceUnavailable(service, message, code=code, **retry)
         raise ServiceUnavailable(service, f"{service} failed: {message}")
-    raise error_for_status(response.status_code, message, code)
+    error = error_for_status(response.status_code, message, code)
+    error.headers.update(retry.get("headers", {}))
+    raise error
 
 
 class StreamingResponse:
@@ -128,7 +132,7 @@ class ServiceClient:
                     headers=self._headers(headers),
                     timeout=self._client_timeout(timeout),
                 ) as raw:
-                    response = ServiceResponse(raw.status, await raw.read())
+                    response = ServiceResponse(raw.status, await raw.read(), raw.headers.get("Retry-After"))
             except _NOT_SENT as exc:
                 if last:
                     raise ServiceUnavailable(self.name) from exc
@@ -176,7 +180,9 @@ class ServiceClient:
             raise ServiceUnavailable(self.name) from exc
         try:
             if raw.status >= 400:
-                raise_for_error(ServiceResponse(raw.status, await raw.read()), self.name)
+                raise_for_error(
+                    ServiceResponse(raw.status, await raw.read(), raw.headers.get("Retry-After")), self.name
+                )
             yield StreamingResponse(raw)
         finally:
             raw.release()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -19,6 +20,9 @@ from files_ms.service.resumable import ResumableUploads
 from liftbit_common.service_client import ServiceClient
 
 BODY_CHUNK_BYTES = 1024 * 1024
+# A slow client's bytes are passed on at least this often: at 20 KiB/s a 1 MiB piece would take
+# 50 s, and storage_ms would sit that long on a silent connection (see coalesced).
+BODY_FLUSH_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class FilesServices:
     analytics: AnalyticsClient
     reconciler: Reconciler
     dependencies: tuple[ServiceClient, ...]
+    public_url: str  # LIFTBIT_PUBLIC_URL; "" when not configured
 
 
 async def _services(request: Request) -> FilesServices:
@@ -50,19 +55,41 @@ async def _current_user(services: Services, token: BearerToken) -> str:
 CurrentUser = Annotated[str, Depends(_current_user)]
 
 
-async def coalesced(chunks: AsyncIterator[bytes], size: int = BODY_CHUNK_BYTES) -> AsyncIterator[bytes]:
+def client_address(request: Request) -> str:
+    # nginx sets X-Real-IP; files_ms listens on loopback only, so the header cannot be forged past it.
+    return request.headers.get("x-real-ip") or (request.client.host if request.client else "unknown")
+
+
+def public_base_url(request: Request, configured: str) -> str:
+    """Where absolute URLs the API hands out start: LIFTBIT_PUBLIC_URL, else the listener nginx
+    accepted the connection on (X-Liftbit-Listener, which nginx always sets), else nothing (the
+    URL stays relative). Never the Host header, which the client chose."""
+    return configured or request.headers.get("x-liftbit-listener", "")
+
+
+async def coalesced(
+    chunks: AsyncIterator[bytes], size: int = BODY_CHUNK_BYTES, flush_seconds: float = BODY_FLUSH_SECONDS
+) -> AsyncIterator[bytes]:
     """Pass a body on in ~1 MiB pieces: fewer, larger writes to the next service. The pieces are
-    joined once (a growing bytearray copied out again costs two copies and a fresh allocation)."""
+    joined once (a growing bytearray copied out again costs two copies and a fresh allocation).
+
+    The first bytes go on at once and nothing waits longer than ``flush_seconds``: the request to
+    the next service (its headers leave with the first piece) then starts while the pooled
+    connection is fresh, and that service never sees a silent connection for long. Waiting for a
+    whole MiB of a 20 KiB/s upload held a pooled connection silent for ~50 s, past storage_ms's
+    30 s keep-alive, which closed it under the request: a false 503."""
     pending: list[bytes] = []
     pending_size = 0
+    flush_at = 0.0  # the first chunk goes at once
     async for chunk in chunks:
         pending.append(chunk)
         pending_size += len(chunk)
-        if pending_size >= size:
+        if pending_size >= size or (pending_size and time.monotonic() >= flush_at):
             yield b"".join(pending)
             pending.clear()
             pending_size = 0
-    if pending:
+            flush_at = time.monotonic() + flush_seconds
+    if pending_size:
         yield b"".join(pending)
 
 

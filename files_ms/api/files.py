@@ -7,20 +7,20 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
-from pydantic import AfterValidator
 
 from files_ms.api.deps import CurrentUser, Services, request_body
 from files_ms.api.multipart import open_form_file
+from files_ms.service.access import AccessPolicy
 from files_ms.service.files import Conditions, Download, representation_headers
 from files_ms.service.http_semantics import expected_sha256
-from liftbit_common.contracts import FileInfo, FilePage, Username
+from liftbit_common.contracts import FileInfo, Filename, FilePage, Username
 from liftbit_common.errors import BadRequest, LengthRequired, error_responses
 from liftbit_common.names import normalize_filename
 
 router = APIRouter(prefix="/users/{username}/files", tags=["files"])
 
 # ``:path`` so that a name with an encoded '/' reaches validation and gets a clear 422.
-FilenamePath = Annotated[str, AfterValidator(normalize_filename)]
+FilenamePath = Filename
 
 RAW_BODY: dict[str, Any] = {
     "requestBody": {
@@ -73,6 +73,7 @@ async def list_files(
 )
 async def upload_form(username: Username, request: Request, actor: CurrentUser, services: Services) -> JSONResponse:
     """Upload (multipart form, field `file`); the part's filename names the file. 201 new, 200 replaced."""
+    AccessPolicy.require_self(actor, username)  # before a byte of the body is read
     form = await open_form_file(request.headers.get("content-type"), request.stream())
     result = await services.files.upload(
         actor,

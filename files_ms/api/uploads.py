@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 from email.utils import format_datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response, status
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from files_ms.api.deps import CurrentUser, Services, resumable_body
+from files_ms.api.deps import CurrentUser, Services, public_base_url, resumable_body
 from files_ms.service.resumable import TUS_CHECKSUM_ALGORITHMS, TUS_EXTENSIONS, TUS_VERSION
 from liftbit_common.contracts import UploadState
 from liftbit_common.errors import BadRequest, LiftbitError, PreconditionFailed, error_responses
@@ -69,7 +69,8 @@ async def create(
     if upload_length is None:
         raise BadRequest("Upload-Length is required (deferred length is not supported)", code="length_required")
     upload = await services.uploads.create(actor, upload_length, upload_metadata)
-    location = str(request.url_for("upload_status", upload_id=upload.id))
+    path = request.app.url_path_for("upload_status", upload_id=upload.id)
+    location = public_base_url(request, services.public_url) + path
     return Response(status_code=status.HTTP_201_CREATED, headers={"Location": location, **upload_headers(upload)})
 
 
@@ -134,6 +135,25 @@ async def terminate(
     await require_tus_version(tus_resumable)
     await services.uploads.terminate(actor, upload_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# Headers tus requires: in the schema as required, while a request without them still gets the
+# tus answer (412 for Tus-Resumable, 400 for Upload-Length) rather than a generic 422.
+REQUIRED_HEADERS = {"tus-resumable", "upload-length", "upload-metadata", "upload-offset"}
+
+
+def publish_required_headers(schema: dict[str, Any]) -> dict[str, Any]:
+    """Mark tus's required headers required in the OpenAPI schema of every /uploads operation."""
+    for path, operations in schema.get("paths", {}).items():
+        if not path.startswith(router.prefix):
+            continue
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "header" and parameter["name"] in REQUIRED_HEADERS:
+                    parameter["required"] = True
+                    if parameter["name"] == "tus-resumable":
+                        parameter["schema"] = {"type": "string", "enum": [TUS_VERSION]}
+    return schema
 
 
 class TusResumableHeader:

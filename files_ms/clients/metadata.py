@@ -7,14 +7,14 @@ from urllib.parse import quote
 
 from liftbit_common.contracts import (
     CommitResult,
-    Credentials,
     DownloadRecord,
     FileCommit,
     FileInfo,
     FilePage,
     IssuedToken,
+    LoginAttempt,
+    NewAccount,
     NewUpload,
-    NewUser,
     ObjectKeys,
     ObjectRef,
     ProgressUpdate,
@@ -37,7 +37,7 @@ class MetadataClient:
     def __init__(self, client: ServiceClient) -> None:
         self.http = client
 
-    async def register(self, new_user: NewUser) -> UserCreated:
+    async def register(self, new_user: NewAccount) -> UserCreated:
         return await self.http.fetch(UserCreated, "POST", "/users", json=new_user.model_dump())
 
     async def describe_user(self, username: str) -> UserInfo:
@@ -46,8 +46,8 @@ class MetadataClient:
     async def remove_user(self, username: str) -> RemovedObjects:
         return await self.http.fetch(RemovedObjects, "DELETE", f"/users/{username}")
 
-    async def issue_token(self, credentials: Credentials) -> IssuedToken:
-        return await self.http.fetch(IssuedToken, "POST", "/tokens", json=credentials.model_dump())
+    async def issue_token(self, attempt: LoginAttempt) -> IssuedToken:
+        return await self.http.fetch(IssuedToken, "POST", "/tokens", json=attempt.model_dump())
 
     async def resolve_token(self, token_hash: str) -> TokenOwner:
         return await self.http.fetch(TokenOwner, "GET", f"/tokens/{token_hash}")

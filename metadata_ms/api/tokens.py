@@ -2,15 +2,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from liftbit_common.contracts import Credentials, IssuedToken, TokenOwner
+from liftbit_common.contracts import IssuedToken, LoginAttempt, TokenOwner
 from metadata_ms.api.deps import Services
 
 router = APIRouter(prefix="/tokens", tags=["tokens"])
 
 
 @router.post("")
-async def issue(credentials: Credentials, services: Services) -> IssuedToken:
-    return await services.accounts.issue_token(credentials.username, credentials.password)
+async def issue(attempt: LoginAttempt, services: Services) -> IssuedToken:
+    return await services.accounts.issue_token(attempt)
 
 
 @router.get("/{token_hash}")

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, status
 from liftbit_common.contracts import (
     FileInfo,
     Filename,
-    NewUser,
+    NewAccount,
     RemovedObjects,
     UploadAllowance,
     UserCreated,
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/users", tags=["users"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def register(new_user: NewUser, services: Services) -> UserCreated:
+async def register(new_user: NewAccount, services: Services) -> UserCreated:
     return await services.accounts.register(new_user)
 
 

@@ -26,6 +26,7 @@ from metadata_ms.models import File, Grant, ObjectDeletion, Upload, User
 from metadata_ms.outbox import add_events
 from metadata_ms.service.accounts import find_user
 from metadata_ms.service.objects import schedule_deletions
+from metadata_ms.service.uploads import reserved_bytes
 
 Owner = aliased(User)
 
@@ -110,7 +111,8 @@ class Catalog:
             replaced = await session.scalar(
                 sa.select(File.size).where(File.owner_id == user.id, File.filename == filename)
             )
-        return UploadAllowance(max_bytes=max(0, user.quota_bytes - user.used_bytes + (replaced or 0)))
+            reserved = await reserved_bytes(session, user.id)
+        return UploadAllowance(max_bytes=max(0, user.quota_bytes - user.used_bytes - reserved + (replaced or 0)))
 
     async def commit(self, owner: str, filename: str, commit: FileCommit) -> CommitResult:
         """Point owner/filename at a fully written object, atomically; the replaced object is
@@ -130,10 +132,11 @@ class Catalog:
                 raise Conflict("this upload was superseded by a newer one", code="superseded_upload")
             old_size = file.size if file else 0
             new_used = user.used_bytes - old_size + commit.size
-            if user.quota_bytes and new_used > user.quota_bytes:
+            reserved = await reserved_bytes(session, user.id, except_upload=commit.upload_id) if user.quota_bytes else 0
+            if user.quota_bytes and new_used + reserved > user.quota_bytes:
                 raise PayloadTooLarge(
                     f"storage quota of {user.quota_bytes} bytes exceeded: {user.used_bytes} used, "
-                    f"this file needs {commit.size}",
+                    f"{reserved} reserved by unfinished uploads, this file needs {commit.size}",
                     code="quota_exceeded",
                 )
             created = file is None
@@ -209,12 +212,17 @@ class Catalog:
                 ],
             )
 
-    async def _owned_file(self, session: AsyncSession, owner: str, filename: str) -> File:
-        file = await session.scalar(
+    async def _owned_file(self, session: AsyncSession, owner: str, filename: str, *, lock: bool = False) -> File:
+        """The file, 404 if absent. ``lock`` keeps it from being deleted until the transaction
+        ends (a grant racing a delete then finds it gone, 404, instead of a foreign-key error)."""
+        query = (
             sa.select(File)
             .join(User, User.id == File.owner_id)
             .where(User.username == owner, File.filename == filename)
         )
+        if lock:
+            query = query.with_for_update(of=File, key_share=True)
+        file = await session.scalar(query)
         if file is None:
             raise file_not_found(owner, filename)
         return file
@@ -236,8 +244,8 @@ class Catalog:
                 "the owner can always download their files; grant to another user", code="grant_to_owner"
             )
         async with self._sessions.begin() as session:
-            file = await self._owned_file(session, owner, filename)
-            user = await find_user(session, grantee)
+            file = await self._owned_file(session, owner, filename, lock=True)
+            user = await find_user(session, grantee, key_share=True)
             await session.execute(insert(Grant).values(file_id=file.id, grantee_id=user.id).on_conflict_do_nothing())
 
     async def revoke(self, owner: str, filename: str, grantee: str) -> None:

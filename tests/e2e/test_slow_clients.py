@@ -1,0 +1,113 @@
+"""Slow clients are served, silent ones are cut (issue 14, point 4).
+
+Time-outs bound idle time, never a transfer's duration: a mobile uplink (20 KiB/s) uploading for
+two minutes through nginx is served by a raw PUT, a multipart POST and a tus PATCH alike, on a
+warm connection pool; a client that stops sending is answered 408 once nginx's idle limit
+(client_body_timeout, 60 s) has passed, and nothing of its upload is stored. The four run at
+once, so that the test costs about two minutes once."""
+
+from __future__ import annotations
+
+import base64
+import socket
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
+
+import httpx
+
+from tests.support.http import content, error_of, put
+from tests.support.stack import Stack
+from tests.support.users import User
+
+RATE = 20 * 1024  # bytes per second
+SECONDS = 120
+TICK = 0.25
+IDLE_LIMIT_SECONDS = 60  # nginx's client_body_timeout
+TUS = {"Tus-Resumable": "1.0.0"}
+
+
+def trickle(data: bytes) -> Iterator[bytes]:
+    """``data`` at RATE bytes per second, a piece every TICK."""
+    piece = int(RATE * TICK)
+    for start in range(0, len(data), piece):
+        time.sleep(TICK)
+        yield data[start : start + piece]
+
+
+def slow_client(stack: Stack) -> httpx.Client:
+    return httpx.Client(base_url=stack.url, timeout=httpx.Timeout(30, read=90))
+
+
+def raw_put(stack: Stack, user: User, data: bytes) -> bytes:
+    with slow_client(stack) as client:
+        response = client.put(f"/users/{user.name}/files/raw.bin", content=trickle(data), headers=user.auth)
+        assert response.status_code == 201, response.text
+        return client.get(f"/users/{user.name}/files/raw.bin", headers=user.auth).content
+
+
+def form_post(stack: Stack, user: User, data: bytes) -> bytes:
+    def body() -> Iterator[bytes]:
+        yield b'--XX\r\nContent-Disposition: form-data; name="file"; filename="form.bin"\r\n\r\n'
+        yield from trickle(data)
+        yield b"\r\n--XX--\r\n"
+
+    with slow_client(stack) as client:
+        headers = user.auth | {"Content-Type": "multipart/form-data; boundary=XX"}
+        response = client.post(f"/users/{user.name}/files", content=body(), headers=headers)
+        assert response.status_code == 201, response.text
+        return client.get(f"/users/{user.name}/files/form.bin", headers=user.auth).content
+
+
+def tus_patch(stack: Stack, user: User, data: bytes) -> bytes:
+    with slow_client(stack) as client:
+        metadata = "filename " + base64.b64encode(b"tus.bin").decode()
+        created = client.post(
+            "/uploads/", headers=user.auth | TUS | {"Upload-Length": str(len(data)), "Upload-Metadata": metadata}
+        )
+        assert created.status_code == 201, created.text
+        location = created.headers["location"]
+        headers = user.auth | TUS | {"Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}
+        patched = client.patch(location, content=trickle(data), headers=headers)
+        assert patched.status_code == 204, (patched.status_code, patched.text)
+        assert int(patched.headers["upload-offset"]) == len(data)
+        return client.get(f"/users/{user.name}/files/tus.bin", headers=user.auth).content
+
+
+def silent_put(stack: Stack, user: User) -> tuple[bytes, float]:
+    """Announce 1 MiB, send 64 KiB, then nothing: the answer and how long it took."""
+    url = urlsplit(stack.url)
+    head = (
+        f"PUT /users/{user.name}/files/silent.bin HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {user.token}\r\n"
+        f"Content-Length: {1024 * 1024}\r\n\r\n"
+    ).encode()
+    with socket.create_connection((url.hostname, url.port), timeout=IDLE_LIMIT_SECONDS + 30) as connection:
+        connection.sendall(head + content(64 * 1024))
+        started = time.monotonic()
+        answer = b""
+        try:
+            while chunk := connection.recv(65536):
+                answer += chunk
+        except (ConnectionResetError, TimeoutError):
+            pass
+    return answer, time.monotonic() - started
+
+
+def test_slow_uploads_are_served_and_silent_ones_cut(api: httpx.Client, stack: Stack, alice: User) -> None:
+    data = content(RATE * SECONDS, seed=4)
+    # A warm pool: files_ms holds keep-alive connections to storage_ms and metadata_ms.
+    for n in range(4):
+        assert put(api, alice, f"warm-{n}.txt", b"warm").status_code == 201
+    with ThreadPoolExecutor(4) as pool:
+        uploads = [pool.submit(upload, stack, alice, data) for upload in (raw_put, form_post, tus_patch)]
+        silent = pool.submit(silent_put, stack, alice)
+        for upload in uploads:
+            assert upload.result() == data
+        answer, seconds = silent.result()
+    status_line, _, rest = answer.partition(b"\r\n")
+    assert b" 408 " in status_line, answer[:300]
+    assert b'"request_timeout"' in rest
+    assert IDLE_LIMIT_SECONDS - 5 < seconds < IDLE_LIMIT_SECONDS + 20, seconds
+    missing = api.get(f"/users/{alice.name}/files/silent.bin", headers=alice.auth)
+    assert missing.status_code == 404 and error_of(missing)[0] == "file_not_found"
