@@ -76,6 +76,10 @@ class Conflict(LiftbitError):
     status_code, code = 409, "conflict"
 
 
+class RequestTimeout(LiftbitError):
+    status_code, code = 408, "request_timeout"
+
+
 class LengthRequired(LiftbitError):
     status_code, code = 411, "length_required"
 
@@ -125,6 +129,7 @@ ERROR_DESCRIPTIONS = {
     401: "Missing, invalid or expired token",
     403: "The token's user may not act on this path",
     404: "Not found (or not visible to the caller)",
+    408: "The client sent nothing for too long in the middle of the body",
     409: "Conflict",
     411: "Neither Content-Length nor Transfer-Encoding",
     412: "Precondition failed",

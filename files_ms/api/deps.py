@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -17,12 +18,16 @@ from files_ms.service.auth import Authenticator
 from files_ms.service.files import FileService
 from files_ms.service.reconciler import Reconciler
 from files_ms.service.resumable import ResumableUploads
+from liftbit_common.errors import RequestTimeout
 from liftbit_common.service_client import ServiceClient
 
 BODY_CHUNK_BYTES = 1024 * 1024
 # A slow client's bytes are passed on at least this often: at 20 KiB/s a 1 MiB piece would take
 # 50 s, and storage_ms would sit that long on a silent connection (see coalesced).
 BODY_FLUSH_SECONDS = 1.0
+# A client that sends nothing for this long in the middle of a body is answered 408. Just below
+# nginx's client_body_timeout (60 s), which would cut the connection without any answer.
+BODY_IDLE_SECONDS = 55.0
 
 
 @dataclass(frozen=True)
@@ -93,19 +98,43 @@ async def coalesced(
         yield b"".join(pending)
 
 
+async def arriving_body(request: Request, idle_seconds: float = BODY_IDLE_SECONDS) -> AsyncIterator[bytes]:
+    """The body as it arrives, at any rate; 408 once nothing arrived for ``idle_seconds``."""
+    chunks = aiter(request.stream())
+    while True:
+        try:
+            async with asyncio.timeout(idle_seconds):
+                chunk = await anext(chunks)
+        except StopAsyncIteration:
+            return
+        except TimeoutError as exc:
+            raise RequestTimeout(
+                f"the client sent nothing for {idle_seconds:.0f} s; nothing of this upload was stored"
+            ) from exc
+        yield chunk
+
+
 def request_body(request: Request) -> AsyncIterator[bytes]:
-    """The body as it arrives; a client that goes away aborts the upload."""
-    return coalesced(request.stream())
+    """The body as it arrives; a client that goes away or falls silent aborts the upload."""
+    return coalesced(arriving_body(request))
 
 
 async def _until_disconnect(request: Request) -> AsyncIterator[bytes]:
     try:
-        async for chunk in request.stream():
+        async for chunk in arriving_body(request):
             yield chunk
     except ClientDisconnect:
         return
+    except RequestTimeout:
+        request.state.fell_silent = True  # the route answers 408 once what arrived is stored
 
 
 def resumable_body(request: Request) -> AsyncIterator[bytes]:
-    """The body of a resumable-upload request: if the client goes away, what arrived still counts."""
+    """The body of a resumable-upload request: if the client goes away or falls silent, what
+    arrived still counts."""
     return coalesced(_until_disconnect(request))
+
+
+def fell_silent(request: Request) -> bool:
+    """Whether the resumable body ended because the client stopped sending."""
+    return bool(getattr(request.state, "fell_silent", False))

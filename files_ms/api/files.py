@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from files_ms.api.deps import CurrentUser, Services, request_body
+from files_ms.api.deps import CurrentUser, Services, arriving_body, request_body
 from files_ms.api.multipart import open_form_file
 from files_ms.service.access import AccessPolicy
 from files_ms.service.files import Conditions, Download, representation_headers
@@ -43,7 +43,7 @@ FORM_BODY: dict[str, Any] = {
         },
     }
 }
-UPLOAD_ERRORS = error_responses(400, 401, 403, 411, 413, 422, 503)
+UPLOAD_ERRORS = error_responses(400, 401, 403, 408, 411, 413, 422, 503)
 
 
 def upload_response(file: FileInfo, created: bool) -> JSONResponse:
@@ -74,7 +74,7 @@ async def list_files(
 async def upload_form(username: Username, request: Request, actor: CurrentUser, services: Services) -> JSONResponse:
     """Upload (multipart form, field `file`); the part's filename names the file. 201 new, 200 replaced."""
     AccessPolicy.require_self(actor, username)  # before a byte of the body is read
-    form = await open_form_file(request.headers.get("content-type"), request.stream())
+    form = await open_form_file(request.headers.get("content-type"), arriving_body(request))
     result = await services.files.upload(
         actor,
         username,

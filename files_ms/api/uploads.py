@@ -9,10 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request, Response, status
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from files_ms.api.deps import CurrentUser, Services, public_base_url, resumable_body
+from files_ms.api.deps import CurrentUser, Services, fell_silent, public_base_url, resumable_body
 from files_ms.service.resumable import TUS_CHECKSUM_ALGORITHMS, TUS_EXTENSIONS, TUS_VERSION
 from liftbit_common.contracts import UploadState
-from liftbit_common.errors import BadRequest, LiftbitError, PreconditionFailed, error_responses
+from liftbit_common.errors import BadRequest, LiftbitError, PreconditionFailed, RequestTimeout, error_responses
 
 
 class UnsupportedMediaType(LiftbitError):
@@ -27,7 +27,7 @@ async def require_tus_version(tus_resumable: Annotated[str | None, Header()] = N
 
 
 router = APIRouter(prefix="/uploads", tags=["resumable uploads (tus)"])
-TUS_ERRORS = error_responses(400, 401, 404, 409, 412, 413, 422, 503)
+TUS_ERRORS = error_responses(400, 401, 404, 408, 409, 412, 413, 422, 429, 503)
 
 
 def upload_headers(upload: UploadState) -> dict[str, str]:
@@ -121,6 +121,12 @@ async def append(
     upload = await services.uploads.append(
         actor, upload_id, upload_offset, resumable_body(request), upload_checksum=upload_checksum
     )
+    if fell_silent(request):
+        raise RequestTimeout(
+            f"the client stopped sending; the {upload.progress.offset} bytes received so far are kept, "
+            "resume from Upload-Offset",
+            headers=upload_headers(upload),
+        )
     return Response(status_code=status.HTTP_204_NO_CONTENT, headers=upload_headers(upload))
 
 
