@@ -7,10 +7,10 @@ export PORT LIFTBIT_HOME
 PYTHON := .venv/bin/python
 STACK := $(PYTHON) scripts/stack.py
 
-.PHONY: help install up down status logs test fuzz lint compose-check bench bench-analytics bench-load bench-flood docs clean
+.PHONY: help install up down status logs test test-fast fuzz lint compose-check bench bench-analytics bench-load bench-flood docs clean
 
 help:
-	@echo "make up | down | status | logs [s=part] [f=1] | test | fuzz | lint | bench | bench-analytics | bench-load | bench-flood | docs"
+	@echo "make up | down | status | logs [s=part] [f=1] | test | test-fast | fuzz | lint | bench | bench-analytics | bench-load | bench-flood | docs"
 
 install:
 	@scripts/bootstrap.sh
@@ -30,6 +30,11 @@ logs:
 test:
 	@scripts/bootstrap.sh --test
 	@scripts/test.sh
+
+# The in-process tier only: no server, no stack.
+test-fast:
+	@scripts/bootstrap.sh
+	@scripts/test.sh --fast
 
 # A longer schemathesis run than make test's (FUZZ_EXAMPLES cases, every check), on its own stack.
 fuzz:

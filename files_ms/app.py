@@ -13,6 +13,7 @@ from files_ms.api.deps import FilesServices
 from files_ms.api.guards import RefuseUndecodablePath
 from files_ms.clients.analytics import AnalyticsClient
 from files_ms.clients.metadata import MetadataClient
+from files_ms.clients.protocols import Analytics, Metadata, Storage
 from files_ms.clients.storage import StorageClient
 from files_ms.service.access import AccessPolicy
 from files_ms.service.accounts import AccountService
@@ -34,25 +35,14 @@ or `Repr-Digest`. Large uploads can resume with tus 1.0 under `/uploads/`.
 """
 
 
-@contextlib.asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settings: FilesSettings = app.state.settings
-    token = settings.internal_token.get_secret_value()
-    metadata_http = ServiceClient("metadata_ms", settings.metadata_url, token)
-    storage_http = ServiceClient("storage_ms", settings.storage_url, token)
-    analytics_http = ServiceClient("analytics_ms", settings.analytics_url, token)
-    metadata = MetadataClient(metadata_http)
-    storage = StorageClient(storage_http)
+def build_services(
+    settings: FilesSettings, *, metadata: Metadata, storage: Storage, analytics: Analytics
+) -> FilesServices:
+    """The domain services, wired to the other services (HTTP clients, or in-memory fakes in tests)."""
     access = AccessPolicy(metadata)
     authenticator = Authenticator(metadata, cache_seconds=settings.token_cache_seconds)
     file_service = FileService(metadata, storage, access, max_file_size=settings.max_file_size_bytes)
-    reconciler = Reconciler(
-        metadata,
-        storage,
-        orphan_grace_seconds=settings.orphan_grace_seconds,
-        multipart_grace_seconds=settings.multipart_grace_seconds,
-    )
-    app.state.services = FilesServices(
+    return FilesServices(
         files=file_service,
         accounts=AccountService(
             metadata,
@@ -67,13 +57,34 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             expiry_seconds=settings.tus_expiry_seconds,
         ),
         authenticator=authenticator,
-        analytics=AnalyticsClient(analytics_http),
-        reconciler=reconciler,
-        dependencies=(metadata_http, storage_http, analytics_http),
+        analytics=analytics,
+        reconciler=Reconciler(
+            metadata,
+            storage,
+            orphan_grace_seconds=settings.orphan_grace_seconds,
+            multipart_grace_seconds=settings.multipart_grace_seconds,
+        ),
+        dependencies=(metadata, storage, analytics),
         public_url=settings.liftbit_public_url,
     )
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: FilesSettings = app.state.settings
+    token = settings.internal_token.get_secret_value()
+    metadata_http = ServiceClient("metadata_ms", settings.metadata_url, token)
+    storage_http = ServiceClient("storage_ms", settings.storage_url, token)
+    analytics_http = ServiceClient("analytics_ms", settings.analytics_url, token)
+    services = build_services(
+        settings,
+        metadata=MetadataClient(metadata_http),
+        storage=StorageClient(storage_http),
+        analytics=AnalyticsClient(analytics_http),
+    )
+    app.state.services = services
     sweeper = (
-        asyncio.create_task(reconciler.run_forever(settings.reconcile_interval_seconds), name="reconciler")
+        asyncio.create_task(services.reconciler.run_forever(settings.reconcile_interval_seconds), name="reconciler")
         if settings.reconcile_interval_seconds > 0
         else None
     )
@@ -88,7 +99,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await client.aclose()
 
 
-def create_app(settings: FilesSettings | None = None) -> FastAPI:
+def create_app(settings: FilesSettings | None = None, services: FilesServices | None = None) -> FastAPI:
+    """With prebuilt ``services`` (the in-process tests' fakes) the app connects to nothing itself:
+    no lifespan builds clients or starts the sweeper."""
     settings = settings or FilesSettings()
     app = create_service_app(
         service="files_ms",
@@ -106,10 +119,12 @@ def create_app(settings: FilesSettings | None = None) -> FastAPI:
         title="LiftBit",
         description=DESCRIPTION,
         version="1.0.0",
-        lifespan=lifespan,
+        lifespan=lifespan if services is None else None,
         swagger_ui_parameters={"persistAuthorization": True},
     )
     app.state.settings = settings
+    if services is not None:
+        app.state.services = services
     generate_openapi = app.openapi
     app.openapi = lambda: uploads.publish_required_headers(generate_openapi())  # type: ignore[method-assign]
     app.add_middleware(uploads.TusResumableHeader)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 import structlog
@@ -17,8 +18,151 @@ from liftbit_common.names import InvalidName
 log = structlog.get_logger(__name__)
 
 
+class ErrorCode(StrEnum):
+    """Every ``error.code`` any LiftBit service answers with; STATUS_CODES says at which status."""
+
+    BAD_REQUEST = "bad_request"
+    NOT_MULTIPART = "not_multipart"
+    INCOMPLETE_BODY = "incomplete_body"
+    BODY_TOO_LONG = "body_too_long"
+    DIGEST_MISMATCH = "digest_mismatch"
+    INVALID_DIGEST = "invalid_digest"
+    INVALID_METADATA = "invalid_metadata"
+    FILENAME_REQUIRED = "filename_required"
+    LENGTH_REQUIRED = "length_required"  # 411 for a body without a length, 400 for tus without Upload-Length
+    UNSUPPORTED_CHECKSUM = "unsupported_checksum"
+    INVALID_CHECKSUM = "invalid_checksum"
+    MALFORMED_MULTIPART = "malformed_multipart"
+    HEADER_TOO_LARGE = "header_too_large"  # nginx
+    UNAUTHORIZED = "unauthorized"
+    INVALID_CREDENTIALS = "invalid_credentials"
+    INTERNAL_TOKEN_REQUIRED = "internal_token_required"
+    FORBIDDEN = "forbidden"
+    NOT_YOUR_NAMESPACE = "not_your_namespace"
+    NOT_FOUND = "not_found"
+    USER_NOT_FOUND = "user_not_found"
+    FILE_NOT_FOUND = "file_not_found"
+    UPLOAD_NOT_FOUND = "upload_not_found"
+    OBJECT_NOT_FOUND = "object_not_found"
+    GONE_MEANWHILE = "gone_meanwhile"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    REQUEST_TIMEOUT = "request_timeout"
+    CONFLICT = "conflict"
+    USERNAME_TAKEN = "username_taken"
+    OFFSET_MISMATCH = "offset_mismatch"
+    SUPERSEDED_UPLOAD = "superseded_upload"
+    UPLOAD_BUSY = "upload_busy"
+    UPLOAD_CORRUPT = "upload_corrupt"
+    CONCURRENT_CHANGE = "concurrent_change"
+    PRECONDITION_FAILED = "precondition_failed"
+    TUS_VERSION = "tus_version"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    QUOTA_EXCEEDED = "quota_exceeded"
+    FILE_TOO_LARGE = "file_too_large"
+    TOO_LARGE = "too_large"
+    URI_TOO_LONG = "uri_too_long"  # nginx
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    RANGE_NOT_SATISFIABLE = "range_not_satisfiable"
+    INVALID_INPUT = "invalid_input"
+    INVALID_CURSOR = "invalid_cursor"
+    INVALID_CONTENT_TYPE = "invalid_content_type"
+    FILE_FIELD_MISSING = "file_field_missing"
+    GRANT_TO_OWNER = "grant_to_owner"
+    TOO_MANY_REQUESTS = "too_many_requests"
+    TOO_MANY_UPLOADS = "too_many_uploads"
+    CHECKSUM_MISMATCH = "checksum_mismatch"
+    INTERNAL_ERROR = "internal_error"
+    NOT_IMPLEMENTED = "not_implemented"  # nginx
+    DEPENDENCY_UNAVAILABLE = "dependency_unavailable"
+
+
+# The catalogue: each status with what it means and the codes it carries (the first is the
+# status's generic code). The OpenAPI spec documents each route's statuses from it.
+STATUS_CODES: dict[int, tuple[str, tuple[ErrorCode, ...]]] = {
+    400: (
+        "Bad request",
+        (
+            ErrorCode.BAD_REQUEST,
+            ErrorCode.NOT_MULTIPART,
+            ErrorCode.INCOMPLETE_BODY,
+            ErrorCode.BODY_TOO_LONG,
+            ErrorCode.DIGEST_MISMATCH,
+            ErrorCode.INVALID_DIGEST,
+            ErrorCode.INVALID_METADATA,
+            ErrorCode.FILENAME_REQUIRED,
+            ErrorCode.LENGTH_REQUIRED,
+            ErrorCode.UNSUPPORTED_CHECKSUM,
+            ErrorCode.INVALID_CHECKSUM,
+            ErrorCode.MALFORMED_MULTIPART,
+            ErrorCode.HEADER_TOO_LARGE,
+        ),
+    ),
+    401: (
+        "Missing, invalid or expired token",
+        (ErrorCode.UNAUTHORIZED, ErrorCode.INVALID_CREDENTIALS, ErrorCode.INTERNAL_TOKEN_REQUIRED),
+    ),
+    403: ("The token's user may not act on this path", (ErrorCode.FORBIDDEN, ErrorCode.NOT_YOUR_NAMESPACE)),
+    404: (
+        "Not found (or not visible to the caller)",
+        (
+            ErrorCode.NOT_FOUND,
+            ErrorCode.USER_NOT_FOUND,
+            ErrorCode.FILE_NOT_FOUND,
+            ErrorCode.UPLOAD_NOT_FOUND,
+            ErrorCode.OBJECT_NOT_FOUND,
+            ErrorCode.GONE_MEANWHILE,
+        ),
+    ),
+    405: ("Method not allowed", (ErrorCode.METHOD_NOT_ALLOWED,)),
+    408: ("The client sent nothing for too long in the middle of the body", (ErrorCode.REQUEST_TIMEOUT,)),
+    409: (
+        "Conflict",
+        (
+            ErrorCode.CONFLICT,
+            ErrorCode.USERNAME_TAKEN,
+            ErrorCode.OFFSET_MISMATCH,
+            ErrorCode.SUPERSEDED_UPLOAD,
+            ErrorCode.UPLOAD_BUSY,
+            ErrorCode.UPLOAD_CORRUPT,
+            ErrorCode.CONCURRENT_CHANGE,
+        ),
+    ),
+    411: ("Neither Content-Length nor Transfer-Encoding", (ErrorCode.LENGTH_REQUIRED,)),
+    412: ("Precondition failed", (ErrorCode.PRECONDITION_FAILED, ErrorCode.TUS_VERSION)),
+    413: (
+        "Too large or over quota",
+        (ErrorCode.PAYLOAD_TOO_LARGE, ErrorCode.QUOTA_EXCEEDED, ErrorCode.FILE_TOO_LARGE, ErrorCode.TOO_LARGE),
+    ),
+    414: ("The request URI is too long (nginx)", (ErrorCode.URI_TOO_LONG,)),
+    415: ("Unsupported media type", (ErrorCode.UNSUPPORTED_MEDIA_TYPE,)),
+    416: ("Range not satisfiable", (ErrorCode.RANGE_NOT_SATISFIABLE,)),
+    422: (
+        "Invalid input",
+        (
+            ErrorCode.INVALID_INPUT,
+            ErrorCode.INVALID_CURSOR,
+            ErrorCode.INVALID_CONTENT_TYPE,
+            ErrorCode.FILE_FIELD_MISSING,
+            ErrorCode.GRANT_TO_OWNER,
+        ),
+    ),
+    429: ("Too many requests", (ErrorCode.TOO_MANY_REQUESTS, ErrorCode.TOO_MANY_UPLOADS)),
+    460: ("Upload-Checksum mismatch (tus checksum extension)", (ErrorCode.CHECKSUM_MISMATCH,)),
+    500: ("Internal error", (ErrorCode.INTERNAL_ERROR,)),
+    501: ("A transfer encoding nginx does not implement", (ErrorCode.NOT_IMPLEMENTED,)),
+    503: ("A dependency is unavailable", (ErrorCode.DEPENDENCY_UNAVAILABLE,)),
+}
+
+
+def generic_code(status_code: int) -> ErrorCode:
+    """The code of an error that only has a status (Starlette's own 404 and 405, for example)."""
+    if status_code in STATUS_CODES:
+        return STATUS_CODES[status_code][1][0]
+    return ErrorCode.BAD_REQUEST if status_code < 500 else ErrorCode.INTERNAL_ERROR
+
+
 class ErrorDetail(BaseModel):
-    code: str
+    code: ErrorCode
     message: str
 
 
@@ -30,13 +174,13 @@ class LiftbitError(Exception):
     """An error with an HTTP status; raise a subclass from domain code, handlers render it."""
 
     status_code = 500
-    code = "internal_error"
+    code = ErrorCode.INTERNAL_ERROR
 
     def __init__(
         self,
         message: str,
         *,
-        code: str | None = None,
+        code: ErrorCode | None = None,
         status_code: int | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
@@ -49,15 +193,15 @@ class LiftbitError(Exception):
         self.headers = headers or {}
 
     def body(self) -> dict[str, Any]:
-        return {"error": {"code": self.code, "message": self.message}}
+        return {"error": {"code": self.code.value, "message": self.message}}
 
 
 class BadRequest(LiftbitError):
-    status_code, code = 400, "bad_request"
+    status_code, code = 400, ErrorCode.BAD_REQUEST
 
 
 class Unauthorized(LiftbitError):
-    status_code, code = 401, "unauthorized"
+    status_code, code = 401, ErrorCode.UNAUTHORIZED
 
     def __init__(self, message: str = "missing, invalid or expired bearer token", **kwargs: Any) -> None:
         kwargs.setdefault("headers", {"WWW-Authenticate": "Bearer"})
@@ -65,49 +209,57 @@ class Unauthorized(LiftbitError):
 
 
 class Forbidden(LiftbitError):
-    status_code, code = 403, "forbidden"
+    status_code, code = 403, ErrorCode.FORBIDDEN
 
 
 class NotFound(LiftbitError):
-    status_code, code = 404, "not_found"
+    status_code, code = 404, ErrorCode.NOT_FOUND
 
 
 class Conflict(LiftbitError):
-    status_code, code = 409, "conflict"
+    status_code, code = 409, ErrorCode.CONFLICT
 
 
 class RequestTimeout(LiftbitError):
-    status_code, code = 408, "request_timeout"
+    status_code, code = 408, ErrorCode.REQUEST_TIMEOUT
 
 
 class LengthRequired(LiftbitError):
-    status_code, code = 411, "length_required"
+    status_code, code = 411, ErrorCode.LENGTH_REQUIRED
 
 
 class PreconditionFailed(LiftbitError):
-    status_code, code = 412, "precondition_failed"
+    status_code, code = 412, ErrorCode.PRECONDITION_FAILED
 
 
 class PayloadTooLarge(LiftbitError):
-    status_code, code = 413, "payload_too_large"
+    status_code, code = 413, ErrorCode.PAYLOAD_TOO_LARGE
+
+
+class UnsupportedMediaType(LiftbitError):
+    status_code, code = 415, ErrorCode.UNSUPPORTED_MEDIA_TYPE
 
 
 class RangeNotSatisfiable(LiftbitError):
-    status_code, code = 416, "range_not_satisfiable"
+    status_code, code = 416, ErrorCode.RANGE_NOT_SATISFIABLE
 
 
 class InvalidInput(LiftbitError):
-    status_code, code = 422, "invalid_input"
+    status_code, code = 422, ErrorCode.INVALID_INPUT
 
 
 class TooManyRequests(LiftbitError):
-    status_code, code = 429, "too_many_requests"
+    status_code, code = 429, ErrorCode.TOO_MANY_REQUESTS
+
+
+class ChecksumMismatch(LiftbitError):
+    status_code, code = 460, ErrorCode.CHECKSUM_MISMATCH  # tus checksum extension
 
 
 class ServiceUnavailable(LiftbitError):
     """A dependency (database, S3, broker, another service) did not answer."""
 
-    status_code, code = 503, "dependency_unavailable"
+    status_code, code = 503, ErrorCode.DEPENDENCY_UNAVAILABLE
 
     def __init__(self, dependency: str, message: str | None = None, **kwargs: Any) -> None:
         # Every 503 says when to come back (RFC 9110 15.6.4); a second is what recoveries take here.
@@ -116,7 +268,7 @@ class ServiceUnavailable(LiftbitError):
         self.dependency = dependency
 
 
-def error_for_status(status_code: int, message: str, code: str) -> LiftbitError:
+def error_for_status(status_code: int, message: str, code: ErrorCode | None = None) -> LiftbitError:
     """Rebuild the typed error another service answered with (its class matters to callers)."""
     for error_class in LiftbitError.__subclasses__():
         if error_class.status_code == status_code:
@@ -124,30 +276,20 @@ def error_for_status(status_code: int, message: str, code: str) -> LiftbitError:
     return LiftbitError(message, code=code, status_code=status_code)
 
 
-ERROR_DESCRIPTIONS = {
-    400: "Bad request",
-    401: "Missing, invalid or expired token",
-    403: "The token's user may not act on this path",
-    404: "Not found (or not visible to the caller)",
-    408: "The client sent nothing for too long in the middle of the body",
-    409: "Conflict",
-    411: "Neither Content-Length nor Transfer-Encoding",
-    412: "Precondition failed",
-    413: "Too large or over quota",
-    416: "Range not satisfiable",
-    422: "Invalid input",
-    429: "Too many requests",
-    503: "A dependency is unavailable",
-}
-
-
 def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses=`` entries documenting the error shape for the given statuses."""
-    return {code: {"model": ErrorResponse, "description": ERROR_DESCRIPTIONS[code]} for code in status_codes}
+    """OpenAPI ``responses=`` entries for the given statuses: the error shape, and in the
+    description the codes each status carries."""
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status_code in status_codes:
+        meaning, codes = STATUS_CODES[status_code]
+        listed = ", ".join(f"`{code}`" for code in codes)
+        responses[status_code] = {"model": ErrorResponse, "description": f"{meaning}. Codes: {listed}"}
+    return responses
 
 
-def error_json(status_code: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status_code, headers=headers)
+def error_json(status_code: int, code: ErrorCode, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    body = {"error": {"code": code.value, "message": message}}
+    return JSONResponse(body, status_code=status_code, headers=headers)
 
 
 def _describe_validation_error(exc: RequestValidationError) -> str:
@@ -168,21 +310,17 @@ async def _handle_liftbit_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _handle_validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return error_json(422, "invalid_input", _describe_validation_error(exc))
-
-
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 400: "bad_request", 401: "unauthorized"}
+    return error_json(422, ErrorCode.INVALID_INPUT, _describe_validation_error(exc))
 
 
 async def _handle_http_exception(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = _HTTP_CODES.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-    return error_json(exc.status_code, code, message, headers=dict(exc.headers or {}))
+    return error_json(exc.status_code, generic_code(exc.status_code), message, headers=dict(exc.headers or {}))
 
 
 async def _handle_invalid_name(_: Request, exc: Exception) -> JSONResponse:
-    return error_json(422, "invalid_input", str(exc))
+    return error_json(422, ErrorCode.INVALID_INPUT, str(exc))
 
 
 async def _handle_client_gone(_: Request, __: Exception) -> Response:
@@ -193,7 +331,7 @@ async def _handle_client_gone(_: Request, __: Exception) -> Response:
 
 async def _handle_unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled_error", exc_info=exc)
-    return error_json(500, "internal_error", "internal error; the request id in the logs tells more")
+    return error_json(500, ErrorCode.INTERNAL_ERROR, "internal error; the request id in the logs tells more")
 
 
 def install_error_handlers(app: FastAPI) -> None:

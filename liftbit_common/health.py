@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Literal
 
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 HealthCheck = Callable[[], Awaitable[None]]
@@ -15,6 +14,10 @@ HealthCheck = Callable[[], Awaitable[None]]
 class HealthReport(BaseModel):
     status: Literal["ok", "unavailable"]
     checks: dict[str, str]  # dependency name → "ok" or what went wrong
+
+    @property
+    def http_status(self) -> int:
+        return 200 if self.status == "ok" else 503
 
 
 async def _run_one(check: HealthCheck, timeout: float) -> str:
@@ -36,7 +39,3 @@ async def run_health_checks(checks: Mapping[str, HealthCheck], timeout: float = 
 def report_from_checks(checks: dict[str, str]) -> HealthReport:
     healthy = all(state == "ok" for state in checks.values())
     return HealthReport(status="ok" if healthy else "unavailable", checks=checks)
-
-
-def health_response(report: HealthReport) -> JSONResponse:
-    return JSONResponse(report.model_dump(), status_code=200 if report.status == "ok" else 503)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header
 from fastapi_offline import FastAPIOffline
 
 from liftbit_common.drain import AnswerErrorsEarly
-from liftbit_common.errors import Unauthorized, install_error_handlers
+from liftbit_common.errors import ErrorCode, Unauthorized, install_error_handlers
 from liftbit_common.logging import configure_logging
 from liftbit_common.observability import RequestContextMiddleware, metrics_endpoint
 from liftbit_common.settings import ServiceSettings
@@ -26,7 +26,7 @@ class InternalTokenGuard:
 
     async def __call__(self, x_internal_token: Annotated[str | None, Header(include_in_schema=False)] = None) -> None:
         if x_internal_token is None or not hmac.compare_digest(x_internal_token.encode(), self._expected):
-            raise Unauthorized("internal service token required", code="internal_token_required")
+            raise Unauthorized("internal service token required", code=ErrorCode.INTERNAL_TOKEN_REQUIRED)
 
 
 def create_service_app(

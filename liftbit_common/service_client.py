@@ -7,26 +7,25 @@ either way, and files_ms makes two or three internal calls per public request.""
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import AsyncIterable, AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 import aiohttp
-from pydantic import TypeAdapter
+from pydantic import ValidationError
 
-from liftbit_common.errors import ServiceUnavailable, error_for_status
+from liftbit_common.errors import ErrorResponse, ServiceUnavailable, error_for_status, generic_code
+from liftbit_common.internal_api.health import HEALTH
+from liftbit_common.internal_api.route import AnswerT, RequestT, Route
 from liftbit_common.observability import request_id_headers
 from liftbit_common.service_app import INTERNAL_TOKEN_HEADER
-
-T = TypeVar("T")
 
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 # Nothing reached the server: safe to try again whatever the method.
 _NOT_SENT = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
 # Sent, but no answer in time: the request may have taken effect.
 _NO_ANSWER = (TimeoutError, aiohttp.ServerTimeoutError)
+_JSON = {"Content-Type": "application/json"}
 
 
 @dataclass(frozen=True)
@@ -35,19 +34,16 @@ class ServiceResponse:
     content: bytes
     retry_after: str | None = None  # passed on with a 429 or 503, so the caller learns when to retry
 
-    def json(self) -> Any:
-        return json.loads(self.content)
-
 
 def raise_for_error(response: ServiceResponse, service: str) -> None:
     """Turn a service's error body back into the same typed error, so it propagates unchanged."""
     if response.status_code < 400:
         return
     try:
-        error = response.json()["error"]
-        code, message = str(error["code"]), str(error["message"])
-    except (ValueError, KeyError, TypeError):
-        code, message = "upstream_error", f"{service} answered {response.status_code}"
+        detail = ErrorResponse.model_validate_json(response.content).error
+        code, message = detail.code, detail.message
+    except ValidationError:
+        code, message = generic_code(response.status_code), f"{service} answered {response.status_code}"
     retry = {"headers": {"Retry-After": response.retry_after}} if response.retry_after else {}
     if response.status_code >= 500:
         if response.status_code == 503:
@@ -58,15 +54,24 @@ def raise_for_error(response: ServiceResponse, service: str) -> None:
     raise error
 
 
-class StreamingResponse:
-    """A response whose body is read when the caller wants it."""
+def _encode(route: Route[RequestT, Any], request: RequestT | None) -> tuple[bytes | None, dict[str, str] | None]:
+    """The JSON body or the query string that carries ``request``."""
+    if route.request is None or request is None:
+        if route.request is not None or request is not None:
+            raise TypeError(f"{route.method} {route.path} takes {route.request}, not {type(request)}")
+        return None, None
+    if not isinstance(request, route.request):
+        raise TypeError(f"{route.method} {route.path} takes {route.request.__name__}, not {type(request).__name__}")
+    if route.request_in == "query":
+        values = request.model_dump(mode="json", exclude_none=True)
+        return None, {name: str(value) for name, value in values.items()}
+    return request.model_dump_json().encode(), None
 
-    def __init__(self, response: aiohttp.ClientResponse) -> None:
-        self._response = response
-        self.status_code = response.status
 
-    async def aread(self) -> bytes:
-        return await self._response.read()
+def _decode(route: Route[Any, AnswerT], response: ServiceResponse) -> AnswerT:
+    if route.answer is None:
+        return cast("AnswerT", None)
+    return route.answer_adapter().validate_json(response.content)
 
 
 class ServiceClient:
@@ -111,15 +116,36 @@ class ServiceClient:
 
     async def call(
         self,
+        route: Route[RequestT, AnswerT],
+        request: RequestT | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        **path: object,
+    ) -> AnswerT:
+        """Send ``request`` to ``route`` (the path filled from ``path``), retried with backoff while
+        the service is away; the answer is validated into the route's answer model."""
+        body, params = _encode(route, request)
+        response = await self._send(
+            route.method,
+            route.url(path),
+            data=body,
+            params=params,
+            headers=_JSON if body is not None else None,
+            timeout=timeout,
+        )
+        return _decode(route, response)
+
+    async def _send(
+        self,
         method: str,
         path: str,
         *,
-        json: Any = None,
-        params: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
+        data: bytes | None,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+        timeout: float | None,
     ) -> ServiceResponse:
-        """A request with a small body (or none); retried with backoff while the service is away."""
         idempotent = method in _IDEMPOTENT
         for attempt in range(1, self._attempts + 1):
             last = attempt == self._attempts
@@ -127,8 +153,8 @@ class ServiceClient:
                 async with self._client().request(
                     method,
                     path,
-                    json=json,
-                    params=_params(params),
+                    data=data,
+                    params=params,
                     headers=self._headers(headers),
                     timeout=self._client_timeout(timeout),
                 ) as raw:
@@ -148,30 +174,28 @@ class ServiceClient:
             await asyncio.sleep(0.1 * 3 ** (attempt - 1))
         raise AssertionError("unreachable")
 
-    async def fetch(self, shape: type[T], method: str, path: str, **kwargs: Any) -> T:
-        """``call``, then parse the JSON answer as ``shape`` (a model, or e.g. ``list[Model]``)."""
-        response = await self.call(method, path, **kwargs)
-        return _adapter(shape).validate_json(response.content)
-
-    @asynccontextmanager
     async def stream(
         self,
-        method: str,
-        path: str,
+        route: Route[RequestT, AnswerT],
+        request: RequestT | None,
+        content: AsyncIterable[bytes],
+        /,
         *,
-        content: AsyncIterable[bytes] | None = None,
-        params: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
-    ) -> AsyncIterator[StreamingResponse]:
-        """A request or response body that streams; not retried, since a stream cannot be replayed."""
+        **path: object,
+    ) -> AnswerT:
+        """Send ``content`` as the body of ``route`` (``request`` in the query string) as it comes;
+        not retried, since a stream cannot be replayed."""
+        if not route.streams_body:
+            raise TypeError(f"{route.method} {route.path} takes no streamed body")
+        _, params = _encode(route, request)
         try:
             raw = await self._client().request(
-                method,
-                path,
+                route.method,
+                route.url(path),
                 data=content,
-                params=_params(params),
-                headers=self._headers(headers),
+                params=params,
+                headers=self._headers(None),
                 timeout=self._client_timeout(timeout),
             )
         except _NO_ANSWER as exc:
@@ -179,23 +203,21 @@ class ServiceClient:
         except aiohttp.ClientError as exc:
             raise ServiceUnavailable(self.name) from exc
         try:
-            if raw.status >= 400:
-                raise_for_error(
-                    ServiceResponse(raw.status, await raw.read(), raw.headers.get("Retry-After")), self.name
-                )
-            yield StreamingResponse(raw)
+            response = ServiceResponse(raw.status, await raw.read(), raw.headers.get("Retry-After"))
         finally:
             raw.release()
+        raise_for_error(response, self.name)
+        return _decode(route, response)
 
     async def health_checks(self) -> dict[str, str]:
         """This service's /health, flattened: its own state and each of its dependencies'."""
         try:
-            async with self._client().get(
-                "/health", headers=request_id_headers(), timeout=self._client_timeout(3.0)
+            async with self._client().request(
+                HEALTH.method, HEALTH.path, headers=request_id_headers(), timeout=self._client_timeout(3.0)
             ) as raw:
                 status, body = raw.status, await raw.read()
-            checks = dict(json.loads(body).get("checks", {}))
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            checks = HEALTH.answer_adapter().validate_json(body).checks
+        except (aiohttp.ClientError, TimeoutError, ValidationError) as exc:
             return {self.name: f"unreachable ({type(exc).__name__})"}
         return {self.name: "ok" if status == 200 else "unavailable", **checks}
 
@@ -205,17 +227,3 @@ class ServiceClient:
     async def aclose(self) -> None:
         if self._session is not None:
             await self._session.close()
-
-
-def _params(params: Mapping[str, Any] | None) -> dict[str, str] | None:
-    return {name: str(value) for name, value in params.items()} if params else None
-
-
-_ADAPTERS: dict[object, TypeAdapter[Any]] = {}
-
-
-def _adapter(shape: type[T]) -> TypeAdapter[T]:
-    """One TypeAdapter per response shape; building them is not free."""
-    if shape not in _ADAPTERS:
-        _ADAPTERS[shape] = TypeAdapter(shape)
-    return cast("TypeAdapter[T]", _ADAPTERS[shape])

@@ -14,7 +14,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from liftbit_common.db import create_engine, migrate_when_reachable
-from liftbit_common.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
+from liftbit_common.errors import Conflict, ErrorCode, InvalidInput, NotFound, ServiceUnavailable
 from liftbit_common.service_app import create_service_app
 from metadata_ms.api import files, health, objects, tokens, uploads, users
 from metadata_ms.api.deps import MetadataServices
@@ -101,9 +101,9 @@ async def _concurrent_change(_: Request, exc: Exception) -> JSONResponse:
     sqlstate = getattr(exc.orig, "sqlstate", None)
     log.warning("concurrent_change", sqlstate=sqlstate, error=str(exc.orig).splitlines()[0])
     if sqlstate == "23503":  # foreign_key_violation
-        error: NotFound | Conflict = NotFound("it was deleted meanwhile", code="gone_meanwhile")
+        error: NotFound | Conflict = NotFound("it was deleted meanwhile", code=ErrorCode.GONE_MEANWHILE)
     else:
-        error = Conflict("it was changed by a concurrent request; try again", code="concurrent_change")
+        error = Conflict("it was changed by a concurrent request; try again", code=ErrorCode.CONCURRENT_CHANGE)
     return JSONResponse(error.body(), status_code=error.status_code)
 
 

@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
-# `make test`: lint and type checks, the compose file, then every test against a throw-away stack
-# (started by tests/conftest.py on free ports in a temporary folder, stopped here in any case).
+# `make test`: lint and type checks, the compose file, the in-process tier, then every other test
+# against a throw-away stack (started by tests/conftest.py on free ports in a temporary folder,
+# stopped here in any case). `make test-fast` (--fast): the in-process tier alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# No server, no stack: files_ms in-process around fakes (tests/fast) and the unit tests of pure code.
+FAST_TIER=(tests/fast tests/common tests/files_ms tests/storage_ms)
+
+if [[ "${1:-}" == "--fast" ]]; then
+    shift
+    exec .venv/bin/pytest -p no:cacheprovider "${FAST_TIER[@]}" "$@"
+fi
 
 echo "== ruff, mypy"
 .venv/bin/ruff check .
@@ -20,5 +29,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== pytest"
-.venv/bin/pytest "$@"
+echo "== pytest: in-process tier"
+.venv/bin/pytest -q -p no:cacheprovider "${FAST_TIER[@]}"
+
+echo "== pytest: full tier"
+.venv/bin/pytest "${FAST_TIER[@]/#/--ignore=}" "$@"

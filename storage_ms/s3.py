@@ -20,7 +20,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from liftbit_common.errors import NotFound, ServiceUnavailable
+from liftbit_common.errors import ErrorCode, NotFound, ServiceUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -86,7 +86,7 @@ class ObjectStore:
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in ("NoSuchKey", "404", "NoSuchUpload"):
-                raise NotFound("object not found", code="object_not_found") from exc
+                raise NotFound("object not found", code=ErrorCode.OBJECT_NOT_FOUND) from exc
             if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
                 raise ServiceUnavailable("s3", f"s3 failed: {code}") from exc
             raise

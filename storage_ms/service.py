@@ -15,7 +15,7 @@ from liftbit_common.contracts import (
     UploadPart,
     WrittenObject,
 )
-from liftbit_common.errors import Conflict, NotFound
+from liftbit_common.errors import Conflict, ErrorCode, NotFound
 from storage_ms.s3 import ObjectStore
 from storage_ms.streams import StreamMeter, fixed_blocks
 
@@ -117,7 +117,7 @@ class ObjectService:
         as a tail object until the next request, unless this request reached the end."""
         head = await self._store.get_bytes(tail_key) if tail_key else b""
         if len(head) != offset % part_size:
-            raise Conflict("stored upload state is inconsistent; start the upload again", code="upload_corrupt")
+            raise Conflict("stored upload state is inconsistent; start the upload again", code=ErrorCode.UPLOAD_CORRUPT)
         number = offset // part_size
         pipeline = PartPipeline(self._store, key, upload_id, self._concurrency)
         remainder: bytes | bytearray = b""

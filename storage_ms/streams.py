@@ -5,13 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterable, AsyncIterator
 
-from liftbit_common.errors import BadRequest, LiftbitError, PayloadTooLarge
-
-CHECKSUM_ALGORITHMS = ("sha256", "sha1", "md5")
-
-
-class ChecksumMismatch(LiftbitError):
-    status_code, code = 460, "checksum_mismatch"  # tus checksum extension
+from liftbit_common.errors import BadRequest, ChecksumMismatch, ErrorCode, PayloadTooLarge
 
 
 class StreamMeter:
@@ -37,9 +31,11 @@ class StreamMeter:
         async for chunk in chunks:
             self.size += len(chunk)
             if self._max_bytes is not None and self.size > self._max_bytes:
-                raise PayloadTooLarge(f"body exceeds the limit of {self._max_bytes} bytes", code="too_large")
+                raise PayloadTooLarge(f"body exceeds the limit of {self._max_bytes} bytes", code=ErrorCode.TOO_LARGE)
             if self._expected_size is not None and self.size > self._expected_size:
-                raise BadRequest(f"body is longer than the declared {self._expected_size} bytes", code="body_too_long")
+                raise BadRequest(
+                    f"body is longer than the declared {self._expected_size} bytes", code=ErrorCode.BODY_TOO_LONG
+                )
             self._sha256.update(chunk)
             if self._checksum is not None:
                 self._checksum.update(chunk)
@@ -53,12 +49,13 @@ class StreamMeter:
         """Raise unless the whole body arrived and matches the digests the client announced."""
         if self._expected_size is not None and self.size != self._expected_size:
             raise BadRequest(
-                f"body ended after {self.size} of the declared {self._expected_size} bytes", code="incomplete_body"
+                f"body ended after {self.size} of the declared {self._expected_size} bytes",
+                code=ErrorCode.INCOMPLETE_BODY,
             )
         if self._expected_sha256 is not None and self.sha256 != self._expected_sha256:
             raise BadRequest(
                 f"SHA-256 of the body is {self.sha256}, the client declared {self._expected_sha256}",
-                code="digest_mismatch",
+                code=ErrorCode.DIGEST_MISMATCH,
             )
         if self._checksum_expected is not None:
             actual = (self._checksum or self._sha256).digest()

@@ -2,17 +2,18 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Response
 
 from analytics_ms.api.deps import Services
-from liftbit_common.health import HealthReport, health_response, run_health_checks
+from liftbit_common.health import HealthReport, run_health_checks
+from liftbit_common.internal_api.health import HEALTH
+from liftbit_common.internal_api.route import serve
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", response_model=HealthReport, responses={503: {"model": HealthReport}})
-async def health(services: Services) -> JSONResponse:
+@serve(router, HEALTH, responses={503: {"model": HealthReport}})
+async def health(services: Services, response: Response) -> HealthReport:
     """200 when Postgres answers and the streaming query runs; 503 says which is not so."""
 
     async def streaming_query() -> None:
@@ -21,4 +22,6 @@ async def health(services: Services) -> JSONResponse:
             raise RuntimeError(f"{status.state}: {status.error}" if status.error else status.state)
 
     checks = {"postgres": services.windows.ping, "streaming_query": streaming_query}
-    return health_response(await run_health_checks(checks))
+    report = await run_health_checks(checks)
+    response.status_code = report.http_status
+    return report

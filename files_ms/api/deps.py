@@ -12,14 +12,13 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from starlette.requests import ClientDisconnect
 
-from files_ms.clients.analytics import AnalyticsClient
+from files_ms.clients.protocols import Analytics, Dependency
 from files_ms.service.accounts import AccountService
 from files_ms.service.auth import Authenticator
 from files_ms.service.files import FileService
 from files_ms.service.reconciler import Reconciler
 from files_ms.service.resumable import ResumableUploads
 from liftbit_common.errors import RequestTimeout
-from liftbit_common.service_client import ServiceClient
 
 BODY_CHUNK_BYTES = 1024 * 1024
 # A slow client's bytes are passed on at least this often: at 20 KiB/s a 1 MiB piece would take
@@ -36,9 +35,9 @@ class FilesServices:
     accounts: AccountService
     uploads: ResumableUploads
     authenticator: Authenticator
-    analytics: AnalyticsClient
+    analytics: Analytics
     reconciler: Reconciler
-    dependencies: tuple[ServiceClient, ...]
+    dependencies: tuple[Dependency, ...]  # what /health asks
     public_url: str  # LIFTBIT_PUBLIC_URL; "" when not configured
 
 

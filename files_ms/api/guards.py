@@ -6,7 +6,7 @@ from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from liftbit_common.errors import error_json
+from liftbit_common.errors import ErrorCode, error_json
 
 
 class RefuseUndecodablePath:
@@ -23,7 +23,7 @@ class RefuseUndecodablePath:
             try:
                 unquote_to_bytes(raw_path).decode("utf-8")
             except UnicodeDecodeError:
-                response = error_json(422, "invalid_input", "the path is not valid UTF-8 once percent-decoded")
+                response = error_json(422, ErrorCode.INVALID_INPUT, "the path is not valid UTF-8 once percent-decoded")
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)

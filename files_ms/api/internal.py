@@ -5,12 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from files_ms.api.deps import Services
-from files_ms.service.reconciler import SweepReport
+from liftbit_common.internal_api import files as api
+from liftbit_common.internal_api.route import serve
 
-router = APIRouter(prefix="/internal", tags=["internal"], include_in_schema=False)
+router = APIRouter(tags=["internal"], include_in_schema=False)
 
 
-@router.post("/sweep")
-async def sweep(services: Services) -> SweepReport:
+@serve(router, api.SWEEP)
+async def sweep(services: Services) -> api.SweepReport:
     """Run the reconciler once, now."""
     return await services.reconciler.sweep()

@@ -11,7 +11,7 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from files_ms.api.deps import coalesced
-from liftbit_common.errors import BadRequest, InvalidInput
+from liftbit_common.errors import BadRequest, ErrorCode, InvalidInput
 
 
 @dataclass
@@ -90,7 +90,7 @@ async def open_form_file(content_type: str | None, chunks: AsyncIterator[bytes],
     mime, options = parse_options_header(content_type or "")
     boundary = options.get(b"boundary")
     if mime != b"multipart/form-data" or not boundary:
-        raise BadRequest("expected a multipart/form-data body with a boundary", code="not_multipart")
+        raise BadRequest("expected a multipart/form-data body with a boundary", code=ErrorCode.NOT_MULTIPART)
     reader = _FileFieldReader(field)
     parser = MultipartParser(boundary, reader.callbacks())  # type: ignore[arg-type]
 
@@ -98,14 +98,14 @@ async def open_form_file(content_type: str | None, chunks: AsyncIterator[bytes],
         try:
             parser.write(chunk)
         except MultipartParseError as exc:  # e.g. a part header over 4 KiB, or no header at all
-            raise BadRequest(f"malformed multipart body: {exc}", code="malformed_multipart") from exc
+            raise BadRequest(f"malformed multipart body: {exc}", code=ErrorCode.MALFORMED_MULTIPART) from exc
 
     async for chunk in chunks:
         parse(chunk)
         if reader.filename is not None:
             break
     if reader.filename is None:
-        raise InvalidInput(f"the form has no {field!r} field with a file", code="file_field_missing")
+        raise InvalidInput(f"the form has no {field!r} field with a file", code=ErrorCode.FILE_FIELD_MISSING)
 
     async def body() -> AsyncIterator[bytes]:
         yield reader.take()
@@ -115,6 +115,6 @@ async def open_form_file(content_type: str | None, chunks: AsyncIterator[bytes],
             parse(chunk)
             yield reader.take()
         if not reader.file_ended:
-            raise BadRequest("the multipart body ended inside the file", code="incomplete_body")
+            raise BadRequest("the multipart body ended inside the file", code=ErrorCode.INCOMPLETE_BODY)
 
     return FormFile(filename=reader.filename, content_type=reader.content_type, body=coalesced(body()))

@@ -10,19 +10,23 @@ from fastapi import APIRouter, Header, Request, Response, status
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from files_ms.api.deps import CurrentUser, Services, fell_silent, public_base_url, resumable_body
-from files_ms.service.resumable import TUS_CHECKSUM_ALGORITHMS, TUS_EXTENSIONS, TUS_VERSION
+from files_ms.service.resumable import TUS_EXTENSIONS, TUS_VERSION
 from liftbit_common.contracts import UploadState
-from liftbit_common.errors import BadRequest, LiftbitError, PreconditionFailed, RequestTimeout, error_responses
-
-
-class UnsupportedMediaType(LiftbitError):
-    status_code, code = 415, "unsupported_media_type"
+from liftbit_common.errors import (
+    BadRequest,
+    ErrorCode,
+    PreconditionFailed,
+    RequestTimeout,
+    UnsupportedMediaType,
+    error_responses,
+)
+from liftbit_common.rules import CHECKSUM_ALGORITHMS
 
 
 async def require_tus_version(tus_resumable: Annotated[str | None, Header()] = None) -> None:
     if tus_resumable != TUS_VERSION:
         raise PreconditionFailed(
-            f"send Tus-Resumable: {TUS_VERSION}", code="tus_version", headers={"Tus-Version": TUS_VERSION}
+            f"send Tus-Resumable: {TUS_VERSION}", code=ErrorCode.TUS_VERSION, headers={"Tus-Version": TUS_VERSION}
         )
 
 
@@ -48,7 +52,7 @@ async def capabilities(services: Services) -> Response:
         headers={
             "Tus-Version": TUS_VERSION,
             "Tus-Extension": TUS_EXTENSIONS,
-            "Tus-Checksum-Algorithm": TUS_CHECKSUM_ALGORITHMS,
+            "Tus-Checksum-Algorithm": ",".join(CHECKSUM_ALGORITHMS),
             "Tus-Max-Size": str(services.files.max_file_size),
         },
     )
@@ -67,7 +71,7 @@ async def create(
     """Start a resumable upload (tus creation); Location names it."""
     await require_tus_version(tus_resumable)
     if upload_length is None:
-        raise BadRequest("Upload-Length is required (deferred length is not supported)", code="length_required")
+        raise BadRequest("Upload-Length is required (deferred length is not supported)", code=ErrorCode.LENGTH_REQUIRED)
     upload = await services.uploads.create(actor, upload_length, upload_metadata)
     path = request.app.url_path_for("upload_status", upload_id=upload.id)
     location = public_base_url(request, services.public_url) + path
@@ -94,11 +98,7 @@ async def status_of(
     "/{upload_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses={
-        **TUS_ERRORS,
-        415: {"description": "Content-Type must be application/offset+octet-stream"},
-        460: {"description": "Upload-Checksum mismatch"},
-    },
+    responses={**TUS_ERRORS, **error_responses(415, 460)},
     openapi_extra={
         "requestBody": {
             "content": {"application/offset+octet-stream": {"schema": {"type": "string", "format": "binary"}}}

@@ -1,4 +1,5 @@
-"""Typed calls to storage_ms; object bodies stream through without being held."""
+"""Typed calls to storage_ms, over the routes liftbit_common.internal_api.storage defines; object
+bodies stream through without being held."""
 
 from __future__ import annotations
 
@@ -6,15 +7,16 @@ from collections.abc import AsyncIterable, Sequence
 
 from liftbit_common.contracts import (
     AppendedParts,
-    MultipartStarted,
+    MultipartCompletion,
     ObjectRef,
-    PresignedUrl,
+    ObjectRefs,
     StaleMultipartUpload,
     StaleObjects,
     UploadPart,
     UploadState,
     WrittenObject,
 )
+from liftbit_common.internal_api import storage as api
 from liftbit_common.service_client import ServiceClient
 
 # A stream of several GiB runs for minutes; what times out is a stall, not the total.
@@ -24,6 +26,9 @@ STREAM_TIMEOUT_SECONDS = 120.0
 class StorageClient:
     def __init__(self, client: ServiceClient) -> None:
         self.http = client
+
+    async def health_checks(self) -> dict[str, str]:
+        return await self.http.health_checks()
 
     async def write(
         self,
@@ -35,66 +40,51 @@ class StorageClient:
         expected_size: int | None,
         expected_sha256: str | None,
     ) -> WrittenObject:
-        params = {"content_type": content_type}
-        for name, value in (
-            ("max_bytes", max_bytes),
-            ("expected_size", expected_size),
-            ("expected_sha256", expected_sha256),
-        ):
-            if value is not None:
-                params[name] = str(value)
-        async with self.http.stream(
-            "PUT", f"/objects/{key}", content=body, params=params, timeout=STREAM_TIMEOUT_SECONDS
-        ) as response:
-            return WrittenObject.model_validate_json(await response.aread())
+        query = api.WriteQuery(
+            content_type=content_type,
+            max_bytes=max_bytes,
+            expected_size=expected_size,
+            expected_sha256=expected_sha256,
+        )
+        return await self.http.stream(api.WRITE_OBJECT, query, body, timeout=STREAM_TIMEOUT_SECONDS, key=key)
 
     async def presigned_url(self, key: str, *, content_type: str, content_disposition: str) -> str:
-        params = {"content_type": content_type, "content_disposition": content_disposition}
-        return (await self.http.fetch(PresignedUrl, "GET", f"/objects/{key}/url", params=params)).url
+        query = api.PresignQuery(content_type=content_type, content_disposition=content_disposition)
+        return (await self.http.call(api.PRESIGN, query, key=key)).url
 
     async def delete(self, objects: Sequence[ObjectRef]) -> None:
         if objects:
-            payload = {"objects": [o.model_dump() for o in objects]}
-            await self.http.call("POST", "/objects/delete", json=payload)
+            await self.http.call(api.DELETE_OBJECTS, ObjectRefs(objects=list(objects)))
 
     async def start_multipart(self, key: str, content_type: str) -> str:
-        started = await self.http.fetch(
-            MultipartStarted, "POST", f"/multipart/{key}", params={"content_type": content_type}
-        )
-        return started.upload_id
+        return (
+            await self.http.call(api.START_MULTIPART, api.MultipartStart(content_type=content_type), key=key)
+        ).upload_id
 
     async def append_parts(
         self, upload: UploadState, body: AsyncIterable[bytes], *, upload_checksum: str | None
     ) -> AppendedParts:
-        params = {
-            "upload_id": upload.s3_upload_id,
-            "offset": str(upload.progress.offset),
-            "length": str(upload.length),
-            "part_size": str(upload.part_size),
-        }
-        if upload.progress.tail_key:
-            params["tail_key"] = upload.progress.tail_key
-        headers = {"Upload-Checksum": upload_checksum} if upload_checksum else None
-        async with self.http.stream(
-            "PATCH",
-            f"/multipart/{upload.object_key}",
-            content=body,
-            params=params,
-            headers=headers,
-            timeout=STREAM_TIMEOUT_SECONDS,
-        ) as response:
-            return AppendedParts.model_validate_json(await response.aread())
+        query = api.AppendQuery(
+            upload_id=upload.s3_upload_id,
+            offset=upload.progress.offset,
+            length=upload.length,
+            part_size=upload.part_size,
+            tail_key=upload.progress.tail_key,
+            upload_checksum=upload_checksum,
+        )
+        return await self.http.stream(
+            api.APPEND_PARTS, query, body, timeout=STREAM_TIMEOUT_SECONDS, key=upload.object_key
+        )
 
     async def complete_multipart(self, key: str, upload_id: str, parts: Sequence[UploadPart]) -> WrittenObject:
-        payload = {"upload_id": upload_id, "parts": [p.model_dump() for p in parts]}
+        completion = MultipartCompletion(upload_id=upload_id, parts=list(parts))
         # Completing reads the object back to hash it: allow for a large file.
-        path = f"/multipart/{key}/complete"
-        return await self.http.fetch(WrittenObject, "POST", path, json=payload, timeout=STREAM_TIMEOUT_SECONDS * 10)
+        return await self.http.call(api.COMPLETE_MULTIPART, completion, timeout=STREAM_TIMEOUT_SECONDS * 10, key=key)
 
     async def stale_objects(self, older_than_seconds: int, start_after: str | None) -> StaleObjects:
-        params = {"older_than_seconds": str(older_than_seconds)} | ({"start_after": start_after} if start_after else {})
-        return await self.http.fetch(StaleObjects, "GET", "/objects/stale", params=params)
+        query = api.StaleObjectsQuery(older_than_seconds=older_than_seconds, start_after=start_after)
+        return await self.http.call(api.STALE_OBJECTS, query)
 
     async def stale_multipart_uploads(self, older_than_seconds: int) -> list[StaleMultipartUpload]:
-        params = {"older_than_seconds": str(older_than_seconds)}
-        return await self.http.fetch(list[StaleMultipartUpload], "GET", "/multipart/stale", params=params)
+        query = api.StaleMultipartQuery(older_than_seconds=older_than_seconds)
+        return await self.http.call(api.STALE_MULTIPART, query)

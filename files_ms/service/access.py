@@ -8,20 +8,20 @@
 
 from __future__ import annotations
 
-from files_ms.clients.metadata import MetadataClient
+from files_ms.clients.protocols import Metadata
 from liftbit_common.contracts import StoredFile
-from liftbit_common.errors import Forbidden
+from liftbit_common.errors import ErrorCode, Forbidden
 
 
 class AccessPolicy:
-    def __init__(self, metadata: MetadataClient) -> None:
+    def __init__(self, metadata: Metadata) -> None:
         self._metadata = metadata
 
     @staticmethod
     def require_self(actor: str, username: str) -> None:
         if actor != username:
             raise Forbidden(
-                f"this token belongs to {actor!r}; only {username!r} may do this", code="not_your_namespace"
+                f"this token belongs to {actor!r}; only {username!r} may do this", code=ErrorCode.NOT_YOUR_NAMESPACE
             )
 
     async def readable_file(self, actor: str, owner: str, filename: str) -> StoredFile:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from files_ms.clients.metadata import MetadataClient
+from files_ms.clients.protocols import Metadata
 from files_ms.service.access import AccessPolicy
 from files_ms.service.auth import Authenticator
 from files_ms.service.files import FileService
@@ -12,7 +12,7 @@ from liftbit_common.contracts import IssuedToken, LoginAttempt, NewAccount, User
 class AccountService:
     def __init__(
         self,
-        metadata: MetadataClient,
+        metadata: Metadata,
         authenticator: Authenticator,
         files: FileService,
     ) -> None:

@@ -3,22 +3,18 @@ metadata_ms (its counters are shared by every replica)."""
 
 from __future__ import annotations
 
-import hashlib
 import time
 
 from cachetools import TTLCache
 
-from files_ms.clients.metadata import MetadataClient
+from files_ms.clients.protocols import Metadata
 from liftbit_common.contracts import IssuedToken, LoginAttempt
 from liftbit_common.errors import Unauthorized
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+from liftbit_common.rules import token_digest
 
 
 class Authenticator:
-    def __init__(self, metadata: MetadataClient, *, cache_seconds: float) -> None:
+    def __init__(self, metadata: Metadata, *, cache_seconds: float) -> None:
         self._metadata = metadata
         self._cache_seconds = cache_seconds
         # token digest → (username, monotonic time the entry stops being trusted)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass, field
 
-from files_ms.clients.metadata import MetadataClient
-from files_ms.clients.storage import StorageClient
+from files_ms.clients.protocols import Metadata, Storage
 from files_ms.service.access import AccessPolicy
 from files_ms.service.http_semantics import (
     ByteRange,
@@ -30,12 +28,8 @@ from liftbit_common.contracts import (
     ObjectRef,
     StoredFile,
 )
-from liftbit_common.errors import LiftbitError, PayloadTooLarge, PreconditionFailed, ServiceUnavailable
-
-
-def new_object_key() -> str:
-    """Opaque, never derived from the user's filename."""
-    return uuid.uuid4().hex
+from liftbit_common.errors import ErrorCode, LiftbitError, PayloadTooLarge, PreconditionFailed, ServiceUnavailable
+from liftbit_common.rules import new_object_key
 
 
 @dataclass(frozen=True)
@@ -64,7 +58,7 @@ class UploadLimit:
 
     max_bytes: int
     reason: str
-    code: str
+    code: ErrorCode
 
     def error(self) -> PayloadTooLarge:
         return PayloadTooLarge(self.reason, code=self.code)
@@ -107,9 +101,7 @@ def representation_headers(file: FileInfo) -> dict[str, str]:
 
 
 class FileService:
-    def __init__(
-        self, metadata: MetadataClient, storage: StorageClient, access: AccessPolicy, *, max_file_size: int
-    ) -> None:
+    def __init__(self, metadata: Metadata, storage: Storage, access: AccessPolicy, *, max_file_size: int) -> None:
         self._metadata = metadata
         self._storage = storage
         self._access = access
@@ -121,10 +113,10 @@ class FileService:
             return UploadLimit(
                 allowance.max_bytes,
                 f"storage quota exceeded: {allowance.max_bytes} bytes left for {filename!r}",
-                code="quota_exceeded",
+                code=ErrorCode.QUOTA_EXCEEDED,
             )
         return UploadLimit(
-            self.max_file_size, f"files may be at most {self.max_file_size} bytes", code="file_too_large"
+            self.max_file_size, f"files may be at most {self.max_file_size} bytes", code=ErrorCode.FILE_TOO_LARGE
         )
 
     async def upload(

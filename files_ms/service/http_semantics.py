@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from liftbit_common.errors import BadRequest, InvalidInput, RangeNotSatisfiable
+from liftbit_common.errors import BadRequest, ErrorCode, InvalidInput, RangeNotSatisfiable
 
 _RANGE_RE = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
 # Positions longer than this lie past the end of any file (S3 objects are at most 5 TiB, 13
@@ -114,7 +114,7 @@ def media_type(header: str | None) -> str:
         return "application/octet-stream"
     if len(value) > 255 or not _MEDIA_TYPE_RE.match(value):
         raise InvalidInput(
-            f"Content-Type {value[:60]!r} is not a media type like text/plain", code="invalid_content_type"
+            f"Content-Type {value[:60]!r} is not a media type like text/plain", code=ErrorCode.INVALID_CONTENT_TYPE
         )
     return value
 
@@ -136,7 +136,7 @@ def expected_sha256(x_checksum_sha256: str | None, repr_digest: str | None) -> s
     if repr_digest:
         match = _REPR_DIGEST_RE.search(repr_digest)
         if match is None:
-            raise BadRequest("Repr-Digest carries no sha-256 digest", code="invalid_digest")
+            raise BadRequest("Repr-Digest carries no sha-256 digest", code=ErrorCode.INVALID_DIGEST)
         return _base64_sha256(match[1], "Repr-Digest")
     return None
 
@@ -147,5 +147,5 @@ def _base64_sha256(value: str, header: str) -> str:
     except binascii.Error:
         digest = b""
     if len(digest) != 32:
-        raise BadRequest(f"{header} must be a SHA-256 digest in hex or base64", code="invalid_digest")
+        raise BadRequest(f"{header} must be a SHA-256 digest in hex or base64", code=ErrorCode.INVALID_DIGEST)
     return digest.hex()

@@ -12,28 +12,20 @@ from __future__ import annotations
 import asyncio
 
 import structlog
-from pydantic import BaseModel
 
-from files_ms.clients.metadata import MetadataClient
-from files_ms.clients.storage import StorageClient
+from files_ms.clients.protocols import Metadata, Storage
 from liftbit_common.contracts import ObjectRef
 from liftbit_common.errors import LiftbitError
+from liftbit_common.internal_api.files import SweepReport
 
 log = structlog.get_logger(__name__)
-
-
-class SweepReport(BaseModel):
-    expired_uploads: int = 0
-    deleted_objects: int = 0
-    orphaned_objects: int = 0
-    aborted_multipart_uploads: int = 0
 
 
 class Reconciler:
     def __init__(
         self,
-        metadata: MetadataClient,
-        storage: StorageClient,
+        metadata: Metadata,
+        storage: Storage,
         *,
         orphan_grace_seconds: int,
         multipart_grace_seconds: int,

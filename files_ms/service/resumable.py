@@ -18,17 +18,16 @@ import weakref
 from collections.abc import AsyncIterable, AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-from files_ms.clients.metadata import MetadataClient
-from files_ms.clients.storage import StorageClient
-from files_ms.service.files import CountedBody, FileService, new_object_key
+from files_ms.clients.protocols import Metadata, Storage
+from files_ms.service.files import CountedBody, FileService
 from files_ms.service.http_semantics import media_type
 from liftbit_common.contracts import FileCommit, NewUpload, ObjectRef, ProgressUpdate, UploadProgress, UploadState
-from liftbit_common.errors import BadRequest, Conflict, LiftbitError, PayloadTooLarge, ServiceUnavailable
+from liftbit_common.errors import BadRequest, Conflict, ErrorCode, LiftbitError, PayloadTooLarge, ServiceUnavailable
 from liftbit_common.names import normalize_filename
+from liftbit_common.rules import new_object_key
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,termination,checksum,expiration"
-TUS_CHECKSUM_ALGORITHMS = "sha256,sha1,md5"
 S3_MAX_PARTS = 10_000
 MiB = 1024 * 1024
 LOCK_WAIT_SECONDS = 60
@@ -44,7 +43,9 @@ def parse_upload_metadata(header: str | None) -> dict[str, str]:
         try:
             pairs[key] = base64.b64decode(encoded, validate=True).decode() if encoded else ""
         except (binascii.Error, UnicodeDecodeError) as exc:
-            raise BadRequest(f"Upload-Metadata value of {key!r} is not base64 UTF-8", code="invalid_metadata") from exc
+            raise BadRequest(
+                f"Upload-Metadata value of {key!r} is not base64 UTF-8", code=ErrorCode.INVALID_METADATA
+            ) from exc
     return pairs
 
 
@@ -78,8 +79,8 @@ def part_size_for(length: int, preferred: int) -> int:
 class ResumableUploads:
     def __init__(
         self,
-        metadata: MetadataClient,
-        storage: StorageClient,
+        metadata: Metadata,
+        storage: Storage,
         files: FileService,
         *,
         part_size: int,
@@ -96,7 +97,7 @@ class ResumableUploads:
     async def create(self, owner: str, length: int, metadata_header: str | None) -> UploadState:
         metadata = parse_upload_metadata(metadata_header)
         if "filename" not in metadata:
-            raise BadRequest("Upload-Metadata must name the file: filename <base64>", code="filename_required")
+            raise BadRequest("Upload-Metadata must name the file: filename <base64>", code=ErrorCode.FILENAME_REQUIRED)
         filename = normalize_filename(metadata["filename"])
         limit = await self._files.upload_limit(owner, filename)
         if length > limit.max_bytes:
@@ -132,7 +133,7 @@ class ResumableUploads:
         try:
             await asyncio.wait_for(lock.acquire(), timeout=LOCK_WAIT_SECONDS)
         except TimeoutError as exc:
-            raise Conflict("another request is still writing to this upload", code="upload_busy") from exc
+            raise Conflict("another request is still writing to this upload", code=ErrorCode.UPLOAD_BUSY) from exc
         try:
             yield
         finally:
@@ -160,7 +161,7 @@ class ResumableUploads:
             if offset != upload.progress.offset:
                 raise Conflict(
                     f"Upload-Offset {offset} does not match the upload's offset {upload.progress.offset}",
-                    code="offset_mismatch",
+                    code=ErrorCode.OFFSET_MISMATCH,
                 )
             segments = Segments(body)
             while True:
@@ -168,7 +169,7 @@ class ResumableUploads:
                 if upload.progress.offset == upload.length or not await segments.has_more():
                     break
             if await segments.has_more():
-                raise PayloadTooLarge("the body goes past Upload-Length", code="too_large")
+                raise PayloadTooLarge("the body goes past Upload-Length", code=ErrorCode.TOO_LARGE)
             if upload.progress.offset == upload.length:
                 await self._finish(upload)
             return upload

@@ -14,29 +14,26 @@ from liftbit_common.contracts import (
     StoredFile,
     Username,
 )
+from liftbit_common.internal_api import metadata as api
+from liftbit_common.internal_api.route import serve
 from metadata_ms.api.deps import Services
 
-router = APIRouter(prefix="/users/{owner}/files", tags=["files"])
+router = APIRouter(tags=["files"])
 
 
-@router.get("")
-async def list_files(
-    owner: Username,
-    services: Services,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: str | None = None,
-) -> FilePage:
-    return await services.catalog.list_files(owner, limit, cursor)
+@serve(router, api.LIST_FILES)
+async def list_files(owner: Username, query: Annotated[api.FileListQuery, Query()], services: Services) -> FilePage:
+    return await services.catalog.list_files(owner, query.limit, query.cursor)
 
 
-@router.get("/{filename}")
+@serve(router, api.READABLE_FILE)
 async def readable_file(
-    owner: Username, filename: Filename, reader: Annotated[str, Query()], services: Services
+    owner: Username, filename: Filename, query: Annotated[api.ReaderQuery, Query()], services: Services
 ) -> StoredFile:
-    return await services.catalog.readable_file(owner, filename, reader)
+    return await services.catalog.readable_file(owner, filename, query.reader)
 
 
-@router.put("/{filename}")
+@serve(router, api.COMMIT_FILE)
 async def commit(
     owner: Username, filename: Filename, body: FileCommit, services: Services, response: Response
 ) -> CommitResult:
@@ -45,26 +42,28 @@ async def commit(
     return result
 
 
-@router.delete("/{filename}")
-async def delete(owner: Username, filename: Filename, actor: Annotated[str, Query()], services: Services) -> ObjectRef:
-    return await services.catalog.delete(owner, filename, actor)
+@serve(router, api.DELETE_FILE)
+async def delete(
+    owner: Username, filename: Filename, query: Annotated[api.ActorQuery, Query()], services: Services
+) -> ObjectRef:
+    return await services.catalog.delete(owner, filename, query.actor)
 
 
-@router.post("/{filename}/downloads", status_code=status.HTTP_204_NO_CONTENT)
+@serve(router, api.RECORD_DOWNLOAD)
 async def record_download(owner: Username, filename: Filename, body: DownloadRecord, services: Services) -> None:
     await services.catalog.record_download(owner, filename, body)
 
 
-@router.get("/{filename}/grants")
+@serve(router, api.GRANTEES)
 async def grantees(owner: Username, filename: Filename, services: Services) -> list[str]:
     return await services.catalog.grantees(owner, filename)
 
 
-@router.put("/{filename}/grants/{grantee}", status_code=status.HTTP_204_NO_CONTENT)
+@serve(router, api.GRANT)
 async def grant(owner: Username, filename: Filename, grantee: Username, services: Services) -> None:
     await services.catalog.grant(owner, filename, grantee)
 
 
-@router.delete("/{filename}/grants/{grantee}", status_code=status.HTTP_204_NO_CONTENT)
+@serve(router, api.REVOKE_GRANT)
 async def revoke(owner: Username, filename: Filename, grantee: Username, services: Services) -> None:
     await services.catalog.revoke(owner, filename, grantee)

@@ -2,11 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query
 
 from liftbit_common.contracts import (
     FileInfo,
-    Filename,
     NewAccount,
     RemovedObjects,
     UploadAllowance,
@@ -14,33 +13,35 @@ from liftbit_common.contracts import (
     UserInfo,
     Username,
 )
+from liftbit_common.internal_api import metadata as api
+from liftbit_common.internal_api.route import serve
 from metadata_ms.api.deps import Services
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(tags=["users"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@serve(router, api.REGISTER)
 async def register(new_user: NewAccount, services: Services) -> UserCreated:
     return await services.accounts.register(new_user)
 
 
-@router.get("/{username}")
+@serve(router, api.DESCRIBE_USER)
 async def describe(username: Username, services: Services) -> UserInfo:
     return await services.accounts.describe(username)
 
 
-@router.delete("/{username}")
+@serve(router, api.REMOVE_USER)
 async def remove(username: Username, services: Services) -> RemovedObjects:
     return await services.accounts.remove(username)
 
 
-@router.get("/{username}/allowance")
+@serve(router, api.UPLOAD_ALLOWANCE)
 async def upload_allowance(
-    username: Username, filename: Annotated[Filename, Query()], services: Services
+    username: Username, query: Annotated[api.AllowanceQuery, Query()], services: Services
 ) -> UploadAllowance:
-    return await services.catalog.upload_allowance(username, filename)
+    return await services.catalog.upload_allowance(username, query.filename)
 
 
-@router.get("/{username}/shared")
+@serve(router, api.SHARED_WITH)
 async def shared_with(username: Username, services: Services) -> list[FileInfo]:
     return await services.catalog.shared_with(username)

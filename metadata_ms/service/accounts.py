@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -20,9 +19,10 @@ from liftbit_common.contracts import (
     UserCreated,
     UserInfo,
 )
-from liftbit_common.errors import Conflict, NotFound, Unauthorized
+from liftbit_common.errors import Conflict, ErrorCode, NotFound, Unauthorized
 from liftbit_common.events import EventType, FileEvent
 from liftbit_common.names import InvalidName, validate_username
+from liftbit_common.rules import token_digest
 from metadata_ms.models import File, Token, Upload, User
 from metadata_ms.outbox import add_events
 from metadata_ms.service.objects import schedule_deletions, upload_objects
@@ -38,11 +38,6 @@ def _is_username(value: str) -> bool:
     return True
 
 
-def token_digest(token: str) -> str:
-    """Tokens are stored only as their SHA-256, so a database leak reveals no usable token."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 async def find_user(session: AsyncSession, username: str, *, for_update: bool = False, key_share: bool = False) -> User:
     """The user, 404 if unknown. ``for_update`` locks the row (quota changes); ``key_share`` only
     keeps it from being deleted until the transaction ends, so that a row that refers to the
@@ -55,7 +50,7 @@ async def find_user(session: AsyncSession, username: str, *, for_update: bool = 
         query = query.with_for_update(key_share=True)
     user = await session.scalar(query)
     if user is None:
-        raise NotFound(f"user {username!r} does not exist", code="user_not_found")
+        raise NotFound(f"user {username!r} does not exist", code=ErrorCode.USER_NOT_FOUND)
     return user
 
 
@@ -86,7 +81,7 @@ class AccountService:
                     User(username=new_user.username, password_hash=password_hash, quota_bytes=self._default_quota)
                 )
         except IntegrityError as exc:
-            raise Conflict(f"username {new_user.username!r} is taken", code="username_taken") from exc
+            raise Conflict(f"username {new_user.username!r} is taken", code=ErrorCode.USERNAME_TAKEN) from exc
         return UserCreated(username=new_user.username)
 
     async def describe(self, username: str) -> UserInfo:
@@ -132,7 +127,7 @@ class AccountService:
         valid = await self._vault.verify(user.password_hash if user else None, attempt.password)
         if user is None or not valid:
             await self._throttle.record_failure(attempt.username, attempt.address)
-            raise Unauthorized("incorrect username or password", code="invalid_credentials")
+            raise Unauthorized("incorrect username or password", code=ErrorCode.INVALID_CREDENTIALS)
         token = secrets.token_urlsafe(32)
         now = datetime.now(UTC)
         async with self._sessions.begin() as session:

@@ -20,7 +20,7 @@ from liftbit_common.contracts import (
     StoredFile,
     UploadAllowance,
 )
-from liftbit_common.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
+from liftbit_common.errors import Conflict, ErrorCode, InvalidInput, NotFound, PayloadTooLarge
 from liftbit_common.events import EventType, FileEvent
 from metadata_ms.models import File, Grant, ObjectDeletion, Upload, User
 from metadata_ms.outbox import add_events
@@ -41,12 +41,12 @@ def decode_cursor(cursor: str) -> str:
     except (ValueError, UnicodeDecodeError):
         filename = ""
     if not filename or "\x00" in filename:
-        raise InvalidInput("cursor: not a cursor this API returned", code="invalid_cursor")
+        raise InvalidInput("cursor: not a cursor this API returned", code=ErrorCode.INVALID_CURSOR)
     return filename
 
 
 def file_not_found(owner: str, filename: str) -> NotFound:
-    return NotFound(f"file {filename!r} of {owner!r} not found", code="file_not_found")
+    return NotFound(f"file {filename!r} of {owner!r} not found", code=ErrorCode.FILE_NOT_FOUND)
 
 
 def _stored(file: File, owner: str) -> StoredFile:
@@ -129,7 +129,7 @@ class Catalog:
                 return CommitResult(file=_info(file, owner), created=file.created_at == file.updated_at)
             if await session.scalar(sa.select(sa.exists().where(ObjectDeletion.object_key == commit.object_key))):
                 # A late retry of a commit that a newer upload has replaced since: keep the newer one.
-                raise Conflict("this upload was superseded by a newer one", code="superseded_upload")
+                raise Conflict("this upload was superseded by a newer one", code=ErrorCode.SUPERSEDED_UPLOAD)
             old_size = file.size if file else 0
             new_used = user.used_bytes - old_size + commit.size
             reserved = await reserved_bytes(session, user.id, except_upload=commit.upload_id) if user.quota_bytes else 0
@@ -137,7 +137,7 @@ class Catalog:
                 raise PayloadTooLarge(
                     f"storage quota of {user.quota_bytes} bytes exceeded: {user.used_bytes} used, "
                     f"{reserved} reserved by unfinished uploads, this file needs {commit.size}",
-                    code="quota_exceeded",
+                    code=ErrorCode.QUOTA_EXCEEDED,
                 )
             created = file is None
             if file is None:
@@ -241,7 +241,7 @@ class Catalog:
     async def grant(self, owner: str, filename: str, grantee: str) -> None:
         if grantee == owner:
             raise InvalidInput(
-                "the owner can always download their files; grant to another user", code="grant_to_owner"
+                "the owner can always download their files; grant to another user", code=ErrorCode.GRANT_TO_OWNER
             )
         async with self._sessions.begin() as session:
             file = await self._owned_file(session, owner, filename, lock=True)

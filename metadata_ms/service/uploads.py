@@ -17,7 +17,7 @@ from liftbit_common.contracts import (
     UploadProgress,
     UploadState,
 )
-from liftbit_common.errors import Conflict, NotFound, PayloadTooLarge, TooManyRequests
+from liftbit_common.errors import Conflict, ErrorCode, NotFound, PayloadTooLarge, TooManyRequests
 from metadata_ms.models import File, Upload, User
 from metadata_ms.service.accounts import find_user
 from metadata_ms.service.objects import schedule_deletions, upload_objects
@@ -55,7 +55,7 @@ async def reserved_bytes(session: AsyncSession, user_id: int, *, except_upload: 
 
 
 def upload_not_found(upload_id: uuid.UUID) -> NotFound:
-    return NotFound(f"upload {upload_id} not found or expired", code="upload_not_found")
+    return NotFound(f"upload {upload_id} not found or expired", code=ErrorCode.UPLOAD_NOT_FOUND)
 
 
 class UploadRegistry:
@@ -75,7 +75,7 @@ class UploadRegistry:
                 raise TooManyRequests(
                     f"{unfinished} resumable uploads are unfinished, at most {self._max_unfinished} may be: "
                     "finish or terminate one first",
-                    code="too_many_uploads",
+                    code=ErrorCode.TOO_MANY_UPLOADS,
                 )
             if user.quota_bytes:
                 reserved = await reserved_bytes(session, user.id)
@@ -86,7 +86,7 @@ class UploadRegistry:
                     raise PayloadTooLarge(
                         f"storage quota of {user.quota_bytes} bytes exceeded: {user.used_bytes} used, "
                         f"{reserved} reserved by unfinished uploads, this upload declares {new.length}",
-                        code="quota_exceeded",
+                        code=ErrorCode.QUOTA_EXCEEDED,
                     )
             upload = Upload(owner_id=user.id, offset=0, parts=[], tail_key=None, **new.model_dump())
             session.add(upload)
@@ -114,7 +114,7 @@ class UploadRegistry:
             upload = await self._find(session, owner, upload_id, lock=True)
             if upload.offset != update.expected_offset:
                 raise Conflict(
-                    f"upload offset is {upload.offset}, not {update.expected_offset}", code="offset_mismatch"
+                    f"upload offset is {upload.offset}, not {update.expected_offset}", code=ErrorCode.OFFSET_MISMATCH
                 )
             if upload.tail_key and upload.tail_key != update.progress.tail_key:
                 await schedule_deletions(session, [ObjectRef(object_key=upload.tail_key)], datetime.now(UTC))

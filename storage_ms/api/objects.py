@@ -6,8 +6,7 @@ import base64
 import binascii
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, status
-from pydantic import Field
+from fastapi import APIRouter, Query, Request
 
 from liftbit_common.contracts import (
     AppendedParts,
@@ -15,18 +14,18 @@ from liftbit_common.contracts import (
     MultipartStarted,
     ObjectRefs,
     PresignedUrl,
-    Sha256Hex,
     StaleMultipartUpload,
     StaleObjects,
     WrittenObject,
 )
-from liftbit_common.errors import BadRequest
+from liftbit_common.errors import BadRequest, ErrorCode
+from liftbit_common.internal_api import storage as api
+from liftbit_common.internal_api.route import serve
+from liftbit_common.rules import CHECKSUM_ALGORITHMS, ObjectKey
 from storage_ms.api.deps import Objects
-from storage_ms.streams import CHECKSUM_ALGORITHMS, StreamMeter
+from storage_ms.streams import StreamMeter
 
 router = APIRouter(tags=["objects"])
-
-ObjectKey = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
 
 
 def parse_upload_checksum(header: str | None) -> tuple[str, bytes] | None:
@@ -35,84 +34,70 @@ def parse_upload_checksum(header: str | None) -> tuple[str, bytes] | None:
         return None
     algorithm, _, encoded = header.strip().partition(" ")
     if algorithm not in CHECKSUM_ALGORITHMS:
-        raise BadRequest(f"checksum algorithm {algorithm!r} is not supported", code="unsupported_checksum")
+        raise BadRequest(f"checksum algorithm {algorithm!r} is not supported", code=ErrorCode.UNSUPPORTED_CHECKSUM)
     try:
         return algorithm, base64.b64decode(encoded, validate=True)
     except binascii.Error as exc:
-        raise BadRequest("Upload-Checksum digest is not base64", code="invalid_checksum") from exc
+        raise BadRequest("Upload-Checksum digest is not base64", code=ErrorCode.INVALID_CHECKSUM) from exc
 
 
-@router.put("/objects/{key}")
+@serve(router, api.WRITE_OBJECT)
 async def write(
-    key: ObjectKey,
-    request: Request,
-    objects: Objects,
-    content_type: str = "application/octet-stream",
-    max_bytes: Annotated[int | None, Query(ge=0)] = None,
-    expected_size: Annotated[int | None, Query(ge=0)] = None,
-    expected_sha256: Sha256Hex | None = None,
+    key: ObjectKey, query: Annotated[api.WriteQuery, Query()], request: Request, objects: Objects
 ) -> WrittenObject:
-    meter = StreamMeter(max_bytes=max_bytes, expected_size=expected_size, expected_sha256=expected_sha256)
-    return await objects.write(key, request.stream(), content_type=content_type, meter=meter)
+    meter = StreamMeter(
+        max_bytes=query.max_bytes, expected_size=query.expected_size, expected_sha256=query.expected_sha256
+    )
+    return await objects.write(key, request.stream(), content_type=query.content_type, meter=meter)
 
 
-@router.get("/objects/{key}/url")
-async def presigned_url(key: ObjectKey, content_type: str, content_disposition: str, objects: Objects) -> PresignedUrl:
-    return PresignedUrl(url=objects.presign(key, content_type=content_type, content_disposition=content_disposition))
+@serve(router, api.PRESIGN)
+async def presigned_url(key: ObjectKey, query: Annotated[api.PresignQuery, Query()], objects: Objects) -> PresignedUrl:
+    url = objects.presign(key, content_type=query.content_type, content_disposition=query.content_disposition)
+    return PresignedUrl(url=url)
 
 
-@router.post("/objects/delete", status_code=status.HTTP_204_NO_CONTENT)
+@serve(router, api.DELETE_OBJECTS)
 async def delete(body: ObjectRefs, objects: Objects) -> None:
     await objects.delete(body.objects)
 
 
-@router.get("/objects/stale")
-async def stale_objects(
-    objects: Objects,
-    older_than_seconds: Annotated[int, Query(ge=0)],
-    start_after: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
-) -> StaleObjects:
-    return await objects.stale_objects(older_than_seconds, start_after, limit)
+@serve(router, api.STALE_OBJECTS)
+async def stale_objects(query: Annotated[api.StaleObjectsQuery, Query()], objects: Objects) -> StaleObjects:
+    return await objects.stale_objects(query.older_than_seconds, query.start_after, query.limit)
 
 
-@router.post("/multipart/{key}")
-async def start_multipart(key: ObjectKey, objects: Objects, content_type: str) -> MultipartStarted:
-    return MultipartStarted(upload_id=await objects.start_multipart(key, content_type))
+@serve(router, api.START_MULTIPART)
+async def start_multipart(
+    key: ObjectKey, query: Annotated[api.MultipartStart, Query()], objects: Objects
+) -> MultipartStarted:
+    return MultipartStarted(upload_id=await objects.start_multipart(key, query.content_type))
 
 
-@router.patch("/multipart/{key}")
+@serve(router, api.APPEND_PARTS)
 async def append_parts(
-    key: ObjectKey,
-    request: Request,
-    objects: Objects,
-    upload_id: str,
-    offset: Annotated[int, Query(ge=0)],
-    length: Annotated[int, Query(ge=0)],
-    part_size: Annotated[int, Query(gt=0)],
-    tail_key: str | None = None,
-    upload_checksum: Annotated[str | None, Header()] = None,
+    key: ObjectKey, query: Annotated[api.AppendQuery, Query()], request: Request, objects: Objects
 ) -> AppendedParts:
-    meter = StreamMeter(max_bytes=length - offset, checksum=parse_upload_checksum(upload_checksum))
+    meter = StreamMeter(max_bytes=query.length - query.offset, checksum=parse_upload_checksum(query.upload_checksum))
     return await objects.append_parts(
         key,
-        upload_id,
+        query.upload_id,
         request.stream(),
-        offset=offset,
-        length=length,
-        part_size=part_size,
-        tail_key=tail_key,
+        offset=query.offset,
+        length=query.length,
+        part_size=query.part_size,
+        tail_key=query.tail_key,
         meter=meter,
     )
 
 
-@router.post("/multipart/{key}/complete")
+@serve(router, api.COMPLETE_MULTIPART)
 async def complete_multipart(key: ObjectKey, body: MultipartCompletion, objects: Objects) -> WrittenObject:
     return await objects.complete_multipart(key, body.upload_id, body.parts)
 
 
-@router.get("/multipart/stale")
+@serve(router, api.STALE_MULTIPART)
 async def stale_multipart_uploads(
-    objects: Objects, older_than_seconds: Annotated[int, Query(ge=0)]
+    query: Annotated[api.StaleMultipartQuery, Query()], objects: Objects
 ) -> list[StaleMultipartUpload]:
-    return await objects.stale_multipart_uploads(older_than_seconds)
+    return await objects.stale_multipart_uploads(query.older_than_seconds)

@@ -1,87 +1,32 @@
-"""Every endpoint × {owner, grantee, stranger, anonymous}: the access rules in one table."""
+"""Every endpoint × {owner, grantee, stranger, anonymous} through nginx: tests/support/access.py's
+table, end to end (tests/fast/test_access_rules.py checks the same table in-process)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import httpx
 import pytest
 
+from tests.support.access import MATRIX, MATRIX_IDS, ROLES, AccessWorld, Expected, build_world, check_access
 from tests.support.stack import Stack
-from tests.support.users import User, register, unique_name
-
-OWNER, GRANTEE, STRANGER, ANONYMOUS = "owner", "grantee", "stranger", "anonymous"
-ROLES = (OWNER, GRANTEE, STRANGER, ANONYMOUS)
-
-
-@dataclass(frozen=True)
-class World:
-    owner: User
-    grantee: User
-    stranger: User
-    upload_location: str
-
-    def headers(self, role: str) -> dict[str, str]:
-        users = {OWNER: self.owner, GRANTEE: self.grantee, STRANGER: self.stranger}
-        return users[role].auth if role in users else {}
 
 
 @pytest.fixture(scope="module")
-def world(stack: Stack) -> Iterator[World]:
+def world(stack: Stack) -> Iterator[AccessWorld]:
     with httpx.Client(base_url=stack.url, timeout=30) as client:
-        owner, grantee, stranger = (register(client, unique_name(p)) for p in ("own", "gra", "str"))
-        assert client.put(f"/users/{owner.name}/files/m.txt", content=b"matrix", headers=owner.auth).status_code == 201
-        granted = client.put(f"/users/{owner.name}/files/m.txt/permissions/{grantee.name}", headers=owner.auth)
-        assert granted.status_code == 204
-        upload = client.post(
-            "/uploads/",
-            headers=owner.auth | {"Tus-Resumable": "1.0.0", "Upload-Length": "10", "Upload-Metadata": "filename eA=="},
-        )
-        assert upload.status_code == 201
-        yield World(owner, grantee, stranger, upload.headers["location"])
+        yield build_world(client)
 
 
-# (method, path, body, expected status for owner, grantee, stranger, anonymous)
-Expected = tuple[int | None, int | None, int | None, int | None]  # None: not tested here
-MATRIX: list[tuple[str, str, bytes | None, Expected]] = [
-    ("GET", "/users/{owner}/files", None, (200, 403, 403, 401)),
-    ("GET", "/users/{owner}/files/m.txt", None, (200, 200, 404, 401)),
-    ("HEAD", "/users/{owner}/files/m.txt", None, (200, 200, 404, 401)),
-    ("GET", "/users/{owner}/files/m.txt/info", None, (200, 200, 404, 401)),
-    ("PUT", "/users/{owner}/files/m.txt", b"matrix", (200, 403, 403, 401)),
-    ("GET", "/users/{owner}/files/m.txt/permissions", None, (200, 403, 403, 401)),
-    ("PUT", "/users/{owner}/files/m.txt/permissions/{grantee}", None, (204, 403, 403, 401)),
-    ("GET", "/users/{owner}", None, (200, 403, 403, 401)),
-    ("GET", "/users/{owner}/shared", None, (200, 403, 403, 401)),
-    ("DELETE", "/users/{owner}/files/not-there.txt", None, (404, 403, 403, 401)),
-    ("DELETE", "/users/{owner}/files/m.txt/permissions/{stranger}", None, (204, 403, 403, 401)),
-    ("DELETE", "/users/{owner}", None, (None, 403, 403, 401)),  # the owner's case: test_accounts
-    ("HEAD", "{upload}", None, (200, 404, 404, 401)),
-    ("GET", "/analytics/downloads", None, (200, 200, 200, 401)),
-    ("POST", "/auth/logout", None, (None, None, None, 401)),  # logging out would end the shared world
-]
-
-
-@pytest.mark.parametrize(("method", "path", "body", "expected"), MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
+@pytest.mark.parametrize(("method", "path", "body", "expected"), MATRIX, ids=MATRIX_IDS)
 @pytest.mark.parametrize("role", ROLES)
 def test_access(
     api: httpx.Client,
-    world: World,
+    world: AccessWorld,
     role: str,
     method: str,
     path: str,
     body: bytes | None,
     expected: Expected,
 ) -> None:
-    status = expected[ROLES.index(role)]
-    if status is None:
-        pytest.skip("covered where its side effect is the point")
-    url = path.format(
-        owner=world.owner.name, grantee=world.grantee.name, stranger=world.stranger.name, upload=world.upload_location
-    )
-    headers = world.headers(role) | ({"Tus-Resumable": "1.0.0"} if "{upload}" in path else {})
-    response = api.request(method, url, content=body, headers=headers)
-    assert response.status_code == status, (role, method, url, response.text)
-    if status >= 400 and method != "HEAD":
-        assert set(response.json()) == {"error"}
+    check_access(api, world, role, method, path, body, expected)

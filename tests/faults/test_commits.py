@@ -14,6 +14,8 @@ import httpx
 import psycopg
 
 from bench.invariants import check_storage, file_path, sweep
+from liftbit_common.contracts import FileCommit
+from liftbit_common.internal_api.metadata import COMMIT_FILE
 from tests.support.events import EventLog
 from tests.support.faults import Faults
 from tests.support.stack import Stack
@@ -50,17 +52,18 @@ def test_a_repeated_commit_changes_nothing(stack: Stack, faults: Faults, api: ht
     body = b"committed once"
     assert api.put(file_path(owner.name, "c.txt"), content=body, headers=owner.auth).status_code == 201
     key = object_key(stack, owner.name, "c.txt")
-    commit = {
-        "object_key": key,
-        "size": len(body),
-        "sha256": hashlib.sha256(body).hexdigest(),
-        "content_type": "application/octet-stream",
-        "actor": owner.name,
-    }
-    retry = httpx.put(
-        f"{stack.env['METADATA_URL']}/users/{owner.name}/files/c.txt",
-        json=commit,
-        headers=stack.internal_headers(),
+    commit = FileCommit(
+        object_key=key,
+        size=len(body),
+        sha256=hashlib.sha256(body).hexdigest(),
+        content_type="application/octet-stream",
+        actor=owner.name,
+    )
+    retry = httpx.request(
+        COMMIT_FILE.method,
+        stack.env["METADATA_URL"] + COMMIT_FILE.url({"owner": owner.name, "filename": "c.txt"}),
+        content=commit.model_dump_json(),
+        headers=stack.internal_headers() | {"Content-Type": "application/json"},
         timeout=30,
     )
     assert retry.status_code in (200, 201), retry.text  # the answer of the first attempt, again

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from liftbit_common.errors import BadRequest, PayloadTooLarge
-from storage_ms.streams import ChecksumMismatch, StreamMeter, fixed_blocks
+from liftbit_common.errors import BadRequest, ChecksumMismatch, PayloadTooLarge
+from storage_ms.streams import StreamMeter, fixed_blocks
 
 
 async def chunks_of(pieces: list[bytes]) -> AsyncIterator[bytes]:

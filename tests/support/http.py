@@ -7,15 +7,23 @@ from urllib.parse import quote
 
 import httpx
 
+from liftbit_common.errors import STATUS_CODES, ErrorCode
 from tests.support.users import User
 
 
 def error_of(response: httpx.Response) -> tuple[str, str]:
-    """The (code, message) of an error answer, after checking it has the one error shape."""
+    """The (code, message) of an error answer, after checking it has the one error shape and a
+    code the catalogue lists for its status."""
     body = response.json()
     assert set(body) == {"error"}, body
     assert set(body["error"]) >= {"code", "message"}, body
-    return body["error"]["code"], body["error"]["message"]
+    code = body["error"]["code"]
+    assert code in codes_for(response.status_code), f"{code!r} is not a catalogued code of {response.status_code}"
+    return code, body["error"]["message"]
+
+
+def codes_for(status_code: int) -> tuple[ErrorCode, ...]:
+    return STATUS_CODES[status_code][1] if status_code in STATUS_CODES else ()
 
 
 def put(api: httpx.Client, user: User, name: str, body: bytes, **headers: str) -> httpx.Response:
