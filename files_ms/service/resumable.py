@@ -65,7 +65,10 @@ class Segments:
         """The next ``limit`` bytes of the body (fewer if it ends first)."""
         remaining = limit
         while remaining > 0 and await self.has_more():
-            piece, self._leftover = self._leftover[:remaining], self._leftover[remaining:]
+            if len(self._leftover) <= remaining:  # the usual case: pass the chunk on, no copy
+                piece, self._leftover = self._leftover, b""
+            else:
+                piece, self._leftover = self._leftover[:remaining], self._leftover[remaining:]
             remaining -= len(piece)
             yield piece
 
