@@ -7,19 +7,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import socket
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from urllib.parse import urlsplit
 
 import httpx
 import psycopg
 
-from tests.support.http import content, error_of, put
+from tests.support.http import content, error_of, put, raw_exchange
 from tests.support.stack import Stack
 from tests.support.users import User, register, unique_name
 
@@ -43,24 +41,6 @@ def client_from(stack: Stack, address: str) -> Iterator[httpx.Client]:
 
 def login(client: httpx.Client, username: str, password: str) -> httpx.Response:
     return client.post("/auth/token", data={"username": username, "password": password})
-
-
-def raw_exchange(stack: Stack, request: bytes, *, read_seconds: float = 20) -> tuple[bytes, float]:
-    """Send ``request`` (which may announce more body than it holds) and read the answer."""
-    url = urlsplit(stack.url)
-    started = time.monotonic()
-    with socket.create_connection((url.hostname, url.port), timeout=read_seconds) as connection:
-        connection.sendall(request)
-        answer = b""
-        try:
-            while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
-                chunk = connection.recv(65536)
-                if not chunk:
-                    break
-                answer += chunk
-        except (ConnectionResetError, TimeoutError):
-            pass
-    return answer, time.monotonic() - started
 
 
 # --------------------------------------------------------------------------- 1. login throttle
@@ -235,7 +215,7 @@ def test_malformed_input_gets_a_documented_4xx(api: httpx.Client, stack: Stack, 
     uri_too_long = api.get("/users/" + "u" * 10000)
     assert uri_too_long.status_code == 414 and error_of(uri_too_long)[0] == "uri_too_long"
     unknown_coding, _ = raw_exchange(
-        stack, f"PUT /users/{alice.name}/files/te HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n".encode()
+        stack.url, f"PUT /users/{alice.name}/files/te HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n".encode()
     )
     assert unknown_coding.startswith(b"HTTP/1.1 501") and b'"not_implemented"' in unknown_coding, unknown_coding[:300]
     not_allowed = api.patch("/users", headers=alice.auth)
@@ -250,7 +230,7 @@ def test_a_refused_upload_is_answered_at_once(stack: Stack, alice: User) -> None
             f"PUT /users/{alice.name}/files/huge.iso HTTP/1.1\r\nHost: t\r\n{authorization}"
             f"Content-Length: {huge}\r\n\r\n"
         ).encode() + content(MiB)
-        answer, seconds = raw_exchange(stack, request)
+        answer, seconds = raw_exchange(stack.url, request)
         assert status in answer.partition(b"\r\n")[0], answer[:300]
         assert seconds < 5, seconds  # not after reading 10 s of a body that is refused anyway
 

@@ -9,17 +9,15 @@ once, so that the test costs about two minutes once."""
 from __future__ import annotations
 
 import base64
-import socket
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
-from tests.support.http import content, error_of, put
+from tests.support.http import content, error_of, put, raw_exchange
 from tests.support.stack import Stack
 from tests.support.users import User
 
@@ -101,21 +99,11 @@ def tus_patch(stack: Stack, user: User, data: bytes) -> Outcome:
 
 def silent_put(stack: Stack, user: User) -> tuple[bytes, float]:
     """Announce 1 MiB, send 64 KiB, then nothing: the answer and how long it took."""
-    url = urlsplit(stack.url)
     head = (
         f"PUT /users/{user.name}/files/silent.bin HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {user.token}\r\n"
         f"Content-Length: {1024 * 1024}\r\n\r\n"
     ).encode()
-    with socket.create_connection((url.hostname, url.port), timeout=IDLE_LIMIT_SECONDS + 30) as connection:
-        connection.sendall(head + content(64 * 1024))
-        started = time.monotonic()
-        answer = b""
-        try:
-            while chunk := connection.recv(65536):
-                answer += chunk
-        except (ConnectionResetError, TimeoutError):
-            pass
-    return answer, time.monotonic() - started
+    return raw_exchange(stack.url, head + content(64 * 1024), read_seconds=IDLE_LIMIT_SECONDS + 30)
 
 
 @pytest.mark.timeout(600)  # two minutes of trickling, plus the stack's start when it runs first
