@@ -2,9 +2,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from liftbit_common.rules import S3_MIN_PART_BYTES, MiB
 from liftbit_common.settings import ServiceSettings
-
-MiB = 1024 * 1024
 
 
 class FilesSettings(ServiceSettings):
@@ -19,7 +18,7 @@ class FilesSettings(ServiceSettings):
     # Token checks are cached this long; logout and account deletion clear this process's cache.
     token_cache_seconds: float = Field(5.0, ge=0)
 
-    tus_part_size_bytes: int = Field(8 * MiB, ge=5 * MiB)
+    tus_part_size_bytes: int = Field(8 * MiB, ge=S3_MIN_PART_BYTES)
     tus_expiry_seconds: int = Field(24 * 3600, ge=60, description="Unfinished resumable uploads expire")
 
     reconcile_interval_seconds: float = Field(60.0, ge=0, description="0 disables the background sweeper")

@@ -12,6 +12,11 @@ from pydantic import Field
 OBJECT_KEY_PATTERN = r"^[0-9a-f]{32}$"
 ObjectKey = Annotated[str, Field(pattern=OBJECT_KEY_PATTERN)]
 
+MiB = 1024 * 1024
+# S3's multipart limits: files_ms sizes resumable uploads' parts by them, storage_ms cuts bodies into them.
+S3_MIN_PART_BYTES = 5 * MiB
+S3_MAX_PARTS = 10_000
+
 # What the tus checksum extension accepts: files_ms announces them, storage_ms checks the bytes.
 CHECKSUM_ALGORITHMS = ("sha256", "sha1", "md5")
 

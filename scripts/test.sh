@@ -7,10 +7,15 @@ cd "$(dirname "$0")/.."
 
 # No server, no stack: files_ms in-process around fakes (tests/fast) and the unit tests of pure code.
 FAST_TIER=(tests/fast tests/common tests/files_ms tests/storage_ms)
+fast_tier() {
+    # schemathesis's pytest plugin costs ~2 s of CPU at start; only tests/contract uses schemathesis.
+    .venv/bin/pytest -p no:cacheprovider -p no:schemathesis "${FAST_TIER[@]}" "$@"
+}
 
 if [[ "${1:-}" == "--fast" ]]; then
     shift
-    exec .venv/bin/pytest -p no:cacheprovider "${FAST_TIER[@]}" "$@"
+    fast_tier "$@"
+    exit
 fi
 
 echo "== ruff, mypy"
@@ -30,7 +35,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== pytest: in-process tier"
-.venv/bin/pytest -q -p no:cacheprovider "${FAST_TIER[@]}"
+fast_tier -q
 
 echo "== pytest: full tier"
 .venv/bin/pytest "${FAST_TIER[@]/#/--ignore=}" "$@"

@@ -3,9 +3,8 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from liftbit_common.rules import S3_MIN_PART_BYTES, MiB
 from liftbit_common.settings import ServiceSettings
-
-MiB = 1024 * 1024
 
 
 class StorageSettings(ServiceSettings):
@@ -23,7 +22,7 @@ class StorageSettings(ServiceSettings):
     s3_bundled_key_id: str | None = None
     s3_bundled_key_secret: SecretStr | None = None
 
-    part_size_bytes: int = Field(8 * MiB, ge=5 * MiB, description="Multipart part size")
+    part_size_bytes: int = Field(8 * MiB, ge=S3_MIN_PART_BYTES, description="Multipart part size")
     # Peak memory of one upload is about (upload_concurrency + 1) × part_size plus allocator slack:
     # 3 × 8 MiB keeps storage_ms within 64 MiB of its idle size (measured by bench/transfer.py).
     upload_concurrency: int = Field(3, ge=1, le=32, description="Parts in flight per upload")

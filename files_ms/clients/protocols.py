@@ -34,6 +34,7 @@ from liftbit_common.contracts import (
     UserInfo,
     WrittenObject,
 )
+from liftbit_common.internal_api.storage import WriteOptions
 
 
 class Dependency(Protocol):
@@ -76,16 +77,9 @@ class Metadata(Dependency, Protocol):
 class Storage(Dependency, Protocol):
     """storage_ms: object bytes, streamed in; downloads are presigned URLs nginx fetches."""
 
-    async def write(
-        self,
-        key: str,
-        body: AsyncIterable[bytes],
-        *,
-        content_type: str,
-        max_bytes: int | None,
-        expected_size: int | None,
-        expected_sha256: str | None,
-    ) -> WrittenObject: ...
+    async def write(self, key: str, body: AsyncIterable[bytes], options: WriteOptions) -> WrittenObject:
+        """Store the body under ``key`` as it arrives, refusing it past the options' limits."""
+
     async def presigned_url(self, key: str, *, content_type: str, content_disposition: str) -> str: ...
     async def delete(self, objects: Sequence[ObjectRef]) -> None: ...
     async def start_multipart(self, key: str, content_type: str) -> str: ...

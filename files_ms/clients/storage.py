@@ -30,23 +30,8 @@ class StorageClient:
     async def health_checks(self) -> dict[str, str]:
         return await self.http.health_checks()
 
-    async def write(
-        self,
-        key: str,
-        body: AsyncIterable[bytes],
-        *,
-        content_type: str,
-        max_bytes: int | None,
-        expected_size: int | None,
-        expected_sha256: str | None,
-    ) -> WrittenObject:
-        query = api.WriteQuery(
-            content_type=content_type,
-            max_bytes=max_bytes,
-            expected_size=expected_size,
-            expected_sha256=expected_sha256,
-        )
-        return await self.http.stream(api.WRITE_OBJECT, query, body, timeout=STREAM_TIMEOUT_SECONDS, key=key)
+    async def write(self, key: str, body: AsyncIterable[bytes], options: api.WriteOptions) -> WrittenObject:
+        return await self.http.stream(api.WRITE_OBJECT, options, body, timeout=STREAM_TIMEOUT_SECONDS, key=key)
 
     async def presigned_url(self, key: str, *, content_type: str, content_disposition: str) -> str:
         query = api.PresignQuery(content_type=content_type, content_disposition=content_disposition)

@@ -29,6 +29,7 @@ from liftbit_common.contracts import (
     StoredFile,
 )
 from liftbit_common.errors import ErrorCode, LiftbitError, PayloadTooLarge, PreconditionFailed, ServiceUnavailable
+from liftbit_common.internal_api.storage import WriteOptions
 from liftbit_common.rules import new_object_key
 
 
@@ -140,14 +141,13 @@ class FileService:
         key = new_object_key()
         counted = CountedBody(body)
         try:
-            written = await self._storage.write(
-                key,
-                counted,
+            options = WriteOptions(
                 content_type=content_type,
                 max_bytes=limit.max_bytes,
                 expected_size=declared_size,
                 expected_sha256=expected_sha256,
             )
+            written = await self._storage.write(key, counted, options)
         except PayloadTooLarge as exc:
             raise limit.error() from exc
         except ServiceUnavailable as exc:

@@ -24,12 +24,10 @@ from files_ms.service.http_semantics import media_type
 from liftbit_common.contracts import FileCommit, NewUpload, ObjectRef, ProgressUpdate, UploadProgress, UploadState
 from liftbit_common.errors import BadRequest, Conflict, ErrorCode, LiftbitError, PayloadTooLarge, ServiceUnavailable
 from liftbit_common.names import normalize_filename
-from liftbit_common.rules import new_object_key
+from liftbit_common.rules import S3_MAX_PARTS, MiB, new_object_key
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,termination,checksum,expiration"
-S3_MAX_PARTS = 10_000
-MiB = 1024 * 1024
 LOCK_WAIT_SECONDS = 60
 
 

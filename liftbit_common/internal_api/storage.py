@@ -22,7 +22,9 @@ from liftbit_common.internal_api.route import Route
 ByteCount = Annotated[int, Field(ge=0)]
 
 
-class WriteQuery(BaseModel):
+class WriteOptions(BaseModel):
+    """The content type to store, and the limits the body must keep."""
+
     content_type: str = "application/octet-stream"
     max_bytes: ByteCount | None = Field(None, description="Refuse the body past this many bytes (413)")
     expected_size: ByteCount | None = Field(None, description="Content-Length the client declared")
@@ -57,8 +59,8 @@ class StaleMultipartQuery(BaseModel):
     older_than_seconds: ByteCount
 
 
-WRITE_OBJECT: Route[WriteQuery, WrittenObject] = Route(
-    "PUT", "/objects/{key}", WriteQuery, WrittenObject, request_in="query", streams_body=True
+WRITE_OBJECT: Route[WriteOptions, WrittenObject] = Route(
+    "PUT", "/objects/{key}", WriteOptions, WrittenObject, request_in="query", streams_body=True
 )
 PRESIGN: Route[PresignQuery, PresignedUrl] = Route(
     "GET", "/objects/{key}/url", PresignQuery, PresignedUrl, request_in="query"

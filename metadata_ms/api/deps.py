@@ -26,9 +26,9 @@ class MetadataServices:
     relay: OutboxRelay
 
 
-async def _services(request: Request) -> MetadataServices:
+async def lifespan_services(request: Request) -> MetadataServices:
     services: MetadataServices = request.app.state.services
     return services
 
 
-Services = Annotated[MetadataServices, Depends(_services)]
+Services = Annotated[MetadataServices, Depends(lifespan_services)]

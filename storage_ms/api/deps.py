@@ -7,9 +7,9 @@ from fastapi import Depends, Request
 from storage_ms.service import ObjectService
 
 
-async def _objects(request: Request) -> ObjectService:
+async def lifespan_objects(request: Request) -> ObjectService:
     objects: ObjectService = request.app.state.objects
     return objects
 
 
-Objects = Annotated[ObjectService, Depends(_objects)]
+Objects = Annotated[ObjectService, Depends(lifespan_objects)]

@@ -43,7 +43,7 @@ def parse_upload_checksum(header: str | None) -> tuple[str, bytes] | None:
 
 @serve(router, api.WRITE_OBJECT)
 async def write(
-    key: ObjectKey, query: Annotated[api.WriteQuery, Query()], request: Request, objects: Objects
+    key: ObjectKey, query: Annotated[api.WriteOptions, Query()], request: Request, objects: Objects
 ) -> WrittenObject:
     meter = StreamMeter(
         max_bytes=query.max_bytes, expected_size=query.expected_size, expected_sha256=query.expected_sha256

@@ -1,12 +1,15 @@
 """The internal routes are defined once (liftbit_common/internal_api) and both sides hold to them:
 each service serves exactly its routes, with their models, behind the internal token; a handler
-or a call that strays from its route is refused before anything is sent."""
+or a call that strays from its route is refused before anything is sent.
+
+analytics_ms is left to the full tier: importing it loads PySpark, which alone would cost this
+tier a third of its time (measured with -X importtime); tests/e2e/test_platform.py and
+test_analytics.py call its one route."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -14,18 +17,18 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 
-from analytics_ms.app import create_app as create_analytics_app
-from analytics_ms.settings import AnalyticsSettings
 from files_ms.app import create_app as create_files_app
 from liftbit_common.contracts import FileCommit, NewAccount, NewUser, UserCreated, WrittenObject
 from liftbit_common.errors import ErrorCode, NotFound, ServiceUnavailable
-from liftbit_common.internal_api import analytics, files, metadata, storage
+from liftbit_common.internal_api import files, metadata, storage
 from liftbit_common.internal_api.health import HEALTH
 from liftbit_common.internal_api.route import Route, serve
 from liftbit_common.service_app import INTERNAL_TOKEN_HEADER
 from liftbit_common.service_client import ServiceClient, ServiceResponse, raise_for_error
+from metadata_ms.api.deps import lifespan_services
 from metadata_ms.app import create_app as create_metadata_app
 from metadata_ms.settings import MetadataSettings
+from storage_ms.api.deps import lifespan_objects
 from storage_ms.app import create_app as create_storage_app
 from storage_ms.settings import StorageSettings
 from tests.support.in_process import SETTINGS, Fakes, in_process_api
@@ -48,22 +51,13 @@ def routes_of(module: ModuleType) -> list[Route[Any, Any]]:
 
 
 @pytest.fixture(scope="module")
-def apps(tmp_path_factory: pytest.TempPathFactory) -> dict[ModuleType, FastAPI]:
+def apps() -> dict[ModuleType, FastAPI]:
     common: dict[str, Any] = {"internal_token": TOKEN, "log_level": "WARNING"}
-    checkpoints = tmp_path_factory.mktemp("checkpoints")
     return {
         metadata: create_metadata_app(
             MetadataSettings(**common, database_url=NOWHERE, kafka_bootstrap_servers="127.0.0.1:9")
         ),
         storage: create_storage_app(StorageSettings(**common, _env_file=None)),
-        analytics: create_analytics_app(
-            AnalyticsSettings(
-                **common,
-                database_url=NOWHERE,
-                kafka_bootstrap_servers="127.0.0.1:9",
-                analytics_checkpoint_dir=Path(checkpoints),
-            )
-        ),
         files: create_files_app(SETTINGS),
     }
 
@@ -76,7 +70,7 @@ def documented(app: FastAPI) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 def test_each_internal_service_serves_exactly_its_routes(apps: dict[ModuleType, FastAPI]) -> None:
-    for module in (metadata, storage, analytics):
+    for module in (metadata, storage):
         routes = [*routes_of(module), HEALTH]
         operations = documented(apps[module])
         assert set(operations) == {(route.method, route.path) for route in routes}, module.__name__
@@ -97,7 +91,7 @@ def test_files_ms_serves_its_sweep_to_the_internal_token_only(fakes: Fakes) -> N
 
 @pytest.mark.parametrize(
     "route",
-    [r for m in (metadata, storage, analytics, files) for r in routes_of(m)],
+    [r for m in (metadata, storage, files) for r in routes_of(m)],
     ids=lambda r: f"{r.method} {r.path}",
 )
 def test_every_internal_route_refuses_a_call_without_the_internal_token(
@@ -113,8 +107,9 @@ def test_every_internal_route_refuses_a_call_without_the_internal_token(
 
 
 def test_internal_routes_validate_their_path_and_query_models(apps: dict[ModuleType, FastAPI]) -> None:
-    for module in (metadata, storage):
-        apps[module].state.services = apps[module].state.objects = None  # validation answers first
+    # No lifespan built the services; validation answers before a handler would need them.
+    apps[metadata].dependency_overrides[lifespan_services] = lambda: None
+    apps[storage].dependency_overrides[lifespan_objects] = lambda: None
     auth = {INTERNAL_TOKEN_HEADER: TOKEN}
     bad_owner = TestClient(apps[metadata]).get(metadata.LIST_FILES.url({"owner": "No!"}), headers=auth)
     assert (bad_owner.status_code, bad_owner.json()["error"]["code"]) == (422, "invalid_input")
@@ -140,7 +135,7 @@ def test_a_handler_that_strays_from_its_route_is_refused_at_import() -> None:
     async def missing_parameter() -> None:
         return None
 
-    async def body_as_query(query: storage.WriteQuery) -> WrittenObject:  # not Annotated[..., Query()]
+    async def body_as_query(query: storage.WriteOptions) -> WrittenObject:  # not Annotated[..., Query()]
         raise NotImplementedError
 
     for route, handler in (

@@ -53,6 +53,7 @@ from liftbit_common.errors import (
     PayloadTooLarge,
     Unauthorized,
 )
+from liftbit_common.internal_api.storage import WriteOptions
 from liftbit_common.rules import token_digest
 from metadata_ms.service.catalog import decode_cursor, encode_cursor
 
@@ -281,29 +282,20 @@ class FakeStorage:
     async def health_checks(self) -> dict[str, str]:
         return dict(self.health)
 
-    async def write(
-        self,
-        key: str,
-        body: AsyncIterable[bytes],
-        *,
-        content_type: str,
-        max_bytes: int | None,
-        expected_size: int | None,
-        expected_sha256: str | None,
-    ) -> WrittenObject:
+    async def write(self, key: str, body: AsyncIterable[bytes], options: WriteOptions) -> WrittenObject:
         data = bytearray()
         async for chunk in body:
             data += chunk
-            if max_bytes is not None and len(data) > max_bytes:
-                raise PayloadTooLarge(f"body exceeds the limit of {max_bytes} bytes", code=ErrorCode.TOO_LARGE)
-        if expected_size is not None and len(data) != expected_size:
+            if options.max_bytes is not None and len(data) > options.max_bytes:
+                raise PayloadTooLarge(f"body exceeds the limit of {options.max_bytes} bytes", code=ErrorCode.TOO_LARGE)
+        if options.expected_size is not None and len(data) != options.expected_size:
             raise BadRequest(
-                f"body has {len(data)} of the declared {expected_size} bytes", code=ErrorCode.INCOMPLETE_BODY
+                f"body has {len(data)} of the declared {options.expected_size} bytes", code=ErrorCode.INCOMPLETE_BODY
             )
         digest = hashlib.sha256(data).hexdigest()
-        if expected_sha256 is not None and digest != expected_sha256:
+        if options.expected_sha256 is not None and digest != options.expected_sha256:
             raise BadRequest(
-                f"SHA-256 of the body is {digest}, the client declared {expected_sha256}",
+                f"SHA-256 of the body is {digest}, the client declared {options.expected_sha256}",
                 code=ErrorCode.DIGEST_MISMATCH,
             )
         self.objects[key] = bytes(data)
