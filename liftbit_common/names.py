@@ -48,7 +48,7 @@ def normalize_filename(value: str) -> str:
     for char in name:
         if unicodedata.category(char) in REFUSED_CATEGORIES:
             raise InvalidName(
-                f"a filename must not contain control or invisible format characters (found U+{ord(char):04X})"
+                f"a filename must not contain control characters or invisible formatting (found U+{ord(char):04X})"
             )
     return name
 

@@ -169,8 +169,6 @@ class ResumableUploads:
                 upload = await self._append_segment(upload, segments, upload_checksum)
                 if upload.progress.offset == upload.length or not await segments.has_more():
                     break
-            if await segments.has_more():
-                raise PayloadTooLarge("the body goes past Upload-Length", code=ErrorCode.TOO_LARGE)
             if upload.progress.offset == upload.length:
                 await self._finish(upload)
             return upload
@@ -182,14 +180,17 @@ class ResumableUploads:
         the request's whole body, which storage_ms checks before anything is kept: then the
         whole body is one segment."""
         offset = upload.progress.offset
-        room = upload.length - offset
-        if upload_checksum is None:
-            room = min(room, upload.part_size - offset % upload.part_size)
-        counted = CountedBody(segments.take(room))
+        remaining = upload.length - offset
+        room = remaining if upload_checksum else min(remaining, upload.part_size - offset % upload.part_size)
+        # The segment that reaches Upload-Length takes a byte more, if there is one: storage_ms then
+        # refuses a body that goes past the end (413) before any of that segment is recorded.
+        counted = CountedBody(segments.take(room + 1 if room == remaining else room))
         try:
             appended = await self._storage.append_parts(upload, counted, upload_checksum=upload_checksum)
-        except ServiceUnavailable:
+        except ServiceUnavailable as exc:
             counted.reraise_own_failure()
+            if counted.size > remaining:  # storage_ms refused it, its answer was lost
+                raise PayloadTooLarge("the body goes past Upload-Length", code=ErrorCode.TOO_LARGE) from exc
             raise
         parts = {p.number: p for p in upload.progress.parts} | {p.number: p for p in appended.parts}
         progress = UploadProgress(

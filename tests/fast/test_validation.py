@@ -57,10 +57,13 @@ def test_a_bad_username_in_a_path_is_422_for_a_signed_in_caller(api: TestClient,
         ("%2E", "filename: '.' is not allowed as a filename"),  # encoded: clients drop dot segments
         ("%2E%2E", "filename: '..' is not allowed as a filename"),
         ("a/b", "filename: a filename must not contain '/'"),
-        ("tab\there", "filename: a filename must not contain control or invisible format characters (found U+0009)"),
+        (
+            "tab\there",
+            "filename: a filename must not contain control characters or invisible formatting (found U+0009)",
+        ),
         (
             "invoice\u202egpj.exe",
-            "filename: a filename must not contain control or invisible format characters (found U+202E)",
+            "filename: a filename must not contain control characters or invisible formatting (found U+202E)",
         ),
         ("x" * 256, "filename: a filename may have at most 255 bytes of UTF-8, this one has 256"),
         ("é" * 128, "filename: a filename may have at most 255 bytes of UTF-8, this one has 256"),
