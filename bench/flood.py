@@ -155,9 +155,10 @@ def main(
     seconds: Annotated[float, typer.Option(min=1, help="Length of each phase")] = 20,
     results: Annotated[Path, typer.Option(help="Where the Markdown report goes")] = ROOT / "bench" / "RESULTS-flood.md",
     write: Annotated[bool, typer.Option(help="Write the report (--no-write: print only)")] = True,
+    keep: Annotated[bool, typer.Option(help="Keep the stack's folder (logs) after stopping it")] = False,
 ) -> None:
     machine = machine_info(("argon2-cffi", "uvicorn"))
-    with throwaway_stack({"LOG_LEVEL": "WARNING"}) as stack:
+    with throwaway_stack({"LOG_LEVEL": "WARNING"}, keep_folder=keep) as stack:
         name, token = register_user(stack.url, "victim")
         httpx.put(
             f"{stack.url}/users/{name}/files/victim.bin",
