@@ -7,10 +7,10 @@ export PORT LIFTBIT_HOME
 PYTHON := .venv/bin/python
 STACK := $(PYTHON) -m scripts.stack
 
-.PHONY: help install up down status logs test test-fast lint compose-check bench bench-analytics bench-load bench-tree docs clean
+.PHONY: help install up down status logs test test-fast fuzz lint compose-check bench bench-analytics bench-load bench-tree bench-flood docs clean
 
 help:
-	@echo "make up | down | status | logs [s=part] [f=1] | test | test-fast | lint | bench | bench-analytics | bench-load | bench-tree | docs"
+	@echo "make up | down | status | logs [s=part] [f=1] | test | test-fast | fuzz | lint | bench | bench-analytics | bench-load | bench-tree | bench-flood | docs"
 
 install:
 	@scripts/bootstrap.sh
@@ -36,6 +36,11 @@ test-fast:
 	@scripts/bootstrap.sh
 	@scripts/test.sh --fast
 
+# A longer schemathesis run than make test's (FUZZ_EXAMPLES cases, every check), on its own stack.
+fuzz:
+	@scripts/bootstrap.sh --test
+	@FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-5000} .venv/bin/pytest tests/contract -q
+
 lint:
 	@.venv/bin/ruff check .
 	@.venv/bin/ruff format --check .
@@ -55,6 +60,9 @@ bench-load: install
 
 bench-tree: install
 	@$(PYTHON) -m bench.tree
+
+bench-flood: install
+	@$(PYTHON) -m bench.flood
 
 docs: install
 	@scripts/docs.sh

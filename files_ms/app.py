@@ -10,13 +10,14 @@ from fastapi import FastAPI
 
 from files_ms.api import analytics, auth, files, health, internal, nodes, permissions, tree, uploads, users
 from files_ms.api.deps import FilesServices
+from files_ms.api.guards import RefuseUndecodablePath
 from files_ms.clients.analytics import AnalyticsClient
 from files_ms.clients.metadata import MetadataClient
 from files_ms.clients.protocols import Analytics, Metadata, Storage
 from files_ms.clients.storage import StorageClient
 from files_ms.service.access import AccessPolicy
 from files_ms.service.accounts import AccountService
-from files_ms.service.auth import Authenticator, LoginThrottle
+from files_ms.service.auth import Authenticator
 from files_ms.service.files import FileService
 from files_ms.service.reconciler import Reconciler
 from files_ms.service.resumable import ResumableUploads
@@ -51,7 +52,6 @@ def build_services(
         accounts=AccountService(
             metadata,
             authenticator,
-            LoginThrottle(settings.login_rate_per_user, settings.login_rate_per_address),
             file_service,
         ),
         uploads=ResumableUploads(
@@ -71,6 +71,7 @@ def build_services(
             trash_retention_seconds=int(settings.trash_retention_days * 86400),
         ),
         dependencies=(metadata, storage, analytics),
+        public_url=settings.liftbit_public_url,
     )
 
 
@@ -132,5 +133,8 @@ def create_app(settings: FilesSettings | None = None, services: FilesServices | 
     app.state.settings = settings
     if services is not None:
         app.state.services = services
+    generate_openapi = app.openapi
+    app.openapi = lambda: uploads.publish_required_headers(generate_openapi())  # type: ignore[method-assign]
     app.add_middleware(uploads.TusResumableHeader)
+    app.add_middleware(RefuseUndecodablePath)
     return app

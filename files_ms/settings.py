@@ -11,12 +11,12 @@ class FilesSettings(ServiceSettings):
     storage_url: str = "http://127.0.0.1:3103"
     analytics_url: str = "http://127.0.0.1:3104"
 
+    # The base of the absolute URLs the API hands out (tus Location), e.g. https://files.example.com;
+    # empty: they are relative (/uploads/…), never built from the request's Host header.
+    liftbit_public_url: str = Field("", pattern=r"^(https?://[^/\s]+)?$")
     max_file_size_bytes: int = Field(50 * 1024 * MiB, ge=1, description="Largest file accepted (413 above)")
     # Token checks are cached this long; logout and account deletion clear this process's cache.
     token_cache_seconds: float = Field(5.0, ge=0)
-    # Failed logins allowed per window, e.g. "10/minute" (429 beyond).
-    login_rate_per_user: str = "10/minute"
-    login_rate_per_address: str = "30/minute"
 
     tus_part_size_bytes: int = Field(8 * MiB, ge=S3_MIN_PART_BYTES)
     tus_expiry_seconds: int = Field(24 * 3600, ge=60, description="Unfinished resumable uploads expire")

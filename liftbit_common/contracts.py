@@ -4,21 +4,43 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from liftbit_common.names import (
     FILENAME_RULE,
+    MAX_FILENAME_BYTES,
     PATH_RULE,
+    USERNAME_PATTERN,
     USERNAME_RULE,
+    filename_pattern,
     normalize_filename,
     normalize_path,
     validate_username,
 )
 
-Username = Annotated[str, AfterValidator(validate_username), Field(description=USERNAME_RULE, examples=["alice"])]
-Filename = Annotated[str, AfterValidator(normalize_filename), Field(description=FILENAME_RULE, examples=["notes.txt"])]
+
+def _publish_filename_rule(schema: dict[str, Any]) -> None:
+    """The rule in the OpenAPI schema as well as in the validator (built when the schema is)."""
+    schema.update(pattern=filename_pattern(), minLength=1, maxLength=MAX_FILENAME_BYTES)
+
+
+# The patterns are published in the schema (json_schema_extra) while the validators give the messages.
+Username = Annotated[
+    str,
+    AfterValidator(validate_username),
+    Field(
+        description=USERNAME_RULE,
+        examples=["alice"],
+        json_schema_extra={"pattern": USERNAME_PATTERN, "minLength": 3, "maxLength": 32},
+    ),
+]
+Filename = Annotated[
+    str,
+    AfterValidator(normalize_filename),
+    Field(description=FILENAME_RULE, examples=["notes.txt"], json_schema_extra=_publish_filename_rule),
+]
 FilePath = Annotated[str, AfterValidator(normalize_path), Field(description=PATH_RULE, examples=["photos/2024/a.jpg"])]
 Password = Annotated[
     str,
@@ -145,6 +167,12 @@ class NewUser(BaseModel):
     password: Password
 
 
+class NewAccount(NewUser):
+    """A registration as files_ms passes it on: with the client's address, for the throttle."""
+
+    address: str
+
+
 class UserCreated(BaseModel):
     username: str
 
@@ -160,6 +188,12 @@ class UserInfo(BaseModel):
 class Credentials(BaseModel):
     username: str
     password: str
+
+
+class LoginAttempt(Credentials):
+    """A login as files_ms passes it on: with the client's address, for the throttle."""
+
+    address: str
 
 
 class IssuedToken(BaseModel):

@@ -1,9 +1,12 @@
-"""Answer an error only after the request body that is still arriving has been read (and dropped).
+"""Answer an error at once while the request body is still arriving, then close the connection
+without losing the answer.
 
-An error decided while a body still streams in (413 mid-upload) would otherwise be sent and the
-connection closed on unread bytes: TCP then resets it, and the peer (nginx, or files_ms calling
-storage_ms) may lose the answer and report a gateway error instead of the 413. Draining is bounded
-in bytes and time; past the bounds the answer goes out anyway."""
+An error decided while a body still streams in (401 before an upload, 413 for a 60 GiB
+Content-Length) must not wait for the body: the answer goes out whole at once, marked
+``Connection: close``. Closing a socket with unread bytes makes TCP reset it, and a peer (nginx,
+or files_ms calling storage_ms) that has not yet read the answer then loses it and reports a
+gateway error instead: so the connection stays open, its incoming bytes read and dropped, for a
+short linger after the answer left (the same idea as nginx's lingering_close), then closes."""
 
 from __future__ import annotations
 
@@ -15,17 +18,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 MiB = 1024 * 1024
 
 
-class DrainBeforeError:
-    def __init__(self, app: ASGIApp, max_bytes: int = 256 * MiB, max_seconds: float = 10.0) -> None:
+class AnswerErrorsEarly:
+    def __init__(self, app: ASGIApp, linger_bytes: int = 64 * MiB, linger_seconds: float = 1.0) -> None:
         self.app = app
-        self.max_bytes = max_bytes
-        self.max_seconds = max_seconds
+        self.linger_bytes = linger_bytes
+        self.linger_seconds = linger_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         body_done = False
+        answering_early = False
 
         async def tracking_receive() -> Message:
             nonlocal body_done
@@ -34,18 +38,24 @@ class DrainBeforeError:
                 body_done = True
             return message
 
-        async def draining_send(message: Message) -> None:
+        async def early_send(message: Message) -> None:
+            nonlocal answering_early
             if message["type"] == "http.response.start" and message["status"] >= 400 and not body_done:
-                await self._drain(tracking_receive)
+                answering_early = True
+                message["headers"] = [*message.get("headers", []), (b"connection", b"close")]
+            elif answering_early and message["type"] == "http.response.body" and not message.get("more_body"):
+                await send({**message, "more_body": True})  # the whole answer leaves now…
+                await self._linger(tracking_receive)  # …and is read before the connection closes
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
-        await self.app(scope, tracking_receive, draining_send)
+        await self.app(scope, tracking_receive, early_send)
 
-    async def _drain(self, receive: Receive) -> None:
+    async def _linger(self, receive: Receive) -> None:
         drained = 0
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self.max_seconds):
-                while drained <= self.max_bytes:
+            async with asyncio.timeout(self.linger_seconds):
+                while drained <= self.linger_bytes:
                     message = await receive()
                     if message["type"] != "http.request":
                         return

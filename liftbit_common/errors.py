@@ -32,6 +32,8 @@ class ErrorCode(StrEnum):
     LENGTH_REQUIRED = "length_required"  # 411 for a body without a length, 400 for tus without Upload-Length
     UNSUPPORTED_CHECKSUM = "unsupported_checksum"
     INVALID_CHECKSUM = "invalid_checksum"
+    MALFORMED_MULTIPART = "malformed_multipart"
+    HEADER_TOO_LARGE = "header_too_large"  # nginx
     UNAUTHORIZED = "unauthorized"
     INVALID_CREDENTIALS = "invalid_credentials"
     INTERNAL_TOKEN_REQUIRED = "internal_token_required"
@@ -46,7 +48,9 @@ class ErrorCode(StrEnum):
     NOT_A_FILE = "not_a_file"
     TRASH_ENTRY_NOT_FOUND = "trash_entry_not_found"
     VERSION_NOT_FOUND = "version_not_found"
+    GONE_MEANWHILE = "gone_meanwhile"
     METHOD_NOT_ALLOWED = "method_not_allowed"
+    REQUEST_TIMEOUT = "request_timeout"
     CONFLICT = "conflict"
     USERNAME_TAKEN = "username_taken"
     OFFSET_MISMATCH = "offset_mismatch"
@@ -56,12 +60,14 @@ class ErrorCode(StrEnum):
     PATH_IS_A_FILE = "path_is_a_file"
     PATH_IS_A_FOLDER = "path_is_a_folder"
     TARGET_EXISTS = "target_exists"
+    CONCURRENT_CHANGE = "concurrent_change"
     PRECONDITION_FAILED = "precondition_failed"
     TUS_VERSION = "tus_version"
     PAYLOAD_TOO_LARGE = "payload_too_large"
     QUOTA_EXCEEDED = "quota_exceeded"
     FILE_TOO_LARGE = "file_too_large"
     TOO_LARGE = "too_large"
+    URI_TOO_LONG = "uri_too_long"  # nginx
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     RANGE_NOT_SATISFIABLE = "range_not_satisfiable"
     INVALID_INPUT = "invalid_input"
@@ -73,8 +79,10 @@ class ErrorCode(StrEnum):
     PATH_TOO_LONG = "path_too_long"
     MOVE_INTO_ITSELF = "move_into_itself"
     TOO_MANY_REQUESTS = "too_many_requests"
+    TOO_MANY_UPLOADS = "too_many_uploads"
     CHECKSUM_MISMATCH = "checksum_mismatch"
     INTERNAL_ERROR = "internal_error"
+    NOT_IMPLEMENTED = "not_implemented"  # nginx
     DEPENDENCY_UNAVAILABLE = "dependency_unavailable"
 
 
@@ -95,6 +103,8 @@ STATUS_CODES: dict[int, tuple[str, tuple[ErrorCode, ...]]] = {
             ErrorCode.LENGTH_REQUIRED,
             ErrorCode.UNSUPPORTED_CHECKSUM,
             ErrorCode.INVALID_CHECKSUM,
+            ErrorCode.MALFORMED_MULTIPART,
+            ErrorCode.HEADER_TOO_LARGE,
         ),
     ),
     401: (
@@ -116,9 +126,11 @@ STATUS_CODES: dict[int, tuple[str, tuple[ErrorCode, ...]]] = {
             ErrorCode.NOT_A_FILE,
             ErrorCode.TRASH_ENTRY_NOT_FOUND,
             ErrorCode.VERSION_NOT_FOUND,
+            ErrorCode.GONE_MEANWHILE,
         ),
     ),
     405: ("Method not allowed", (ErrorCode.METHOD_NOT_ALLOWED,)),
+    408: ("The client sent nothing for too long in the middle of the body", (ErrorCode.REQUEST_TIMEOUT,)),
     409: (
         "Conflict",
         (
@@ -131,6 +143,7 @@ STATUS_CODES: dict[int, tuple[str, tuple[ErrorCode, ...]]] = {
             ErrorCode.PATH_IS_A_FILE,
             ErrorCode.PATH_IS_A_FOLDER,
             ErrorCode.TARGET_EXISTS,
+            ErrorCode.CONCURRENT_CHANGE,
         ),
     ),
     411: ("Neither Content-Length nor Transfer-Encoding", (ErrorCode.LENGTH_REQUIRED,)),
@@ -139,6 +152,7 @@ STATUS_CODES: dict[int, tuple[str, tuple[ErrorCode, ...]]] = {
         "Too large or over quota",
         (ErrorCode.PAYLOAD_TOO_LARGE, ErrorCode.QUOTA_EXCEEDED, ErrorCode.FILE_TOO_LARGE, ErrorCode.TOO_LARGE),
     ),
+    414: ("The request URI is too long (nginx)", (ErrorCode.URI_TOO_LONG,)),
     415: ("Unsupported media type", (ErrorCode.UNSUPPORTED_MEDIA_TYPE,)),
     416: ("Range not satisfiable", (ErrorCode.RANGE_NOT_SATISFIABLE,)),
     422: (
@@ -154,9 +168,10 @@ STATUS_CODES: dict[int, tuple[str, tuple[ErrorCode, ...]]] = {
             ErrorCode.MOVE_INTO_ITSELF,
         ),
     ),
-    429: ("Too many requests", (ErrorCode.TOO_MANY_REQUESTS,)),
+    429: ("Too many requests", (ErrorCode.TOO_MANY_REQUESTS, ErrorCode.TOO_MANY_UPLOADS)),
     460: ("Upload-Checksum mismatch (tus checksum extension)", (ErrorCode.CHECKSUM_MISMATCH,)),
     500: ("Internal error", (ErrorCode.INTERNAL_ERROR,)),
+    501: ("A transfer encoding nginx does not implement", (ErrorCode.NOT_IMPLEMENTED,)),
     503: ("A dependency is unavailable", (ErrorCode.DEPENDENCY_UNAVAILABLE,)),
 }
 
@@ -227,6 +242,10 @@ class Conflict(LiftbitError):
     status_code, code = 409, ErrorCode.CONFLICT
 
 
+class RequestTimeout(LiftbitError):
+    status_code, code = 408, ErrorCode.REQUEST_TIMEOUT
+
+
 class LengthRequired(LiftbitError):
     status_code, code = 411, ErrorCode.LENGTH_REQUIRED
 
@@ -265,6 +284,8 @@ class ServiceUnavailable(LiftbitError):
     status_code, code = 503, ErrorCode.DEPENDENCY_UNAVAILABLE
 
     def __init__(self, dependency: str, message: str | None = None, **kwargs: Any) -> None:
+        # Every 503 says when to come back (RFC 9110 15.6.4); a second is what recoveries take here.
+        kwargs.setdefault("headers", {"Retry-After": "1"})
         super().__init__(message or f"{dependency} is unavailable, try again shortly", **kwargs)
         self.dependency = dependency
 

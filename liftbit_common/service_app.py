@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Header
 from fastapi_offline import FastAPIOffline
 
-from liftbit_common.drain import DrainBeforeError
+from liftbit_common.drain import AnswerErrorsEarly
 from liftbit_common.errors import ErrorCode, Unauthorized, install_error_handlers
 from liftbit_common.logging import configure_logging
 from liftbit_common.observability import RequestContextMiddleware, metrics_endpoint
@@ -49,6 +49,6 @@ def create_service_app(
     for router in public_routers:
         app.include_router(router)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
-    app.add_middleware(DrainBeforeError)
+    app.add_middleware(AnswerErrorsEarly)
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -32,6 +32,7 @@ _JSON = {"Content-Type": "application/json"}
 class ServiceResponse:
     status_code: int
     content: bytes
+    retry_after: str | None = None  # passed on with a 429 or 503, so the caller learns when to retry
 
 
 def raise_for_error(response: ServiceResponse, service: str) -> None:
@@ -39,15 +40,18 @@ def raise_for_error(response: ServiceResponse, service: str) -> None:
     if response.status_code < 400:
         return
     try:
-        error = ErrorResponse.model_validate_json(response.content).error
-        code, message = error.code, error.message
+        detail = ErrorResponse.model_validate_json(response.content).error
+        code, message = detail.code, detail.message
     except ValidationError:
         code, message = generic_code(response.status_code), f"{service} answered {response.status_code}"
+    retry = {"headers": {"Retry-After": response.retry_after}} if response.retry_after else {}
     if response.status_code >= 500:
         if response.status_code == 503:
-            raise ServiceUnavailable(service, message, code=code)
+            raise ServiceUnavailable(service, message, code=code, **retry)
         raise ServiceUnavailable(service, f"{service} failed: {message}")
-    raise error_for_status(response.status_code, message, code)
+    error = error_for_status(response.status_code, message, code)
+    error.headers.update(retry.get("headers", {}))
+    raise error
 
 
 def _encode(route: Route[RequestT, Any], request: RequestT | None) -> tuple[bytes | None, dict[str, str] | None]:
@@ -154,7 +158,7 @@ class ServiceClient:
                     headers=self._headers(headers),
                     timeout=self._client_timeout(timeout),
                 ) as raw:
-                    response = ServiceResponse(raw.status, await raw.read())
+                    response = ServiceResponse(raw.status, await raw.read(), raw.headers.get("Retry-After"))
             except _NOT_SENT as exc:
                 if last:
                     raise ServiceUnavailable(self.name) from exc
@@ -199,7 +203,7 @@ class ServiceClient:
         except aiohttp.ClientError as exc:
             raise ServiceUnavailable(self.name) from exc
         try:
-            response = ServiceResponse(raw.status, await raw.read())
+            response = ServiceResponse(raw.status, await raw.read(), raw.headers.get("Retry-After"))
         finally:
             raw.release()
         raise_for_error(response, self.name)

@@ -14,7 +14,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from liftbit_common.db import create_engine, migrate_when_reachable
-from liftbit_common.errors import InvalidInput, ServiceUnavailable
+from liftbit_common.errors import Conflict, ErrorCode, InvalidInput, NotFound, ServiceUnavailable
 from liftbit_common.service_app import create_service_app
 from metadata_ms.api import files, health, objects, tokens, uploads, users
 from metadata_ms.api.deps import MetadataServices
@@ -24,6 +24,7 @@ from metadata_ms.service.catalog import Catalog
 from metadata_ms.service.nodes import PathLimits
 from metadata_ms.service.objects import ObjectLedger
 from metadata_ms.service.passwords import PasswordVault
+from metadata_ms.service.throttle import Throttle, ThrottlePolicy
 from metadata_ms.service.tree import Tree
 from metadata_ms.service.uploads import UploadRegistry
 from metadata_ms.settings import MetadataSettings
@@ -32,6 +33,19 @@ log = structlog.get_logger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "alembic_version"
+
+
+def throttle_policy(settings: MetadataSettings) -> ThrottlePolicy:
+    return ThrottlePolicy(
+        free_pair_failures=settings.login_free_pair_failures,
+        max_backoff_seconds=settings.login_max_backoff_seconds,
+        user_failures_per_hour=settings.login_user_failures_per_hour,
+        address_failures=settings.login_address_failures,
+        address_window_seconds=settings.login_address_window_seconds,
+        address_logins_per_minute=settings.login_address_logins_per_minute,
+        address_registrations_per_hour=settings.address_registrations_per_hour,
+        exempt_addresses=settings.throttle_exempt_addresses,
+    )
 
 
 @contextlib.asynccontextmanager
@@ -53,9 +67,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database=engine,
         accounts=AccountService(
             sessions,
-            PasswordVault(),
+            PasswordVault(concurrency=settings.password_hash_concurrency, queue=settings.password_hash_queue),
+            Throttle(sessions, throttle_policy(settings)),
             token_ttl_seconds=settings.token_ttl_seconds,
             default_quota_bytes=settings.default_quota_bytes,
+            max_live_tokens=settings.max_live_tokens_per_user,
         ),
         catalog=Catalog(
             sessions,
@@ -66,7 +82,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tree=Tree(
             sessions, limits=limits, replaced_object_retention_seconds=settings.replaced_object_retention_seconds
         ),
-        uploads=UploadRegistry(sessions),
+        uploads=UploadRegistry(sessions, max_unfinished_per_user=settings.max_unfinished_uploads_per_user),
         ledger=ObjectLedger(sessions),
         producer=producer,
         relay=relay,
@@ -88,6 +104,20 @@ async def _unstorable_value(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error.body(), status_code=error.status_code)
 
 
+async def _concurrent_change(_: Request, exc: Exception) -> JSONResponse:
+    """An integrity error the write paths did not prevent with a lock: a row vanished (foreign
+    key) or appeared (unique) under a concurrent request. The loser gets the answer it would get a
+    moment later, 404 or 409, never a 500 that files_ms reports as an outage."""
+    assert isinstance(exc, sa_exc.IntegrityError)
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    log.warning("concurrent_change", sqlstate=sqlstate, error=str(exc.orig).splitlines()[0])
+    if sqlstate == "23503":  # foreign_key_violation
+        error: NotFound | Conflict = NotFound("it was deleted meanwhile", code=ErrorCode.GONE_MEANWHILE)
+    else:
+        error = Conflict("it was changed by a concurrent request; try again", code=ErrorCode.CONCURRENT_CHANGE)
+    return JSONResponse(error.body(), status_code=error.status_code)
+
+
 async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
     error = ServiceUnavailable("postgres", f"postgres is unavailable: {type(exc).__name__}")
     log.warning("database_unavailable", error=str(exc))
@@ -106,6 +136,7 @@ def create_app(settings: MetadataSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.add_exception_handler(sa_exc.DataError, _unstorable_value)
+    app.add_exception_handler(sa_exc.IntegrityError, _concurrent_change)
     for error in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, OSError):
         app.add_exception_handler(error, _database_unavailable)
     return app

@@ -156,3 +156,26 @@ class OutboxEvent(Base):
     key: Mapped[str] = mapped_column(sa.Text)
     payload: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+
+
+class ThrottleCounter(Base):
+    """A fixed-window counter (failed logins per pair, user or address; registrations per address),
+    kept here rather than in a process so that every files_ms and metadata_ms replica sees it."""
+
+    __tablename__ = "throttle_counters"
+
+    key: Mapped[str] = mapped_column(sa.Text, primary_key=True)  # e.g. "pair:alice 203.0.113.7"
+    count: Mapped[int] = mapped_column(sa.Integer)
+    window_start: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), index=True)
+    blocked_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class KnownAddress(Base):
+    """An address the user has logged in from successfully: logins from it pass the per-user and
+    per-address ceilings, so a stranger's failures cannot lock the owner out."""
+
+    __tablename__ = "known_addresses"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    address: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    last_login_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))

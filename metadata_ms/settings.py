@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 from pydantic import Field
 
 from liftbit_common.events import TOPIC
@@ -28,3 +30,17 @@ class MetadataSettings(ServiceSettings):
     # a fetch per batch (a few hundred per second here, about a hundred under load): gathering the
     # commits of a moment into one batch makes readers pay per batch, not per event.
     outbox_linger_seconds: float = Field(0.2, ge=0, le=5)
+    # Logins and registrations (metadata_ms/service/throttle.py; README "Security" has the why).
+    password_hash_concurrency: int = Field(os.cpu_count() or 1, ge=1, description="argon2 hashes at once")
+    password_hash_queue: int = Field(4, ge=0, description="argon2 hashes waiting; beyond: 503 Retry-After")
+    max_live_tokens_per_user: int = Field(50, ge=1, description="a new login revokes the oldest beyond this")
+    login_free_pair_failures: int = Field(5, ge=1)
+    login_max_backoff_seconds: int = Field(15 * 60, ge=1)
+    login_user_failures_per_hour: int = Field(100, ge=1)
+    login_address_failures: int = Field(50, ge=1)
+    login_address_window_seconds: int = Field(15 * 60, ge=1)
+    login_address_logins_per_minute: int = Field(60, ge=1)
+    address_registrations_per_hour: int = Field(20, ge=1)
+    throttle_exempt_addresses: frozenset[str] = frozenset()
+    # Each unfinished resumable upload holds an S3 multipart upload and reserves its length.
+    max_unfinished_uploads_per_user: int = Field(20, ge=1, description="429 beyond")

@@ -5,16 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from files_ms.api.deps import BearerToken, Services
-from liftbit_common.contracts import Credentials, IssuedToken
+from files_ms.api.deps import BearerToken, Services, client_address
+from liftbit_common.contracts import IssuedToken, LoginAttempt
 from liftbit_common.errors import Unauthorized, error_responses
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-
-
-def client_address(request: Request) -> str:
-    # nginx sets X-Real-IP; files_ms listens on loopback only, so the header cannot be forged past it.
-    return request.headers.get("x-real-ip") or (request.client.host if request.client else "unknown")
 
 
 @router.post("/token", responses=error_responses(401, 422, 429, 503))
@@ -22,8 +17,8 @@ async def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, services: Services
 ) -> IssuedToken:
     """OAuth2 password flow: form fields `username` and `password` give a bearer token."""
-    credentials = Credentials(username=form.username, password=form.password)
-    return await services.accounts.login(credentials, client_address(request))
+    attempt = LoginAttempt(username=form.username, password=form.password, address=client_address(request))
+    return await services.accounts.login(attempt)
 
 
 @router.post(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -18,9 +20,16 @@ from files_ms.service.files import FileService
 from files_ms.service.reconciler import Reconciler
 from files_ms.service.resumable import ResumableUploads
 from files_ms.service.tree import TreeService
+from liftbit_common.errors import RequestTimeout
 from liftbit_common.names import PATH_RULE, normalize_path
 
 BODY_CHUNK_BYTES = 1024 * 1024
+# A slow client's bytes are passed on at least this often: at 20 KiB/s a 1 MiB piece would take
+# 50 s, and storage_ms would sit that long on a silent connection (see coalesced).
+BODY_FLUSH_SECONDS = 1.0
+# A client that sends nothing for this long in the middle of a body is answered 408. Just below
+# nginx's client_body_timeout (60 s), which would cut the connection without any answer.
+BODY_IDLE_SECONDS = 55.0
 
 # A path parameter of ``{name:path}`` routes: folders are part of the name, an encoded '/' means the same.
 FilenamePath = Annotated[str, AfterValidator(normalize_path), Path(description=PATH_RULE)]
@@ -36,6 +45,7 @@ class FilesServices:
     analytics: Analytics
     reconciler: Reconciler
     dependencies: tuple[Dependency, ...]  # what /health asks
+    public_url: str  # LIFTBIT_PUBLIC_URL; "" when not configured
 
 
 async def _services(request: Request) -> FilesServices:
@@ -56,35 +66,81 @@ async def _current_user(services: Services, token: BearerToken) -> str:
 CurrentUser = Annotated[str, Depends(_current_user)]
 
 
-async def coalesced(chunks: AsyncIterator[bytes], size: int = BODY_CHUNK_BYTES) -> AsyncIterator[bytes]:
+def client_address(request: Request) -> str:
+    # nginx sets X-Real-IP; files_ms listens on loopback only, so the header cannot be forged past it.
+    return request.headers.get("x-real-ip") or (request.client.host if request.client else "unknown")
+
+
+def public_base_url(request: Request, configured: str) -> str:
+    """Where absolute URLs the API hands out start: LIFTBIT_PUBLIC_URL, else the listener nginx
+    accepted the connection on (X-Liftbit-Listener, which nginx always sets), else nothing (the
+    URL stays relative). Never the Host header, which the client chose."""
+    return configured or request.headers.get("x-liftbit-listener", "")
+
+
+async def coalesced(
+    chunks: AsyncIterator[bytes], size: int = BODY_CHUNK_BYTES, flush_seconds: float = BODY_FLUSH_SECONDS
+) -> AsyncIterator[bytes]:
     """Pass a body on in ~1 MiB pieces: fewer, larger writes to the next service. The pieces are
-    joined once (a growing bytearray copied out again costs two copies and a fresh allocation)."""
+    joined once (a growing bytearray copied out again costs two copies and a fresh allocation).
+
+    The first bytes go on at once and nothing waits longer than ``flush_seconds``: the request to
+    the next service (its headers leave with the first piece) then starts while the pooled
+    connection is fresh, and that service never sees a silent connection for long. Waiting for a
+    whole MiB of a 20 KiB/s upload held a pooled connection silent for ~50 s, past storage_ms's
+    30 s keep-alive, which closed it under the request: a false 503."""
     pending: list[bytes] = []
     pending_size = 0
+    flush_at = 0.0  # the first chunk goes at once
     async for chunk in chunks:
         pending.append(chunk)
         pending_size += len(chunk)
-        if pending_size >= size:
+        if pending_size >= size or (pending_size and time.monotonic() >= flush_at):
             yield b"".join(pending)
             pending.clear()
             pending_size = 0
-    if pending:
+            flush_at = time.monotonic() + flush_seconds
+    if pending_size:
         yield b"".join(pending)
 
 
+async def arriving_body(request: Request, idle_seconds: float = BODY_IDLE_SECONDS) -> AsyncIterator[bytes]:
+    """The body as it arrives, at any rate; 408 once nothing arrived for ``idle_seconds``."""
+    chunks = aiter(request.stream())
+    while True:
+        try:
+            async with asyncio.timeout(idle_seconds):
+                chunk = await anext(chunks)
+        except StopAsyncIteration:
+            return
+        except TimeoutError as exc:
+            raise RequestTimeout(
+                f"the client sent nothing for {idle_seconds:.0f} s; nothing of this upload was stored"
+            ) from exc
+        yield chunk
+
+
 def request_body(request: Request) -> AsyncIterator[bytes]:
-    """The body as it arrives; a client that goes away aborts the upload."""
-    return coalesced(request.stream())
+    """The body as it arrives; a client that goes away or falls silent aborts the upload."""
+    return coalesced(arriving_body(request))
 
 
 async def _until_disconnect(request: Request) -> AsyncIterator[bytes]:
     try:
-        async for chunk in request.stream():
+        async for chunk in arriving_body(request):
             yield chunk
     except ClientDisconnect:
         return
+    except RequestTimeout:
+        request.state.fell_silent = True  # the route answers 408 once what arrived is stored
 
 
 def resumable_body(request: Request) -> AsyncIterator[bytes]:
-    """The body of a resumable-upload request: if the client goes away, what arrived still counts."""
+    """The body of a resumable-upload request: if the client goes away or falls silent, what
+    arrived still counts."""
     return coalesced(_until_disconnect(request))
+
+
+def fell_silent(request: Request) -> bool:
+    """Whether the resumable body ended because the client stopped sending."""
+    return bool(getattr(request.state, "fell_silent", False))

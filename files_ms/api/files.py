@@ -10,8 +10,9 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator
 
-from files_ms.api.deps import CurrentUser, FilenamePath, Services, request_body
+from files_ms.api.deps import CurrentUser, FilenamePath, Services, arriving_body, request_body
 from files_ms.api.multipart import open_form_file
+from files_ms.service.access import AccessPolicy
 from files_ms.service.files import Conditions, Download, representation_headers
 from files_ms.service.http_semantics import expected_sha256, stored_media_type
 from liftbit_common.contracts import FileInfo, FilePage, Username
@@ -41,7 +42,7 @@ FORM_BODY: dict[str, Any] = {
         },
     }
 }
-UPLOAD_ERRORS = error_responses(400, 401, 403, 411, 413, 422, 503)
+UPLOAD_ERRORS = error_responses(400, 401, 403, 408, 411, 413, 422, 503)
 
 
 def upload_response(file: FileInfo, created: bool) -> JSONResponse:
@@ -79,7 +80,8 @@ async def list_files(
 async def upload_form(username: Username, request: Request, actor: CurrentUser, services: Services) -> JSONResponse:
     """Upload (multipart form, field `file`); the part's filename names the file and may be a path
     (`photos/a.jpg`). 201 new, 200 replaced."""
-    form = await open_form_file(request.headers.get("content-type"), request.stream())
+    AccessPolicy.require_self(actor, username)  # before a byte of the body is read
+    form = await open_form_file(request.headers.get("content-type"), arriving_body(request))
     path = normalize_path(form.filename)
     result = await services.files.upload(
         actor,

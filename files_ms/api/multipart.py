@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from email.message import Message
 
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from files_ms.api.deps import coalesced
@@ -52,7 +53,12 @@ class _FileFieldReader:
         self._value += data[start:end]
 
     def _header_end(self) -> None:
-        self._headers[self._name.decode("latin-1").lower()] = self._value.decode("utf-8", errors="replace")
+        try:
+            value = self._value.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # Replacement characters would let two different names become one.
+            raise InvalidInput("a form part header (e.g. the filename) is not valid UTF-8") from exc
+        self._headers[self._name.decode("latin-1").lower()] = value
         self._name = self._value = b""
 
     def _headers_finished(self) -> None:
@@ -87,8 +93,15 @@ async def open_form_file(content_type: str | None, chunks: AsyncIterator[bytes],
         raise BadRequest("expected a multipart/form-data body with a boundary", code=ErrorCode.NOT_MULTIPART)
     reader = _FileFieldReader(field)
     parser = MultipartParser(boundary, reader.callbacks())  # type: ignore[arg-type]
+
+    def parse(chunk: bytes) -> None:
+        try:
+            parser.write(chunk)
+        except MultipartParseError as exc:  # e.g. a part header over 4 KiB, or no header at all
+            raise BadRequest(f"malformed multipart body: {exc}", code=ErrorCode.MALFORMED_MULTIPART) from exc
+
     async for chunk in chunks:
-        parser.write(chunk)
+        parse(chunk)
         if reader.filename is not None:
             break
     if reader.filename is None:
@@ -99,7 +112,7 @@ async def open_form_file(content_type: str | None, chunks: AsyncIterator[bytes],
         async for chunk in chunks:
             if reader.file_ended:
                 continue  # drain the rest of the form; later fields are ignored
-            parser.write(chunk)
+            parse(chunk)
             yield reader.take()
         if not reader.file_ended:
             raise BadRequest("the multipart body ended inside the file", code=ErrorCode.INCOMPLETE_BODY)

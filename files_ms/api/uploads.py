@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import uuid
 from email.utils import format_datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response, status
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from files_ms.api.deps import CurrentUser, Services, resumable_body
+from files_ms.api.deps import CurrentUser, Services, fell_silent, public_base_url, resumable_body
 from files_ms.service.resumable import TUS_EXTENSIONS, TUS_VERSION
 from liftbit_common.contracts import UploadState
-from liftbit_common.errors import BadRequest, ErrorCode, PreconditionFailed, UnsupportedMediaType, error_responses
+from liftbit_common.errors import (
+    BadRequest,
+    ErrorCode,
+    PreconditionFailed,
+    RequestTimeout,
+    UnsupportedMediaType,
+    error_responses,
+)
 from liftbit_common.rules import CHECKSUM_ALGORITHMS
 
 
@@ -24,7 +31,7 @@ async def require_tus_version(tus_resumable: Annotated[str | None, Header()] = N
 
 
 router = APIRouter(prefix="/uploads", tags=["resumable uploads (tus)"])
-TUS_ERRORS = error_responses(400, 401, 404, 409, 412, 413, 422, 503)
+TUS_ERRORS = error_responses(400, 401, 404, 408, 409, 412, 413, 422, 429, 503)
 
 
 def upload_headers(upload: UploadState) -> dict[str, str]:
@@ -68,7 +75,8 @@ async def create(
     if upload_length is None:
         raise BadRequest("Upload-Length is required (deferred length is not supported)", code=ErrorCode.LENGTH_REQUIRED)
     upload = await services.uploads.create(actor, upload_length, upload_metadata)
-    location = str(request.url_for("upload_status", upload_id=upload.id))
+    path = request.app.url_path_for("upload_status", upload_id=upload.id)
+    location = public_base_url(request, services.public_url) + path
     return Response(status_code=status.HTTP_201_CREATED, headers={"Location": location, **upload_headers(upload)})
 
 
@@ -115,6 +123,12 @@ async def append(
     upload = await services.uploads.append(
         actor, upload_id, upload_offset, resumable_body(request), upload_checksum=upload_checksum
     )
+    if fell_silent(request):
+        raise RequestTimeout(
+            f"the client stopped sending; the {upload.progress.offset} bytes received so far are kept, "
+            "resume from Upload-Offset",
+            headers=upload_headers(upload),
+        )
     return Response(status_code=status.HTTP_204_NO_CONTENT, headers=upload_headers(upload))
 
 
@@ -129,6 +143,25 @@ async def terminate(
     await require_tus_version(tus_resumable)
     await services.uploads.terminate(actor, upload_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# Headers tus requires: in the schema as required, while a request without them still gets the
+# tus answer (412 for Tus-Resumable, 400 for Upload-Length) rather than a generic 422.
+REQUIRED_HEADERS = {"tus-resumable", "upload-length", "upload-metadata", "upload-offset"}
+
+
+def publish_required_headers(schema: dict[str, Any]) -> dict[str, Any]:
+    """Mark tus's required headers required in the OpenAPI schema of every /uploads operation."""
+    for path, operations in schema.get("paths", {}).items():
+        if not path.startswith(router.prefix):
+            continue
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "header" and parameter["name"] in REQUIRED_HEADERS:
+                    parameter["required"] = True
+                    if parameter["name"] == "tus-resumable":
+                        parameter["schema"] = {"type": "string", "enum": [TUS_VERSION]}
+    return schema
 
 
 class TusResumableHeader:

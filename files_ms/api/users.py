@@ -2,19 +2,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
-from files_ms.api.deps import CurrentUser, Services
-from liftbit_common.contracts import NewUser, NodeInfo, UserCreated, UserInfo, Username
+from files_ms.api.deps import CurrentUser, Services, client_address
+from liftbit_common.contracts import NewAccount, NewUser, NodeInfo, UserCreated, UserInfo, Username
 from liftbit_common.errors import error_responses
 
 router = APIRouter(prefix="/users", tags=["users"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=error_responses(409, 422, 503))
-async def register(new_user: NewUser, services: Services) -> UserCreated:
-    """Create an account. The username is public and permanent; the password is stored hashed (argon2id)."""
-    return await services.accounts.register(new_user)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=error_responses(400, 409, 422, 429, 503))
+async def register(new_user: NewUser, request: Request, services: Services) -> UserCreated:
+    """Create an account. The username is public and permanent; the password is stored hashed (argon2id).
+    At most 20 registrations per client address and hour (429 with Retry-After beyond)."""
+    account = NewAccount(**new_user.model_dump(), address=client_address(request))
+    return await services.accounts.register(account)
 
 
 @router.get("/{username}", responses=error_responses(401, 403, 404, 422, 503))

@@ -7,15 +7,15 @@ from typing import Literal
 
 from liftbit_common.contracts import (
     CommitResult,
-    Credentials,
     DownloadRecord,
     FileCommit,
     FilePage,
     FolderResult,
     IssuedToken,
+    LoginAttempt,
     MoveRequest,
+    NewAccount,
     NewUpload,
-    NewUser,
     NodeInfo,
     NodePage,
     ObjectKeys,
@@ -44,7 +44,7 @@ class MetadataClient:
     async def health_checks(self) -> dict[str, str]:
         return await self.http.health_checks()
 
-    async def register(self, new_user: NewUser) -> UserCreated:
+    async def register(self, new_user: NewAccount) -> UserCreated:
         return await self.http.call(api.REGISTER, new_user)
 
     async def describe_user(self, username: str) -> UserInfo:
@@ -53,8 +53,8 @@ class MetadataClient:
     async def remove_user(self, username: str) -> RemovedObjects:
         return await self.http.call(api.REMOVE_USER, username=username)
 
-    async def issue_token(self, credentials: Credentials) -> IssuedToken:
-        return await self.http.call(api.ISSUE_TOKEN, credentials)
+    async def issue_token(self, attempt: LoginAttempt) -> IssuedToken:
+        return await self.http.call(api.ISSUE_TOKEN, attempt)
 
     async def resolve_token(self, token_hash: str) -> TokenOwner:
         return await self.http.call(api.RESOLVE_TOKEN, token_hash=token_hash)

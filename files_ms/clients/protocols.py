@@ -11,16 +11,16 @@ from typing import Literal, Protocol
 from liftbit_common.contracts import (
     AppendedParts,
     CommitResult,
-    Credentials,
     DownloadRecord,
     DownloadWindow,
     FileCommit,
     FilePage,
     FolderResult,
     IssuedToken,
+    LoginAttempt,
     MoveRequest,
+    NewAccount,
     NewUpload,
-    NewUser,
     NodeInfo,
     NodePage,
     ObjectRef,
@@ -53,10 +53,10 @@ class Metadata(Dependency, Protocol):
     """metadata_ms: users, tokens, the file tree (files, folders, trash, versions, grants),
     resumable-upload state, the object ledger."""
 
-    async def register(self, new_user: NewUser) -> UserCreated: ...
+    async def register(self, new_user: NewAccount) -> UserCreated: ...
     async def describe_user(self, username: str) -> UserInfo: ...
     async def remove_user(self, username: str) -> RemovedObjects: ...
-    async def issue_token(self, credentials: Credentials) -> IssuedToken: ...
+    async def issue_token(self, attempt: LoginAttempt) -> IssuedToken: ...
     async def resolve_token(self, token_hash: str) -> TokenOwner: ...
     async def revoke_token(self, token_hash: str) -> None: ...
     async def list_files(

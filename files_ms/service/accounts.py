@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from files_ms.clients.protocols import Metadata
 from files_ms.service.access import AccessPolicy
-from files_ms.service.auth import Authenticator, LoginThrottle
+from files_ms.service.auth import Authenticator
 from files_ms.service.files import FileService
-from liftbit_common.contracts import Credentials, IssuedToken, NewUser, UserCreated, UserInfo
-from liftbit_common.errors import Unauthorized
+from liftbit_common.contracts import IssuedToken, LoginAttempt, NewAccount, UserCreated, UserInfo
 
 
 class AccountService:
@@ -15,15 +14,13 @@ class AccountService:
         self,
         metadata: Metadata,
         authenticator: Authenticator,
-        throttle: LoginThrottle,
         files: FileService,
     ) -> None:
         self._metadata = metadata
         self._authenticator = authenticator
-        self._throttle = throttle
         self._files = files
 
-    async def register(self, new_user: NewUser) -> UserCreated:
+    async def register(self, new_user: NewAccount) -> UserCreated:
         return await self._metadata.register(new_user)
 
     async def describe(self, actor: str, username: str) -> UserInfo:
@@ -37,13 +34,8 @@ class AccountService:
         self._authenticator.forget_user(username)
         await self._files.discard(removed.objects)
 
-    async def login(self, credentials: Credentials, address: str) -> IssuedToken:
-        await self._throttle.check(credentials.username, address)
-        try:
-            return await self._authenticator.login(credentials)
-        except Unauthorized:
-            await self._throttle.record_failure(credentials.username, address)
-            raise
+    async def login(self, attempt: LoginAttempt) -> IssuedToken:
+        return await self._authenticator.login(attempt)
 
     async def logout(self, token: str) -> None:
         await self._authenticator.logout(token)

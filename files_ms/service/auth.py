@@ -1,17 +1,15 @@
-"""Bearer tokens: resolved by metadata_ms, cached briefly here; logins are rate-limited."""
+"""Bearer tokens: resolved by metadata_ms, cached briefly here. Logins are throttled by
+metadata_ms (its counters are shared by every replica)."""
 
 from __future__ import annotations
 
 import time
 
 from cachetools import TTLCache
-from limits import RateLimitItem, parse
-from limits.aio.storage import MemoryStorage
-from limits.aio.strategies import MovingWindowRateLimiter
 
 from files_ms.clients.protocols import Metadata
-from liftbit_common.contracts import Credentials, IssuedToken
-from liftbit_common.errors import TooManyRequests, Unauthorized
+from liftbit_common.contracts import IssuedToken, LoginAttempt
+from liftbit_common.errors import Unauthorized
 from liftbit_common.rules import token_digest
 
 
@@ -36,8 +34,8 @@ class Authenticator:
             self._cache[digest] = (owner.username, trusted_until)
         return owner.username
 
-    async def login(self, credentials: Credentials) -> IssuedToken:
-        return await self._metadata.issue_token(credentials)
+    async def login(self, attempt: LoginAttempt) -> IssuedToken:
+        return await self._metadata.issue_token(attempt)
 
     async def logout(self, token: str) -> None:
         digest = token_digest(token)
@@ -49,30 +47,3 @@ class Authenticator:
         for digest, (cached_user, _) in list(self._cache.items()):
             if cached_user == username:
                 self._cache.pop(digest, None)
-
-
-class LoginThrottle:
-    """Moving-window limits on failed logins, per username and per client address (429).
-    Successful logins do not count: scripts that log in often are not attacks."""
-
-    def __init__(self, per_user: str, per_address: str) -> None:
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
-        self._limits = (parse(per_user), parse(per_address))
-
-    def _keys(self, username: str, address: str) -> tuple[tuple[RateLimitItem, str], ...]:
-        per_user, per_address = self._limits
-        return (per_user, f"user:{username}"), (per_address, f"addr:{address}")
-
-    async def check(self, username: str, address: str) -> None:
-        for limit, key in self._keys(username, address):
-            if not await self._limiter.test(limit, "login", key):
-                reset_at, _ = await self._limiter.get_window_stats(limit, "login", key)
-                retry_after = max(1, int(reset_at - time.time()) + 1)
-                raise TooManyRequests(
-                    f"too many failed logins; try again in {retry_after} s",
-                    headers={"Retry-After": str(retry_after)},
-                )
-
-    async def record_failure(self, username: str, address: str) -> None:
-        for limit, key in self._keys(username, address):
-            await self._limiter.hit(limit, "login", key)

@@ -73,11 +73,22 @@ class CountedBody:
     def __init__(self, chunks: AsyncIterable[bytes]) -> None:
         self._chunks = chunks
         self.size = 0
+        self.failure: Exception | None = None
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._chunks:
-            self.size += len(chunk)
-            yield chunk
+        try:
+            async for chunk in self._chunks:
+                self.size += len(chunk)
+                yield chunk
+        except Exception as exc:
+            # The body itself failed (a malformed form, the client gone): the HTTP client sending
+            # it to storage_ms reports a lost connection, which must not read as storage_ms's fault.
+            self.failure = exc
+            raise
+
+    def reraise_own_failure(self) -> None:
+        if self.failure is not None:
+            raise self.failure
 
 
 def representation_headers(file: FileInfo) -> dict[str, str]:
@@ -141,6 +152,7 @@ class FileService:
         except PayloadTooLarge as exc:
             raise limit.error() from exc
         except ServiceUnavailable as exc:
+            counted.reraise_own_failure()
             if counted.size > limit.max_bytes:  # storage_ms refused the bytes past the limit, its answer was lost
                 raise limit.error() from exc
             raise

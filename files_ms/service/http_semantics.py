@@ -12,6 +12,17 @@ from urllib.parse import quote
 from liftbit_common.errors import BadRequest, ErrorCode, InvalidInput, RangeNotSatisfiable
 
 _RANGE_RE = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
+# Positions longer than this lie past the end of any file (S3 objects are at most 5 TiB, 13
+# digits); they are not converted, since int() of a few thousand digits costs real time and
+# Python refuses it above 4,300 digits.
+_MAX_POSITION_DIGITS = 18
+_BEYOND_ANY_FILE = 10**_MAX_POSITION_DIGITS
+
+
+def _position(digits: str) -> int:
+    return int(digits) if len(digits.lstrip("0")) <= _MAX_POSITION_DIGITS else _BEYOND_ANY_FILE
+
+
 _REPR_DIGEST_RE = re.compile(r"sha-256=:([A-Za-z0-9+/=]+):")
 
 
@@ -45,14 +56,14 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
         return None
     first, last = match[1], match[2]
     if first:
-        start = int(first)
-        end = min(int(last), size - 1) if last else size - 1
-        if last and int(last) < start:
+        start = _position(first)
+        end = min(_position(last), size - 1) if last else size - 1
+        if last and _position(last) < start:
             return None
         if start >= size:
             raise unsatisfiable(size)
         return ByteRange(start, end)
-    suffix = int(last)
+    suffix = _position(last)
     if suffix == 0 or size == 0:
         raise unsatisfiable(size)
     return ByteRange(max(0, size - suffix), size - 1)

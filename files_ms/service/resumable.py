@@ -2,7 +2,9 @@
 
 Whole parts of a request go to S3 as multipart parts; an unaligned remainder waits in a tail
 object until the next request. Progress is recorded in metadata_ms only after the bytes are
-stored, so an interrupted request loses nothing that was acknowledged."""
+stored, so an interrupted request loses nothing that was acknowledged; and it is recorded after
+every part, not only at the end of a request: tus clients send a whole file as one PATCH, and a
+crash of any service during it then costs at most one part (8 MiB) to send again, not the file."""
 
 from __future__ import annotations
 
@@ -43,6 +45,30 @@ def parse_upload_metadata(header: str | None) -> dict[str, str]:
                 f"Upload-Metadata value of {key!r} is not base64 UTF-8", code=ErrorCode.INVALID_METADATA
             ) from exc
     return pairs
+
+
+class Segments:
+    """One body cut into consecutive pieces of chosen lengths, each an async iterator of its own."""
+
+    def __init__(self, chunks: AsyncIterable[bytes]) -> None:
+        self._chunks = aiter(chunks)
+        self._leftover = b""
+
+    async def has_more(self) -> bool:
+        if not self._leftover:
+            self._leftover = await anext(self._chunks, b"")
+        return bool(self._leftover)
+
+    async def take(self, limit: int) -> AsyncIterator[bytes]:
+        """The next ``limit`` bytes of the body (fewer if it ends first)."""
+        remaining = limit
+        while remaining > 0 and await self.has_more():
+            if len(self._leftover) <= remaining:  # the usual case: pass the chunk on, no copy
+                piece, self._leftover = self._leftover, b""
+            else:
+                piece, self._leftover = self._leftover[:remaining], self._leftover[remaining:]
+            remaining -= len(piece)
+            yield piece
 
 
 def part_size_for(length: int, preferred: int) -> int:
@@ -143,25 +169,43 @@ class ResumableUploads:
                     f"Upload-Offset {offset} does not match the upload's offset {upload.progress.offset}",
                     code=ErrorCode.OFFSET_MISMATCH,
                 )
-            counted = CountedBody(body)
-            try:
-                appended = await self._storage.append_parts(upload, counted, upload_checksum=upload_checksum)
-            except ServiceUnavailable as exc:
-                if counted.size > upload.length - offset:  # storage_ms refused it, its answer was lost
-                    raise PayloadTooLarge("the body goes past Upload-Length", code=ErrorCode.TOO_LARGE) from exc
-                raise
-            parts = {p.number: p for p in upload.progress.parts} | {p.number: p for p in appended.parts}
-            progress = UploadProgress(
-                offset=offset + appended.received,
-                parts=[parts[n] for n in sorted(parts)],
-                tail_key=appended.tail_key,
-            )
-            upload = await self._metadata.advance_upload(
-                owner, upload_id, ProgressUpdate(expected_offset=offset, progress=progress)
-            )
+            segments = Segments(body)
+            while True:
+                upload = await self._append_segment(upload, segments, upload_checksum)
+                if upload.progress.offset == upload.length or not await segments.has_more():
+                    break
             if upload.progress.offset == upload.length:
                 await self._finish(upload)
             return upload
+
+    async def _append_segment(
+        self, upload: UploadState, segments: Segments, upload_checksum: str | None
+    ) -> UploadState:
+        """Store the body up to the next part boundary and record it. An Upload-Checksum covers
+        the request's whole body, which storage_ms checks before anything is kept: then the
+        whole body is one segment."""
+        offset = upload.progress.offset
+        remaining = upload.length - offset
+        room = remaining if upload_checksum else min(remaining, upload.part_size - offset % upload.part_size)
+        # The segment that reaches Upload-Length takes a byte more, if there is one: storage_ms then
+        # refuses a body that goes past the end (413) before any of that segment is recorded.
+        counted = CountedBody(segments.take(room + 1 if room == remaining else room))
+        try:
+            appended = await self._storage.append_parts(upload, counted, upload_checksum=upload_checksum)
+        except ServiceUnavailable as exc:
+            counted.reraise_own_failure()
+            if counted.size > remaining:  # storage_ms refused it, its answer was lost
+                raise PayloadTooLarge("the body goes past Upload-Length", code=ErrorCode.TOO_LARGE) from exc
+            raise
+        parts = {p.number: p for p in upload.progress.parts} | {p.number: p for p in appended.parts}
+        progress = UploadProgress(
+            offset=offset + appended.received,
+            parts=[parts[n] for n in sorted(parts)],
+            tail_key=appended.tail_key,
+        )
+        return await self._metadata.advance_upload(
+            upload.owner, upload.id, ProgressUpdate(expected_offset=offset, progress=progress)
+        )
 
     async def _finish(self, upload: UploadState) -> None:
         written = await self._storage.complete_multipart(upload.object_key, upload.s3_upload_id, upload.progress.parts)

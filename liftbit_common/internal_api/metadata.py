@@ -9,16 +9,16 @@ from pydantic import BaseModel, Field
 
 from liftbit_common.contracts import (
     CommitResult,
-    Credentials,
     DownloadRecord,
     FileCommit,
     FilePage,
     FilePath,
     FolderResult,
     IssuedToken,
+    LoginAttempt,
     MoveRequest,
+    NewAccount,
     NewUpload,
-    NewUser,
     NodeInfo,
     NodePage,
     ObjectKeys,
@@ -92,7 +92,7 @@ class ExpiryReport(BaseModel):
     expired_uploads: int
 
 
-REGISTER: Route[NewUser, UserCreated] = Route("POST", "/users", NewUser, UserCreated, status_code=201)
+REGISTER: Route[NewAccount, UserCreated] = Route("POST", "/users", NewAccount, UserCreated, status_code=201)
 DESCRIBE_USER: Route[None, UserInfo] = Route("GET", "/users/{username}", answer=UserInfo)
 REMOVE_USER: Route[None, RemovedObjects] = Route("DELETE", "/users/{username}", answer=RemovedObjects)
 UPLOAD_ALLOWANCE: Route[AllowanceQuery, UploadAllowance] = Route(
@@ -102,7 +102,7 @@ SHARED_WITH: Route[SharedQuery, list[NodeInfo]] = Route(
     "GET", "/users/{username}/shared", SharedQuery, list[NodeInfo], request_in="query"
 )
 
-ISSUE_TOKEN: Route[Credentials, IssuedToken] = Route("POST", "/tokens", Credentials, IssuedToken)
+ISSUE_TOKEN: Route[LoginAttempt, IssuedToken] = Route("POST", "/tokens", LoginAttempt, IssuedToken)
 RESOLVE_TOKEN: Route[None, TokenOwner] = Route("GET", "/tokens/{token_hash}", answer=TokenOwner)
 REVOKE_TOKEN: Route[None, None] = Route("DELETE", "/tokens/{token_hash}")
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from liftbit_common.contracts import Credentials, IssuedToken, TokenOwner
+from liftbit_common.contracts import IssuedToken, LoginAttempt, TokenOwner
 from liftbit_common.internal_api import metadata as api
 from liftbit_common.internal_api.route import serve
 from metadata_ms.api.deps import Services
@@ -11,8 +11,8 @@ router = APIRouter(tags=["tokens"])
 
 
 @serve(router, api.ISSUE_TOKEN)
-async def issue(credentials: Credentials, services: Services) -> IssuedToken:
-    return await services.accounts.issue_token(credentials.username, credentials.password)
+async def issue(attempt: LoginAttempt, services: Services) -> IssuedToken:
+    return await services.accounts.issue_token(attempt)
 
 
 @serve(router, api.RESOLVE_TOKEN)

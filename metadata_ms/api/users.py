@@ -4,7 +4,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from liftbit_common.contracts import NewUser, NodeInfo, RemovedObjects, UploadAllowance, UserCreated, UserInfo, Username
+from liftbit_common.contracts import (
+    NewAccount,
+    NodeInfo,
+    RemovedObjects,
+    UploadAllowance,
+    UserCreated,
+    UserInfo,
+    Username,
+)
 from liftbit_common.internal_api import metadata as api
 from liftbit_common.internal_api.route import serve
 from metadata_ms.api.deps import Services
@@ -13,7 +21,7 @@ router = APIRouter(tags=["users"])
 
 
 @serve(router, api.REGISTER)
-async def register(new_user: NewUser, services: Services) -> UserCreated:
+async def register(new_user: NewAccount, services: Services) -> UserCreated:
     return await services.accounts.register(new_user)
 
 

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from liftbit_common.contracts import (
     IssuedToken,
-    NewUser,
+    LoginAttempt,
+    NewAccount,
     ObjectRef,
     RemovedObjects,
     TokenOwner,
@@ -26,6 +27,7 @@ from metadata_ms.models import Node, Token, Upload, User, Version
 from metadata_ms.outbox import add_events
 from metadata_ms.service.objects import schedule_deletions, upload_objects
 from metadata_ms.service.passwords import PasswordVault
+from metadata_ms.service.throttle import Throttle
 
 
 def _is_username(value: str) -> bool:
@@ -36,10 +38,16 @@ def _is_username(value: str) -> bool:
     return True
 
 
-async def find_user(session: AsyncSession, username: str, *, for_update: bool = False) -> User:
+async def find_user(session: AsyncSession, username: str, *, for_update: bool = False, key_share: bool = False) -> User:
+    """The user, 404 if unknown. ``for_update`` locks the row (quota changes); ``key_share`` only
+    keeps it from being deleted until the transaction ends, so that a row that refers to the
+    user (a grant, an upload) is never inserted after the account is gone: the loser of that
+    race gets the 404 it would get a moment later, not a foreign-key error."""
     query = sa.select(User).where(User.username == username)
     if for_update:
         query = query.with_for_update()
+    elif key_share:
+        query = query.with_for_update(key_share=True)
     user = await session.scalar(query)
     if user is None:
         raise NotFound(f"user {username!r} does not exist", code=ErrorCode.USER_NOT_FOUND)
@@ -51,16 +59,21 @@ class AccountService:
         self,
         sessions: async_sessionmaker[AsyncSession],
         vault: PasswordVault,
+        throttle: Throttle,
         *,
         token_ttl_seconds: int,
         default_quota_bytes: int,
+        max_live_tokens: int,
     ) -> None:
         self._sessions = sessions
         self._vault = vault
+        self._throttle = throttle
+        self._max_live_tokens = max_live_tokens
         self._token_ttl = timedelta(seconds=token_ttl_seconds)
         self._default_quota = default_quota_bytes
 
-    async def register(self, new_user: NewUser) -> UserCreated:
+    async def register(self, new_user: NewAccount) -> UserCreated:
+        await self._throttle.admit_registration(new_user.address)
         password_hash = await self._vault.hash(new_user.password)
         try:
             async with self._sessions.begin() as session:
@@ -122,18 +135,36 @@ class AccountService:
             await session.delete(user)  # cascades to nodes, versions, grants, tokens, uploads
         return RemovedObjects(objects=doomed)
 
-    async def issue_token(self, username: str, password: str) -> IssuedToken:
+    async def issue_token(self, attempt: LoginAttempt) -> IssuedToken:
         user = None
-        if _is_username(username):
+        if _is_username(attempt.username):
             async with self._sessions() as session:
-                user = await session.scalar(sa.select(User).where(User.username == username))
-        valid = await self._vault.verify(user.password_hash if user else None, password)
+                user = await session.scalar(sa.select(User).where(User.username == attempt.username))
+        await self._throttle.admit_login(user.id if user else None, attempt.username, attempt.address)
+        valid = await self._vault.verify(user.password_hash if user else None, attempt.password)
         if user is None or not valid:
+            await self._throttle.record_failure(attempt.username, attempt.address)
             raise Unauthorized("incorrect username or password", code=ErrorCode.INVALID_CREDENTIALS)
         token = secrets.token_urlsafe(32)
+        now = datetime.now(UTC)
         async with self._sessions.begin() as session:
-            session.add(
-                Token(token_hash=token_digest(token), user_id=user.id, expires_at=datetime.now(UTC) + self._token_ttl)
+            await self._throttle.record_success(session, user.id, attempt.username, attempt.address)
+            session.add(Token(token_hash=token_digest(token), user_id=user.id, expires_at=now + self._token_ttl))
+            await session.flush()
+            # A cap on live tokens: a script logging in in a loop (or a login flood with a stolen
+            # password) cannot grow the table; the oldest sessions end first.
+            oldest_kept = (
+                sa.select(Token.expires_at)
+                .where(Token.user_id == user.id)
+                .order_by(Token.expires_at.desc())
+                .offset(self._max_live_tokens - 1)
+                .limit(1)
+                .scalar_subquery()
+            )
+            await session.execute(
+                sa.delete(Token).where(
+                    Token.user_id == user.id, sa.or_(Token.expires_at < oldest_kept, Token.expires_at <= now)
+                )
             )
         return IssuedToken(access_token=token, expires_in=int(self._token_ttl.total_seconds()))
 

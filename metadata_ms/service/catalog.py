@@ -59,6 +59,7 @@ from metadata_ms.service.nodes import (
     unreferenced_keys,
 )
 from metadata_ms.service.objects import schedule_deletions
+from metadata_ms.service.uploads import reserved_bytes
 
 Owner = aliased(User)
 
@@ -176,9 +177,10 @@ class Catalog:
                     raise Conflict(f"{path!r} is a folder", code=ErrorCode.PATH_IS_A_FOLDER)
                 if node.path != path and node.type == FILE:
                     raise Conflict(f"{node.path!r} is a file, not a folder", code=ErrorCode.PATH_IS_A_FILE)
-        if not user.quota_bytes:
-            return UploadAllowance(max_bytes=None)
-        return UploadAllowance(max_bytes=max(0, user.quota_bytes - user.used_bytes))
+            if not user.quota_bytes:
+                return UploadAllowance(max_bytes=None)
+            reserved = await reserved_bytes(session, user.id)
+        return UploadAllowance(max_bytes=max(0, user.quota_bytes - user.used_bytes - reserved))
 
     async def commit(self, owner: str, path: str, commit: FileCommit) -> CommitResult:
         """Point owner/path at a fully written object, atomically, creating missing folders. The
@@ -215,10 +217,12 @@ class Catalog:
                 session.add(_as_version(node))
             freed = await self._drop_old_versions(session, node, now) if not created else 0
             new_used = user.used_bytes + commit.size - freed
-            if user.quota_bytes and new_used > user.quota_bytes:
+            reserved = await reserved_bytes(session, user.id, except_upload=commit.upload_id) if user.quota_bytes else 0
+            if user.quota_bytes and new_used + reserved > user.quota_bytes:
                 raise PayloadTooLarge(
                     f"storage quota of {user.quota_bytes} bytes exceeded: {user.used_bytes} used "
-                    f"(earlier versions and the trash count), this file needs {commit.size}",
+                    f"(earlier versions and the trash count), {reserved} reserved by unfinished uploads, "
+                    f"this file needs {commit.size}",
                     code=ErrorCode.QUOTA_EXCEEDED,
                 )
             _set_content(node, commit.object_key, commit.size, commit.sha256, commit.content_type, now)
@@ -332,12 +336,18 @@ class Catalog:
             raise node_not_found(node_id)
         return node
 
-    async def _owned_node(self, session: AsyncSession, node_id: str, owner: str) -> Node:
-        node = await session.scalar(
+    async def _owned_node(self, session: AsyncSession, node_id: str, owner: str, *, lock: bool = False) -> Node:
+        """The owner's live node, 404 if absent. ``lock`` keeps it from being deleted until the
+        transaction ends (a grant racing a delete then finds it gone, 404, instead of a foreign-key
+        error)."""
+        query = (
             sa.select(Node)
             .join(User, User.id == Node.owner_id)
             .where(Node.id == parse_id(node_id), User.username == owner, live())
         )
+        if lock:
+            query = query.with_for_update(of=Node, key_share=True)
+        node = await session.scalar(query)
         if node is None:
             raise node_not_found(node_id)
         return node
@@ -359,8 +369,8 @@ class Catalog:
                 "the owner can always download their files; grant to another user", code=ErrorCode.GRANT_TO_OWNER
             )
         async with self._sessions.begin() as session:
-            node = await self._owned_node(session, node_id, owner)
-            user = await find_user(session, grantee)
+            node = await self._owned_node(session, node_id, owner, lock=True)
+            user = await find_user(session, grantee, key_share=True)
             await session.execute(insert(Grant).values(node_id=node.id, grantee_id=user.id).on_conflict_do_nothing())
 
     async def revoke(self, node_id: str, owner: str, grantee: str) -> None:

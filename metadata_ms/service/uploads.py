@@ -17,7 +17,7 @@ from liftbit_common.contracts import (
     UploadProgress,
     UploadState,
 )
-from liftbit_common.errors import Conflict, ErrorCode, NotFound
+from liftbit_common.errors import Conflict, ErrorCode, NotFound, PayloadTooLarge, TooManyRequests
 from metadata_ms.models import Upload, User
 from metadata_ms.service.accounts import find_user
 from metadata_ms.service.objects import schedule_deletions, upload_objects
@@ -43,17 +43,49 @@ def _state(upload: Upload, owner: str) -> UploadState:
     )
 
 
+async def reserved_bytes(session: AsyncSession, user_id: int, *, except_upload: uuid.UUID | None = None) -> int:
+    """Bytes the user's unfinished, unexpired resumable uploads have declared (Upload-Length):
+    reserved against the quota from creation to completion, termination or expiry."""
+    query = sa.select(sa.func.coalesce(sa.func.sum(Upload.length), 0)).where(
+        Upload.owner_id == user_id, Upload.expires_at > sa.func.now()
+    )
+    if except_upload is not None:
+        query = query.where(Upload.id != except_upload)
+    return int(await session.scalar(query) or 0)
+
+
 def upload_not_found(upload_id: uuid.UUID) -> NotFound:
     return NotFound(f"upload {upload_id} not found or expired", code=ErrorCode.UPLOAD_NOT_FOUND)
 
 
 class UploadRegistry:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, max_unfinished_per_user: int) -> None:
         self._sessions = sessions
+        self._max_unfinished = max_unfinished_per_user
 
     async def create(self, owner: str, new: NewUpload) -> UploadState:
+        """Register the upload and reserve its whole length against the quota (413 when used
+        bytes and reservations would exceed it; 429 past the cap of unfinished uploads)."""
         async with self._sessions.begin() as session:
-            user = await find_user(session, owner)
+            user = await find_user(session, owner, for_update=True)  # one reservation at a time
+            unfinished = await session.scalar(
+                sa.select(sa.func.count()).where(Upload.owner_id == user.id, Upload.expires_at > sa.func.now())
+            )
+            if (unfinished or 0) >= self._max_unfinished:
+                raise TooManyRequests(
+                    f"{unfinished} resumable uploads are unfinished, at most {self._max_unfinished} may be: "
+                    "finish or terminate one first",
+                    code=ErrorCode.TOO_MANY_UPLOADS,
+                )
+            if user.quota_bytes:
+                # A replaced file's content stays as a version, so it frees nothing here.
+                reserved = await reserved_bytes(session, user.id)
+                if user.used_bytes + reserved + new.length > user.quota_bytes:
+                    raise PayloadTooLarge(
+                        f"storage quota of {user.quota_bytes} bytes exceeded: {user.used_bytes} used, "
+                        f"{reserved} reserved by unfinished uploads, this upload declares {new.length}",
+                        code=ErrorCode.QUOTA_EXCEEDED,
+                    )
             upload = Upload(owner_id=user.id, offset=0, parts=[], tail_key=None, **new.model_dump())
             session.add(upload)
             await session.flush()

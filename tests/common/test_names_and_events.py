@@ -71,7 +71,7 @@ def test_filename_rule(name: str) -> None:
         0 < len(encoded) <= 255
         and "/" not in nfc
         and nfc not in (".", "..")
-        and not any(unicodedata.category(c) in ("Cc", "Cs") for c in nfc)
+        and not any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp") for c in nfc)
     )
     if acceptable:
         assert normalize_filename(name) == nfc

@@ -62,14 +62,6 @@ def test_download_conditions_are_304_412_and_416(api: TestClient, fakes: Fakes, 
     assert fakes.metadata.downloads == []  # none of these served bytes, so none is a download
 
 
-def test_repeated_failed_logins_are_429_with_retry_after(api: TestClient, alice: User) -> None:
-    for _ in range(10):
-        assert api.post("/auth/token", data={"username": alice.name, "password": "wrong password"}).status_code == 401
-    locked = api.post("/auth/token", data={"username": alice.name, "password": alice.password})
-    assert (locked.status_code, error_of(locked)[0]) == (429, "too_many_requests")
-    assert int(locked.headers["retry-after"]) > 0
-
-
 def test_a_dependency_that_does_not_answer_is_503(
     api: TestClient, fakes: Fakes, alice: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -19,7 +19,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 
 from files_ms.app import create_app as create_files_app
-from liftbit_common.contracts import FileCommit, NewUser, UserCreated, WrittenObject
+from liftbit_common.contracts import FileCommit, NewAccount, NewUser, UserCreated, WrittenObject
 from liftbit_common.errors import ErrorCode, NotFound, ServiceUnavailable
 from liftbit_common.internal_api import files, metadata, storage
 from liftbit_common.internal_api.health import HEALTH
@@ -163,7 +163,7 @@ def test_a_call_that_strays_from_its_route_is_refused_before_sending() -> None:
     with pytest.raises(TypeError, match="takes"):
         asyncio.run(client.call(metadata.GRANT, owner="alice", node_id="1"))
     with pytest.raises(TypeError, match="no streamed body"):
-        asyncio.run(client.stream(metadata.REGISTER, new_user, _chunks()))
+        asyncio.run(client.stream(metadata.REGISTER, NewAccount(**new_user.model_dump(), address="::1"), _chunks()))
 
 
 async def _chunks() -> Any:

@@ -57,7 +57,14 @@ def test_a_bad_username_in_a_path_is_422_for_a_signed_in_caller(api: TestClient,
         ("%2E", "filename: '.' is not allowed as a filename"),  # encoded: clients drop dot segments
         ("%2E%2E", "filename: '..' is not allowed as a filename"),
         ("a//b", "filename: a path must not have an empty segment (a leading, trailing or double '/')"),
-        ("tab\there", "filename: a filename must not contain control characters (found U+0009)"),
+        (
+            "tab\there",
+            "filename: a filename must not contain control characters or invisible formatting (found U+0009)",
+        ),
+        (
+            "invoice\u202egpj.exe",
+            "filename: a filename must not contain control characters or invisible formatting (found U+202E)",
+        ),
         ("x" * 256, "filename: a filename may have at most 255 bytes of UTF-8, this one has 256"),
         ("é" * 128, "filename: a filename may have at most 255 bytes of UTF-8, this one has 256"),
     ],

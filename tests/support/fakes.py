@@ -22,7 +22,6 @@ from typing import Literal, cast
 from liftbit_common.contracts import (
     AppendedParts,
     CommitResult,
-    Credentials,
     DownloadRecord,
     DownloadWindow,
     FileCommit,
@@ -31,9 +30,10 @@ from liftbit_common.contracts import (
     FolderInfo,
     FolderResult,
     IssuedToken,
+    LoginAttempt,
     MoveRequest,
+    NewAccount,
     NewUpload,
-    NewUser,
     NodeInfo,
     NodePage,
     ObjectRef,
@@ -229,7 +229,7 @@ class FakeMetadata:
         page = ordered[:limit]
         return page, encode_cursor(page[-1].path) if len(ordered) > limit else None
 
-    async def register(self, new_user: NewUser) -> UserCreated:
+    async def register(self, new_user: NewAccount) -> UserCreated:
         if new_user.username in self.accounts:
             raise Conflict(f"username {new_user.username!r} is taken", code=ErrorCode.USERNAME_TAKEN)
         self.accounts[new_user.username] = FakeAccount(new_user.password, self.quota_bytes)
@@ -259,7 +259,7 @@ class FakeMetadata:
         del self.accounts[username]
         return RemovedObjects(objects=doomed)
 
-    async def issue_token(self, credentials: Credentials) -> IssuedToken:
+    async def issue_token(self, credentials: LoginAttempt) -> IssuedToken:
         account = self.accounts.get(credentials.username)
         if account is None or account.password != credentials.password:
             raise Unauthorized("incorrect username or password", code=ErrorCode.INVALID_CREDENTIALS)

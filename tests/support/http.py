@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import quote
+import socket
+import time
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -35,3 +37,23 @@ def content(size: int, seed: int = 0) -> bytes:
     """``size`` bytes that are not all one byte, the same for the same seed."""
     block = hashlib.sha256(str(seed).encode()).digest() * 2048  # 64 KiB
     return (block * (size // len(block) + 1))[:size]
+
+
+def raw_exchange(base_url: str, request: bytes, *, read_seconds: float = 20) -> tuple[bytes, float]:
+    """Send ``request`` on a fresh connection as it is (it may announce more body than it holds,
+    then fall silent) and read the answer, up to the end of its JSON body: the answer and the
+    seconds it took."""
+    url = urlsplit(base_url)
+    started = time.monotonic()
+    with socket.create_connection((url.hostname, url.port), timeout=read_seconds) as connection:
+        connection.sendall(request)
+        answer = b""
+        try:
+            while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+                chunk = connection.recv(65536)
+                if not chunk:
+                    break
+                answer += chunk
+        except (ConnectionResetError, TimeoutError):
+            pass
+    return answer, time.monotonic() - started
