@@ -68,6 +68,7 @@ class ErrorCode(StrEnum):
     FILE_TOO_LARGE = "file_too_large"
     TOO_LARGE = "too_large"
     URI_TOO_LONG = "uri_too_long"  # nginx
+    MISDIRECTED_REQUEST = "misdirected_request"  # nginx, for a Host it does not serve
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     RANGE_NOT_SATISFIABLE = "range_not_satisfiable"
     INVALID_INPUT = "invalid_input"
@@ -153,6 +154,10 @@ STATUS_CODES: dict[int, tuple[str, tuple[ErrorCode, ...]]] = {
         (ErrorCode.PAYLOAD_TOO_LARGE, ErrorCode.QUOTA_EXCEEDED, ErrorCode.FILE_TOO_LARGE, ErrorCode.TOO_LARGE),
     ),
     414: ("The request URI is too long (nginx)", (ErrorCode.URI_TOO_LONG,)),
+    421: (
+        "A Host this server does not answer for (nginx, with a server name configured)",
+        (ErrorCode.MISDIRECTED_REQUEST,),
+    ),
     415: ("Unsupported media type", (ErrorCode.UNSUPPORTED_MEDIA_TYPE,)),
     416: ("Range not satisfiable", (ErrorCode.RANGE_NOT_SATISFIABLE,)),
     422: (

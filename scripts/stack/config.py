@@ -83,6 +83,7 @@ class StackConfig:
     ports: dict[str, int]
     secrets: dict[str, str]
     bind_address: str = "0.0.0.0"
+    server_names: tuple[str, ...] = ()  # LIFTBIT_SERVER_NAME: the only Host names nginx answers for
     settings: dict[str, str] = field(default_factory=dict)  # extra env for the services (tests tune them)
 
     @property
@@ -178,6 +179,9 @@ def load_config(home: Path, port_base: str | None = None, *, keep_recorded_ports
         ports=_ports(recorded, keep_recorded_ports, port_base),
         secrets=_secrets(home),
         bind_address=os.environ.get("LIFTBIT_BIND", "0.0.0.0"),
+        server_names=tuple(
+            name.strip().lower() for name in os.environ.get("LIFTBIT_SERVER_NAME", "").split(",") if name.strip()
+        ),
         settings={k: v for k, v in os.environ.items() if k in names},
     )
 

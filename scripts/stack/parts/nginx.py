@@ -30,6 +30,12 @@ def render_template(template: str, values: dict[str, str]) -> str:
     return re.sub(r"\$\{([A-Z][A-Z0-9_]*)\}", substitute, template)
 
 
+def host_pattern(server_names: tuple[str, ...]) -> str:
+    """The Host names nginx answers for, as the regular expression its template matches: the
+    configured names exactly (any case), or any name when none is configured."""
+    return "|".join(re.escape(name) for name in server_names) or ".+"
+
+
 def resolver() -> str:
     resolv = Path("/etc/resolv.conf")
     for line in resolv.read_text().splitlines() if resolv.exists() else []:
@@ -58,6 +64,7 @@ def prepare(config: StackConfig) -> None:
             "FILES_UPSTREAM": f"127.0.0.1:{config.ports['FILES_PORT']}",
             "NGINX_RESOLVER": resolver(),
             "NGINX_ACCESS_LOG": str(log),
+            "NGINX_HOST_PATTERN": host_pattern(config.server_names),
         },
     )
     (folder / "liftbit.conf").write_text(server)
