@@ -337,30 +337,35 @@ def remove(ctx: typer.Context, names: Annotated[list[str], typer.Argument(help="
 
 
 Grantees = Annotated[list[str], typer.Argument(help="Usernames")]
+OwnFile = Annotated[str, typer.Argument(help="Your file")]
+
+
+def change_grants(ctx: typer.Context, name: str, users: list[str], *, allow: bool) -> None:
+    cli = cli_of(ctx)
+    with cli.signed_in() as (api, username):
+        for grantee in users:
+            if allow:
+                api.grant(username, name, grantee)
+                cli.out.print(f"{grantee} may now download {name} (`liftbit get --owner {username} {name}`)")
+            else:
+                api.revoke(username, name, grantee)
+                cli.out.print(f"{grantee} may no longer download {name}")
 
 
 @app.command()
-def share(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Your file")], users: Grantees) -> None:
+def share(ctx: typer.Context, name: OwnFile, users: Grantees) -> None:
     """Let other users download one of your files."""
-    cli = cli_of(ctx)
-    with cli.signed_in() as (api, username):
-        for grantee in users:
-            api.grant(username, name, grantee)
-            cli.out.print(f"{grantee} may now download {name} (`liftbit get --owner {username} {name}`)")
+    change_grants(ctx, name, users, allow=True)
 
 
 @app.command()
-def unshare(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Your file")], users: Grantees) -> None:
+def unshare(ctx: typer.Context, name: OwnFile, users: Grantees) -> None:
     """Take back other users' right to download one of your files."""
-    cli = cli_of(ctx)
-    with cli.signed_in() as (api, username):
-        for grantee in users:
-            api.revoke(username, name, grantee)
-            cli.out.print(f"{grantee} may no longer download {name}")
+    change_grants(ctx, name, users, allow=False)
 
 
 @app.command()
-def grants(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Your file")]) -> None:
+def grants(ctx: typer.Context, name: OwnFile) -> None:
     """Who may download one of your files, one username per line."""
     cli = cli_of(ctx)
     with cli.signed_in() as (api, username):
