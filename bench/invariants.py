@@ -66,7 +66,8 @@ SUCCESS = {
     Kind.REVOKE: {204},
 }
 # Actions that publish one event each when they succeed.
-EVENT_TYPES = {Kind.UPLOAD: "upload", Kind.DOWNLOAD: "download", Kind.DELETE: "delete"}
+# DELETE moves a file to the trash (event "trash"); "delete" is left for account deletion.
+EVENT_TYPES = {Kind.UPLOAD: "upload", Kind.DOWNLOAD: "download", Kind.DELETE: "trash"}
 
 
 # What nginx answers when it cannot fetch an authorised download's object from S3 (the
@@ -509,8 +510,12 @@ def storage_state(endpoints: Endpoints, owners: Iterable[str] | None = None) -> 
     for listing in s3.get_paginator("list_multipart_uploads").paginate(Bucket=endpoints.s3_bucket):
         multipart += [(u["Key"], u["UploadId"]) for u in listing.get("Uploads", [])]
     with psycopg.connect(endpoints.database_url, connect_timeout=5) as db:
+        # A file's current content and its earlier versions (live or in the trash) hold objects.
         files = db.execute(
-            "SELECT f.object_key, u.username, f.filename FROM files f JOIN users u ON u.id = f.owner_id"
+            "SELECT n.object_key, u.username, n.path FROM nodes n JOIN users u ON u.id = n.owner_id "
+            "WHERE n.object_key IS NOT NULL "
+            "UNION ALL SELECT v.object_key, u.username, n.path FROM versions v "
+            "JOIN nodes n ON n.id = v.node_id JOIN users u ON u.id = n.owner_id"
         ).fetchall()
         uploads = db.execute("SELECT object_key, tail_key, s3_upload_id FROM uploads").fetchall()
         queued = {r[0] for r in db.execute("SELECT object_key FROM object_deletions")}

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from files_ms.api import analytics, auth, files, health, internal, permissions, uploads, users
+from files_ms.api import analytics, auth, files, health, internal, nodes, permissions, tree, uploads, users
 from files_ms.api.deps import FilesServices
 from files_ms.clients.analytics import AnalyticsClient
 from files_ms.clients.metadata import MetadataClient
@@ -19,13 +19,17 @@ from files_ms.service.auth import Authenticator, LoginThrottle
 from files_ms.service.files import FileService
 from files_ms.service.reconciler import Reconciler
 from files_ms.service.resumable import ResumableUploads
+from files_ms.service.tree import TreeService
 from files_ms.settings import FilesSettings
 from liftbit_common.service_app import create_service_app
 from liftbit_common.service_client import ServiceClient
 
 DESCRIPTION = """
 Your own file store on S3. Register (`POST /users`), press **Authorize** with your username and
-password, then upload, download, share and delete files in your namespace `/users/{username}/files`.
+password, then upload, download, share and delete files in your namespace `/users/{username}/files`
+(paths may hold folders: `photos/2024/a.jpg`), list folders under `/users/{username}/folders`, move
+and rename with `POST /users/{username}/move`, restore from `/users/{username}/trash`, and reach a
+file's versions and grants by its id under `/files/{id}`.
 
 Every error has the shape `{"error": {"code": "...", "message": "..."}}`.
 Downloads support `Range`, `If-None-Match` and `If-Match`; uploads may carry `X-Checksum-SHA256`
@@ -50,9 +54,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         storage,
         orphan_grace_seconds=settings.orphan_grace_seconds,
         multipart_grace_seconds=settings.multipart_grace_seconds,
+        trash_retention_seconds=int(settings.trash_retention_days * 86400),
     )
     app.state.services = FilesServices(
         files=file_service,
+        tree=TreeService(metadata, access, file_service),
         accounts=AccountService(
             metadata,
             authenticator,
@@ -97,6 +103,8 @@ def create_app(settings: FilesSettings | None = None) -> FastAPI:
             auth.router,
             permissions.router,  # before files: …/files/{filename}/permissions must not read as a filename
             files.router,
+            tree.router,
+            nodes.router,
             uploads.router,
             analytics.router,
             health.router,

@@ -24,4 +24,6 @@ class FilesSettings(ServiceSettings):
 
     reconcile_interval_seconds: float = Field(60.0, ge=0, description="0 disables the background sweeper")
     orphan_grace_seconds: int = Field(3600, ge=0, description="Unreferenced objects older than this are removed")
+    # Trash entries older than this are purged (with their bytes) by the reconciler.
+    trash_retention_days: float = Field(30, ge=0)
     multipart_grace_seconds: int = Field(24 * 3600, ge=0, description="Unknown multipart uploads older than this")

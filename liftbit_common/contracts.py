@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from liftbit_common.names import (
     FILENAME_RULE,
+    PATH_RULE,
     USERNAME_RULE,
     normalize_filename,
+    normalize_path,
     validate_username,
 )
 
 Username = Annotated[str, AfterValidator(validate_username), Field(description=USERNAME_RULE, examples=["alice"])]
 Filename = Annotated[str, AfterValidator(normalize_filename), Field(description=FILENAME_RULE, examples=["notes.txt"])]
+FilePath = Annotated[str, AfterValidator(normalize_path), Field(description=PATH_RULE, examples=["photos/2024/a.jpg"])]
 Password = Annotated[
     str,
     StringConstraints(min_length=8, max_length=1024),
@@ -26,13 +29,31 @@ Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
 
 class FileInfo(BaseModel):
+    id: str = Field(description="Stable across move, rename and replace")
+    type: Literal["file"] = "file"
     owner: str
-    filename: str
+    path: str = Field(description="Folders and name, e.g. photos/2024/a.jpg")
+    filename: str = Field(description="The last segment of path")
     size: int = Field(description="Bytes")
     content_type: str
     sha256: str = Field(description="SHA-256 of the content, lower-case hex; also the download ETag")
     created_at: datetime
     updated_at: datetime
+
+
+class FolderInfo(BaseModel):
+    id: str = Field(description="Stable across move and rename")
+    type: Literal["folder"] = "folder"
+    owner: str
+    path: str
+    name: str = Field(description="The last segment of path")
+    created_at: datetime
+    updated_at: datetime
+    item_count: int = Field(description="Files and folders directly inside")
+    total_size: int = Field(description="Bytes of the current contents of every file below it")
+
+
+NodeInfo = Annotated[FileInfo | FolderInfo, Field(discriminator="type")]
 
 
 class StoredFile(FileInfo):
@@ -48,6 +69,75 @@ class StoredFile(FileInfo):
 class FilePage(BaseModel):
     items: list[FileInfo]
     next_cursor: str | None = Field(None, description="Pass as ?cursor= for the next page; null at the end")
+
+
+class NodePage(BaseModel):
+    items: list[NodeInfo]
+    next_cursor: str | None = Field(None, description="Pass as ?cursor= for the next page; null at the end")
+
+
+class StoredNode(BaseModel):
+    """A file or folder as metadata_ms hands it to files_ms; ``object_key`` only on files."""
+
+    node: NodeInfo
+    object_key: str | None = None
+
+    def file(self) -> StoredFile | None:
+        if not isinstance(self.node, FileInfo) or self.object_key is None:
+            return None
+        return StoredFile(**self.node.model_dump(), object_key=self.object_key)
+
+
+class FolderResult(BaseModel):
+    folder: FolderInfo
+    created: bool
+
+
+class Move(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: FilePath = Field(alias="from", description="The file or folder to move")
+    to: FilePath = Field(description="Its new path; must not exist yet")
+
+
+class TreeChange(BaseModel):
+    """Who asks for a change of the tree (the event's actor)."""
+
+    actor: str
+
+
+class MoveRequest(Move, TreeChange):
+    pass
+
+
+class TrashEntry(BaseModel):
+    id: str
+    type: Literal["file", "folder"]
+    path: str = Field(description="Where it was, and where restore puts it back")
+    size: int = Field(description="Bytes of the current contents (of everything below, for a folder)")
+    deleted_at: datetime
+
+
+class TrashPage(BaseModel):
+    items: list[TrashEntry]
+    next_cursor: str | None = None
+
+
+class VersionInfo(BaseModel):
+    version: int = Field(description="1 for the first content; the highest is the current one")
+    size: int
+    sha256: str
+    content_type: str
+    created_at: datetime
+    current: bool
+
+
+class StoredVersion(BaseModel):
+    """One version's bytes and the file it belongs to; internal only."""
+
+    file: FileInfo
+    version: VersionInfo
+    object_key: str
 
 
 class NewUser(BaseModel):
@@ -84,7 +174,7 @@ class TokenOwner(BaseModel):
 
 
 class UploadAllowance(BaseModel):
-    """How many bytes the user may still store under this filename; null when unlimited."""
+    """How many bytes the user may still store (at this path); null when unlimited."""
 
     max_bytes: int | None
 
@@ -125,7 +215,7 @@ class ObjectKeys(BaseModel):
 
 class NewUpload(BaseModel):
     id: uuid.UUID
-    filename: Filename
+    path: FilePath
     content_type: str
     length: int = Field(ge=0)
     part_size: int = Field(gt=0)

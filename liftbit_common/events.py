@@ -22,7 +22,11 @@ SPARK_SCHEMA_DDL = (
 class EventType(StrEnum):
     UPLOAD = "upload"
     DOWNLOAD = "download"
-    DELETE = "delete"
+    DELETE = "delete"  # the account went, and the file with it
+    MOVE = "move"  # moved or renamed: path is the new one
+    TRASH = "trash"  # DELETE of a file or folder: it went to the trash
+    RESTORE = "restore"
+    PURGE = "purge"  # gone from the trash (purged, emptied or expired), bytes and all
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -37,7 +41,8 @@ def utc_now_ms() -> datetime:
 
 
 class FileEvent(BaseModel):
-    """One upload, download or delete of a file; the message key is the owner."""
+    """One change to (or download of) a file or folder; the message key is the owner.
+    ``file_id`` and ``path`` were added in the second stage (readers ignore unknown fields)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -46,9 +51,13 @@ class FileEvent(BaseModel):
     type: EventType
     owner: str
     filename: str
-    size: int = Field(ge=0, description="Bytes: the file's size, or for a download the bytes served")
+    size: int = Field(
+        ge=0, description="Bytes: the file's size (a folder's: of all below it), or for a download the bytes served"
+    )
     actor: str
     occurred_at: datetime = Field(default_factory=utc_now_ms)
+    file_id: str | None = Field(None, description="The file's (or folder's) stable id")
+    path: str | None = Field(None, description="Its path at the time; for a move, the new one")
 
     @field_serializer("occurred_at")
     def _serialize_occurred_at(self, value: datetime) -> str:

@@ -11,6 +11,12 @@ FILENAME_RULE = (
     "1-255 bytes of UTF-8 (after NFC normalisation), without '/', NUL or control characters, and not '.' or '..'"
 )
 MAX_FILENAME_BYTES = 255
+PATH_RULE = (
+    "segments separated by '/', each following the filename rule; inside a folder, 'info' and "
+    "'permissions' are not names (they would make /users/{owner}/files/x/info mean two things)"
+)
+# Names that would collide with the routes …/files/{path}/info and …/files/{path}/permissions.
+RESERVED_IN_FOLDER = frozenset({"info", "permissions"})
 
 _USERNAME_RE = re.compile(USERNAME_PATTERN)
 
@@ -41,3 +47,27 @@ def normalize_filename(value: str) -> str:
         if unicodedata.category(char) in ("Cc", "Cs"):
             raise InvalidName(f"a filename must not contain control characters (found U+{ord(char):04X})")
     return name
+
+
+def normalize_path(value: str) -> str:
+    """Return the NFC form of a valid path (``photos/2024/a.jpg``), or raise InvalidName."""
+    segments = value.split("/")
+    if len(segments) > 1 and "" in segments:
+        raise InvalidName("a path must not have an empty segment (a leading, trailing or double '/')")
+    names = [normalize_filename(segment) for segment in segments]
+    for name in names[1:]:
+        if name in RESERVED_IN_FOLDER:
+            raise InvalidName(
+                f"{name!r} is not a valid name inside a folder: …/files/{{path}}/{name} is a route of its own"
+            )
+    return "/".join(names)
+
+
+def parent_and_name(path: str) -> tuple[str | None, str]:
+    """``("photos/2024", "a.jpg")`` for ``photos/2024/a.jpg``; ``(None, "a.jpg")`` at the top."""
+    parent, _, name = path.rpartition("/")
+    return (parent or None), name
+
+
+def path_depth(path: str) -> int:
+    return path.count("/") + 1

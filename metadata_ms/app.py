@@ -21,8 +21,10 @@ from metadata_ms.api.deps import MetadataServices
 from metadata_ms.outbox import BrokerProducer, OutboxRelay
 from metadata_ms.service.accounts import AccountService
 from metadata_ms.service.catalog import Catalog
+from metadata_ms.service.nodes import PathLimits
 from metadata_ms.service.objects import ObjectLedger
 from metadata_ms.service.passwords import PasswordVault
+from metadata_ms.service.tree import Tree
 from metadata_ms.service.uploads import UploadRegistry
 from metadata_ms.settings import MetadataSettings
 
@@ -42,6 +44,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         statement_timeout_seconds=settings.db_statement_timeout_seconds,
     )
     sessions = async_sessionmaker(engine, expire_on_commit=False)
+    limits = PathLimits(max_depth=settings.max_path_depth, max_bytes=settings.max_path_bytes)
     producer = BrokerProducer(settings.kafka_bootstrap_servers, settings.kafka_topic, settings.kafka_partitions)
     relay = OutboxRelay(
         engine, settings.database_url, producer, settings.outbox_batch_size, settings.outbox_linger_seconds
@@ -54,7 +57,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             token_ttl_seconds=settings.token_ttl_seconds,
             default_quota_bytes=settings.default_quota_bytes,
         ),
-        catalog=Catalog(sessions, replaced_object_retention_seconds=settings.replaced_object_retention_seconds),
+        catalog=Catalog(
+            sessions,
+            replaced_object_retention_seconds=settings.replaced_object_retention_seconds,
+            versions_kept=settings.file_versions_kept,
+            limits=limits,
+        ),
+        tree=Tree(
+            sessions, limits=limits, replaced_object_retention_seconds=settings.replaced_object_retention_seconds
+        ),
         uploads=UploadRegistry(sessions),
         ledger=ObjectLedger(sessions),
         producer=producer,

@@ -34,26 +34,84 @@ class Token(Base):
     expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), index=True)
 
 
-class File(Base):
-    __tablename__ = "files"
-    __table_args__ = (sa.UniqueConstraint("owner_id", "filename"),)
+class Node(Base):
+    """A file or a folder. Children point at their parent by id; ``path`` is materialised (one
+    UPDATE rewrites a moved folder's subtree: measured in bench/tree.py) so that a path lookup, a
+    prefix listing and the uniqueness of a path are each one index. A trashed node keeps its path
+    (its original path) and its parent; ``trashed_in`` names the trash entry it went with."""
+
+    __tablename__ = "nodes"
+    __table_args__ = (
+        # Among live nodes a path is one thing: never a file and a folder, never two files.
+        sa.Index(
+            "uq_nodes_live_path",
+            "owner_id",
+            "path",
+            unique=True,
+            postgresql_where=sa.text("trashed_in IS NULL"),
+        ),
+        sa.Index(
+            "ix_nodes_live_top_level",
+            "owner_id",
+            "path",
+            postgresql_where=sa.text("parent_id IS NULL AND trashed_in IS NULL"),
+        ),
+        sa.Index("ix_nodes_parent", "parent_id", "path"),
+        sa.Index("ix_nodes_trashed_in", "trashed_in", postgresql_where=sa.text("trashed_in IS NOT NULL")),
+        sa.Index("ix_nodes_object_key", "object_key"),
+        sa.Index(
+            "ix_nodes_search_name_trgm",
+            "search_name",
+            postgresql_using="gin",
+            postgresql_ops={"search_name": "gin_trgm_ops"},
+        ),
+        sa.CheckConstraint("type IN ('file', 'folder')", name="ck_nodes_type"),
+    )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
     owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("nodes.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(sa.Text)
     # Byte order ("C"), whatever the database's locale: listings and cursors depend on it.
-    filename: Mapped[str] = mapped_column(sa.Text(collation="C"))
-    object_key: Mapped[str] = mapped_column(sa.Text, unique=True)
+    name: Mapped[str] = mapped_column(sa.Text(collation="C"))
+    path: Mapped[str] = mapped_column(sa.Text(collation="C"))
+    # str.casefold() of the name, for case-insensitive search whatever the database's locale.
+    search_name: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    trashed_in: Mapped[int | None] = mapped_column(sa.BigInteger)
+    deleted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # The current content of a file (null for folders); earlier contents are Version rows.
+    version: Mapped[int | None] = mapped_column(sa.Integer)
+    object_key: Mapped[str | None] = mapped_column(sa.Text)
+    size: Mapped[int | None] = mapped_column(sa.BigInteger)
+    content_type: Mapped[str | None] = mapped_column(sa.Text)
+    sha256: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class Version(Base):
+    """An earlier content of a file. A restored version's object is shared with the file's new
+    current content: an object is deleted only once no node and no version refers to it."""
+
+    __tablename__ = "versions"
+    __table_args__ = (sa.UniqueConstraint("node_id", "number"),)
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    node_id: Mapped[int] = mapped_column(sa.ForeignKey("nodes.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(sa.Integer)
+    object_key: Mapped[str] = mapped_column(sa.Text, index=True)
     size: Mapped[int] = mapped_column(sa.BigInteger)
     content_type: Mapped[str] = mapped_column(sa.Text)
     sha256: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
 
 
 class Grant(Base):
+    """A grantee may read the node and, for a folder, everything below it."""
+
     __tablename__ = "grants"
 
-    file_id: Mapped[int] = mapped_column(sa.ForeignKey("files.id", ondelete="CASCADE"), primary_key=True)
+    node_id: Mapped[int] = mapped_column(sa.ForeignKey("nodes.id", ondelete="CASCADE"), primary_key=True)
     grantee_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
 
@@ -65,7 +123,7 @@ class Upload(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
     owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    filename: Mapped[str] = mapped_column(sa.Text)
+    path: Mapped[str] = mapped_column(sa.Text)
     content_type: Mapped[str] = mapped_column(sa.Text)
     length: Mapped[int] = mapped_column(sa.BigInteger)
     offset: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")

@@ -19,6 +19,10 @@ class MetadataSettings(ServiceSettings):
     default_quota_bytes: int = Field(10 * 1024**3, ge=0)
     # Objects a replaced file pointed at stay this long, so running downloads finish whole.
     replaced_object_retention_seconds: int = Field(3600, ge=0)
+    # Contents kept per file, the current one included; older ones are deleted on the next replace.
+    file_versions_kept: int = Field(10, ge=1)
+    max_path_depth: int = Field(64, ge=1, description="Levels of a path (a/b/c has 3)")
+    max_path_bytes: int = Field(4096, ge=255, description="UTF-8 bytes of a whole path")
     outbox_batch_size: int = Field(500, ge=1)
     # The broker (Tansu on S3) stores each produce request's batch as its own object, and readers pay
     # a fetch per batch (a few hundred per second here, about a hundred under load): gathering the

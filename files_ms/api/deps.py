@@ -6,8 +6,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
+from pydantic import AfterValidator
 from starlette.requests import ClientDisconnect
 
 from files_ms.clients.analytics import AnalyticsClient
@@ -16,14 +17,20 @@ from files_ms.service.auth import Authenticator
 from files_ms.service.files import FileService
 from files_ms.service.reconciler import Reconciler
 from files_ms.service.resumable import ResumableUploads
+from files_ms.service.tree import TreeService
+from liftbit_common.names import PATH_RULE, normalize_path
 from liftbit_common.service_client import ServiceClient
 
 BODY_CHUNK_BYTES = 1024 * 1024
+
+# A path parameter of ``{name:path}`` routes: folders are part of the name, an encoded '/' means the same.
+FilenamePath = Annotated[str, AfterValidator(normalize_path), Path(description=PATH_RULE)]
 
 
 @dataclass(frozen=True)
 class FilesServices:
     files: FileService
+    tree: TreeService
     accounts: AccountService
     uploads: ResumableUploads
     authenticator: Authenticator

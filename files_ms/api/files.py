@@ -1,4 +1,5 @@
-"""Files in a user's namespace: upload (raw or form), download through nginx, list, delete."""
+"""Files in a user's namespace by path: upload (raw or form), download through nginx, list and
+search, delete (to the trash). ``{filename}`` is a path: ``photos/2024/a.jpg``."""
 
 from __future__ import annotations
 
@@ -9,18 +10,15 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator
 
-from files_ms.api.deps import CurrentUser, Services, request_body
+from files_ms.api.deps import CurrentUser, FilenamePath, Services, request_body
 from files_ms.api.multipart import open_form_file
 from files_ms.service.files import Conditions, Download, representation_headers
-from files_ms.service.http_semantics import expected_sha256
+from files_ms.service.http_semantics import expected_sha256, stored_media_type
 from liftbit_common.contracts import FileInfo, FilePage, Username
 from liftbit_common.errors import BadRequest, LengthRequired, error_responses
-from liftbit_common.names import normalize_filename
+from liftbit_common.names import normalize_path
 
 router = APIRouter(prefix="/users/{username}/files", tags=["files"])
-
-# ``:path`` so that a name with an encoded '/' reaches validation and gets a clear 422.
-FilenamePath = Annotated[str, AfterValidator(normalize_filename)]
 
 RAW_BODY: dict[str, Any] = {
     "requestBody": {
@@ -59,9 +57,16 @@ async def list_files(
     services: Services,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    prefix: Annotated[
+        str | None, AfterValidator(normalize_path), Query(description="Only files below this folder")
+    ] = None,
+    q: Annotated[
+        str | None, Query(min_length=1, max_length=255, description="Only files whose name contains this, any case")
+    ] = None,
 ) -> FilePage:
-    """Your files, by name (byte order), a page at a time."""
-    return await services.files.list_files(actor, username, limit, cursor)
+    """Your files (in every folder), by path (byte order), a page at a time; filtered by folder
+    (`prefix`) and by a case-insensitive part of the name (`q`)."""
+    return await services.files.list_files(actor, username, limit, cursor, prefix=prefix, query=q)
 
 
 @router.post(
@@ -72,21 +77,23 @@ async def list_files(
     openapi_extra=FORM_BODY,
 )
 async def upload_form(username: Username, request: Request, actor: CurrentUser, services: Services) -> JSONResponse:
-    """Upload (multipart form, field `file`); the part's filename names the file. 201 new, 200 replaced."""
+    """Upload (multipart form, field `file`); the part's filename names the file and may be a path
+    (`photos/a.jpg`). 201 new, 200 replaced."""
     form = await open_form_file(request.headers.get("content-type"), request.stream())
+    path = normalize_path(form.filename)
     result = await services.files.upload(
         actor,
         username,
-        normalize_filename(form.filename),
+        path,
         form.body,
-        content_type=form.content_type,
+        content_type=stored_media_type(form.content_type, path),
         declared_size=None,
         expected_sha256=None,
     )
     return upload_response(result.file, result.created)
 
 
-@router.get("/{filename}/info", responses=error_responses(401, 404, 422, 503))
+@router.get("/{filename:path}/info", responses=error_responses(401, 404, 422, 503))
 async def describe(username: Username, filename: FilenamePath, actor: CurrentUser, services: Services) -> FileInfo:
     """The FileInfo of a file you own or were granted (no bytes, no download event)."""
     return (await services.files.describe(actor, username, filename)).public()
@@ -110,13 +117,15 @@ async def upload_raw(
     ] = None,
     repr_digest: Annotated[str | None, Header(description="RFC 9530, e.g. sha-256=:<base64>:")] = None,
 ) -> JSONResponse:
-    """Upload the raw body as this file: 201 when new, 200 when it replaced a file (atomically)."""
+    """Upload the raw body as this file: 201 when new, 200 when it replaced a file (atomically; the
+    old content is kept as a version). Missing folders are created. Without a Content-Type (or
+    with curl's default `application/x-www-form-urlencoded`) the type is guessed from the name."""
     result = await services.files.upload(
         actor,
         username,
         filename,
         request_body(request),
-        content_type=request.headers.get("content-type", ""),
+        content_type=stored_media_type(request.headers.get("content-type"), filename, raw_body=True),
         declared_size=declared_length(request),
         expected_sha256=expected_sha256(x_checksum_sha256, repr_digest),
     )
@@ -191,5 +200,5 @@ async def head(username: Username, filename: FilenamePath, actor: CurrentUser, s
     responses=error_responses(401, 403, 404, 422, 503),
 )
 async def delete(username: Username, filename: FilenamePath, actor: CurrentUser, services: Services) -> None:
-    """Delete your file and its bytes; grants on it go too."""
+    """Move your file to the trash (`GET /users/{username}/trash` lists it, restore brings it back)."""
     await services.files.delete(actor, username, filename)

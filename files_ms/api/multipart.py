@@ -24,7 +24,7 @@ class _FileFieldReader:
     def __init__(self, field: str) -> None:
         self.field = field
         self.filename: str | None = None
-        self.content_type = "application/octet-stream"
+        self.content_type = ""  # none sent: guessed from the name
         self.file_ended = False
         self.pending: list[bytes] = []
         self._in_file = False

@@ -3,15 +3,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from files_ms.api.deps import CurrentUser, Services
-from liftbit_common.contracts import Filename, Username
+from files_ms.api.deps import FilenamePath as Filename
+from liftbit_common.contracts import Username
 from liftbit_common.errors import error_responses
 
-router = APIRouter(prefix="/users/{owner}/files/{filename}/permissions", tags=["permissions"])
+router = APIRouter(prefix="/users/{owner}/files/{filename:path}/permissions", tags=["permissions"])
 
 
 @router.get("", responses=error_responses(401, 403, 404, 422, 503))
 async def list_grantees(owner: Username, filename: Filename, actor: CurrentUser, services: Services) -> list[str]:
-    """Users you allowed to download this file."""
+    """Users you allowed to read this file or folder (a folder: everything below it)."""
     return await services.files.grantees(actor, owner, filename)
 
 
@@ -22,7 +23,7 @@ async def list_grantees(owner: Username, filename: Filename, actor: CurrentUser,
     responses=error_responses(401, 403, 404, 422, 503),
 )
 async def grant(owner: Username, filename: Filename, grantee: Username, actor: CurrentUser, services: Services) -> None:
-    """Let `grantee` download this file (404 if the user or the file does not exist)."""
+    """Let `grantee` read this file, or everything below this folder (404 if the user or the path does not exist)."""
     await services.files.grant(actor, owner, filename, grantee)
 
 

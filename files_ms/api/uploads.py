@@ -1,4 +1,4 @@
-"""tus 1.0 resumable uploads into the caller's namespace (Upload-Metadata ``filename`` names the file)."""
+"""tus 1.0 resumable uploads into the caller's namespace (Upload-Metadata ``path`` or ``filename`` names the file)."""
 
 from __future__ import annotations
 
@@ -61,7 +61,9 @@ async def create(
     actor: CurrentUser,
     services: Services,
     upload_length: Annotated[int | None, Header(ge=0)] = None,
-    upload_metadata: Annotated[str | None, Header(description="filename <base64>[,filetype <base64>]")] = None,
+    upload_metadata: Annotated[
+        str | None, Header(description="filename <base64> (may be a path) or path <base64>[,filetype <base64>]")
+    ] = None,
     tus_resumable: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Start a resumable upload (tus creation); Location names it."""

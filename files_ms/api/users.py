@@ -1,9 +1,11 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
 
 from files_ms.api.deps import CurrentUser, Services
-from liftbit_common.contracts import FileInfo, NewUser, UserCreated, UserInfo, Username
+from liftbit_common.contracts import NewUser, NodeInfo, UserCreated, UserInfo, Username
 from liftbit_common.errors import error_responses
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -33,6 +35,18 @@ async def delete_account(username: Username, actor: CurrentUser, services: Servi
 
 
 @router.get("/{username}/shared", responses=error_responses(401, 403, 422, 503))
-async def shared_with_me(username: Username, actor: CurrentUser, services: Services) -> list[FileInfo]:
-    """Files other users allow you to download."""
-    return await services.files.shared_with(actor, username)
+async def shared_with_me(
+    username: Username,
+    actor: CurrentUser,
+    services: Services,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=255,
+            description="Search by a case-insensitive part of the name, inside shared folders too",
+        ),
+    ] = None,
+) -> list[NodeInfo]:
+    """Files and folders other users allow you to read (at most 1,000)."""
+    return await services.files.shared_with(actor, username, q)

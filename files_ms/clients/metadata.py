@@ -10,27 +10,39 @@ from liftbit_common.contracts import (
     Credentials,
     DownloadRecord,
     FileCommit,
-    FileInfo,
     FilePage,
+    FolderResult,
     IssuedToken,
+    MoveRequest,
     NewUpload,
     NewUser,
+    NodeInfo,
+    NodePage,
     ObjectKeys,
     ObjectRef,
     ProgressUpdate,
     RemovedObjects,
-    StoredFile,
+    StoredNode,
+    StoredVersion,
     TokenOwner,
+    TrashEntry,
+    TrashPage,
     UploadAllowance,
     UploadState,
     UserCreated,
     UserInfo,
+    VersionInfo,
 )
 from liftbit_common.service_client import ServiceClient
 
 
-def _file_path(owner: str, filename: str) -> str:
-    return f"/users/{owner}/files/{quote(filename, safe='')}"
+def _node_path(node_id: str) -> str:
+    return f"/nodes/{quote(node_id, safe='')}"
+
+
+def _present(**params: str | int | None) -> dict[str, str | int]:
+    """Query parameters without the ones not given."""
+    return {name: value for name, value in params.items() if value is not None}
 
 
 class MetadataClient:
@@ -55,38 +67,85 @@ class MetadataClient:
     async def revoke_token(self, token_hash: str) -> None:
         await self.http.call("DELETE", f"/tokens/{token_hash}")
 
-    async def list_files(self, owner: str, limit: int, cursor: str | None) -> FilePage:
-        params: dict[str, str | int] = {"limit": limit} | ({"cursor": cursor} if cursor else {})
+    async def list_files(
+        self, owner: str, limit: int, cursor: str | None, *, prefix: str | None, query: str | None
+    ) -> FilePage:
+        params = _present(limit=limit, cursor=cursor, prefix=prefix, q=query)
         return await self.http.fetch(FilePage, "GET", f"/users/{owner}/files", params=params)
 
-    async def readable_file(self, owner: str, filename: str, reader: str) -> StoredFile:
-        return await self.http.fetch(StoredFile, "GET", _file_path(owner, filename), params={"reader": reader})
+    async def readable(self, owner: str, path: str, reader: str) -> StoredNode:
+        params = {"path": path, "reader": reader}
+        return await self.http.fetch(StoredNode, "GET", f"/users/{owner}/nodes", params=params)
 
-    async def upload_allowance(self, owner: str, filename: str) -> UploadAllowance:
-        path = f"/users/{owner}/allowance"
-        return await self.http.fetch(UploadAllowance, "GET", path, params={"filename": filename})
+    async def readable_by_id(self, node_id: str, reader: str) -> StoredNode:
+        return await self.http.fetch(StoredNode, "GET", _node_path(node_id), params={"reader": reader})
 
-    async def commit(self, owner: str, filename: str, commit: FileCommit) -> CommitResult:
-        path = _file_path(owner, filename)
-        return await self.http.fetch(CommitResult, "PUT", path, json=commit.model_dump(mode="json"))
+    async def upload_allowance(self, owner: str, path: str) -> UploadAllowance:
+        return await self.http.fetch(UploadAllowance, "GET", f"/users/{owner}/allowance", params={"path": path})
 
-    async def delete_file(self, owner: str, filename: str, actor: str) -> ObjectRef:
-        return await self.http.fetch(ObjectRef, "DELETE", _file_path(owner, filename), params={"actor": actor})
+    async def commit(self, owner: str, path: str, commit: FileCommit) -> CommitResult:
+        return await self.http.fetch(
+            CommitResult, "PUT", f"/users/{owner}/nodes", params={"path": path}, json=commit.model_dump(mode="json")
+        )
 
-    async def record_download(self, owner: str, filename: str, record: DownloadRecord) -> None:
-        await self.http.call("POST", f"{_file_path(owner, filename)}/downloads", json=record.model_dump())
+    async def record_download(self, node_id: str, record: DownloadRecord) -> None:
+        await self.http.call("POST", f"{_node_path(node_id)}/downloads", json=record.model_dump())
 
-    async def grantees(self, owner: str, filename: str) -> list[str]:
-        return await self.http.fetch(list[str], "GET", f"{_file_path(owner, filename)}/grants")
+    async def make_folder(self, owner: str, path: str) -> FolderResult:
+        return await self.http.fetch(FolderResult, "PUT", f"/users/{owner}/folders", params={"path": path})
 
-    async def grant(self, owner: str, filename: str, grantee: str) -> None:
-        await self.http.call("PUT", f"{_file_path(owner, filename)}/grants/{grantee}")
+    async def children(self, owner: str, path: str | None, reader: str, limit: int, cursor: str | None) -> NodePage:
+        params = _present(path=path, reader=reader, limit=limit, cursor=cursor)
+        return await self.http.fetch(NodePage, "GET", f"/users/{owner}/children", params=params)
 
-    async def revoke(self, owner: str, filename: str, grantee: str) -> None:
-        await self.http.call("DELETE", f"{_file_path(owner, filename)}/grants/{grantee}")
+    async def move(self, owner: str, request: MoveRequest) -> NodeInfo:
+        body = request.model_dump(mode="json", by_alias=True)
+        return await self.http.fetch(NodeInfo, "POST", f"/users/{owner}/move", json=body)  # type: ignore[arg-type]
 
-    async def shared_with(self, username: str) -> list[FileInfo]:
-        return await self.http.fetch(list[FileInfo], "GET", f"/users/{username}/shared")
+    async def trash(self, owner: str, path: str, kind: str, actor: str) -> TrashEntry:
+        params = {"path": path, "type": kind, "actor": actor}
+        return await self.http.fetch(TrashEntry, "POST", f"/users/{owner}/trash", params=params)
+
+    async def trash_page(self, owner: str, limit: int, cursor: str | None) -> TrashPage:
+        params = _present(limit=limit, cursor=cursor)
+        return await self.http.fetch(TrashPage, "GET", f"/users/{owner}/trash", params=params)
+
+    async def restore(self, owner: str, entry_id: str, actor: str) -> NodeInfo:
+        path = f"/users/{owner}/trash/{quote(entry_id, safe='')}/restore"
+        return await self.http.fetch(NodeInfo, "POST", path, params={"actor": actor})  # type: ignore[arg-type]
+
+    async def purge(self, owner: str, entry_id: str | None, actor: str) -> RemovedObjects:
+        path = f"/users/{owner}/trash" + (f"/{quote(entry_id, safe='')}" if entry_id is not None else "")
+        return await self.http.fetch(RemovedObjects, "DELETE", path, params={"actor": actor})
+
+    async def purge_expired_trash(self, older_than_seconds: int) -> RemovedObjects:
+        params = {"older_than_seconds": older_than_seconds}
+        return await self.http.fetch(RemovedObjects, "POST", "/maintenance/purge-trash", params=params)
+
+    async def versions(self, node_id: str, reader: str) -> list[VersionInfo]:
+        path = f"{_node_path(node_id)}/versions"
+        return await self.http.fetch(list[VersionInfo], "GET", path, params={"reader": reader})
+
+    async def version(self, node_id: str, number: int, reader: str) -> StoredVersion:
+        path = f"{_node_path(node_id)}/versions/{number}"
+        return await self.http.fetch(StoredVersion, "GET", path, params={"reader": reader})
+
+    async def restore_version(self, node_id: str, number: int, actor: str) -> CommitResult:
+        path = f"{_node_path(node_id)}/versions/{number}/restore"
+        return await self.http.fetch(CommitResult, "POST", path, params={"actor": actor})
+
+    async def grantees(self, node_id: str, owner: str) -> list[str]:
+        return await self.http.fetch(list[str], "GET", f"{_node_path(node_id)}/grants", params={"owner": owner})
+
+    async def grant(self, node_id: str, owner: str, grantee: str) -> None:
+        await self.http.call("PUT", f"{_node_path(node_id)}/grants/{grantee}", params={"owner": owner})
+
+    async def revoke(self, node_id: str, owner: str, grantee: str) -> None:
+        await self.http.call("DELETE", f"{_node_path(node_id)}/grants/{grantee}", params={"owner": owner})
+
+    async def shared_with(self, username: str, query: str | None) -> list[NodeInfo]:
+        params = _present(q=query)
+        return await self.http.fetch(list[NodeInfo], "GET", f"/users/{username}/shared", params=params)
 
     async def create_upload(self, owner: str, new: NewUpload) -> UploadState:
         path = f"/users/{owner}/uploads"

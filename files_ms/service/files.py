@@ -18,7 +18,6 @@ from files_ms.service.http_semantics import (
     if_match_fails,
     if_none_match_hits,
     if_range_allows,
-    media_type,
     parse_range,
 )
 from liftbit_common.contracts import (
@@ -27,6 +26,7 @@ from liftbit_common.contracts import (
     FileCommit,
     FileInfo,
     FilePage,
+    NodeInfo,
     ObjectRef,
     StoredFile,
 )
@@ -104,12 +104,14 @@ class FileService:
         self._access = access
         self.max_file_size = max_file_size
 
-    async def upload_limit(self, owner: str, filename: str) -> UploadLimit:
-        allowance = await self._metadata.upload_allowance(owner, filename)
+    async def upload_limit(self, owner: str, path: str) -> UploadLimit:
+        """Also refuses, before any byte is stored, a path that is too deep or long, or has a
+        folder where the file goes or a file where a folder goes."""
+        allowance = await self._metadata.upload_allowance(owner, path)
         if allowance.max_bytes is not None and allowance.max_bytes < self.max_file_size:
             return UploadLimit(
                 allowance.max_bytes,
-                f"storage quota exceeded: {allowance.max_bytes} bytes left for {filename!r}",
+                f"storage quota exceeded: {allowance.max_bytes} bytes left (earlier versions and the trash count)",
                 code="quota_exceeded",
             )
         return UploadLimit(
@@ -120,18 +122,17 @@ class FileService:
         self,
         actor: str,
         owner: str,
-        filename: str,
+        path: str,
         body: AsyncIterable[bytes],
         *,
         content_type: str,
         declared_size: int | None,
         expected_sha256: str | None,
     ) -> CommitResult:
-        """Store the bytes under a fresh key, then point the file at them in one metadata commit.
-        A failure at any step leaves the previous version as it was."""
+        """Store the bytes under a fresh key, then point the file at them in one metadata commit
+        (the replaced content becomes a version). A failure at any step changes nothing."""
         self._access.require_self(actor, owner)
-        content_type = media_type(content_type)
-        limit = await self.upload_limit(owner, filename)
+        limit = await self.upload_limit(owner, path)
         if declared_size is not None and declared_size > limit.max_bytes:
             raise limit.error()
         key = new_object_key()
@@ -154,11 +155,11 @@ class FileService:
         commit = FileCommit(
             object_key=key, size=written.size, sha256=written.sha256, content_type=content_type, actor=actor
         )
-        return await self.commit_or_discard(owner, filename, commit)
+        return await self.commit_or_discard(owner, path, commit)
 
-    async def commit_or_discard(self, owner: str, filename: str, commit: FileCommit) -> CommitResult:
+    async def commit_or_discard(self, owner: str, path: str, commit: FileCommit) -> CommitResult:
         try:
-            return await self._metadata.commit(owner, filename, commit)
+            return await self._metadata.commit(owner, path, commit)
         except ServiceUnavailable:
             # No answer, or too late: the commit may have gone through (or still may), so the
             # object must stay. If nothing refers to it, the orphan sweep removes it after its grace.
@@ -173,8 +174,11 @@ class FileService:
         with contextlib.suppress(LiftbitError):
             await asyncio.shield(self._storage.delete(objects))
 
-    async def download(self, actor: str, owner: str, filename: str, conditions: Conditions) -> Download:
-        file = await self._access.readable_file(actor, owner, filename)
+    async def download(self, actor: str, owner: str, path: str, conditions: Conditions) -> Download:
+        return await self.serve(actor, await self._access.readable_file(actor, owner, path), conditions)
+
+    async def serve(self, actor: str, file: StoredFile, conditions: Conditions) -> Download:
+        """Answer a download of these bytes (a file's current content or one of its versions)."""
         headers = representation_headers(file.public())
         etag = headers["ETag"]
         if if_match_fails(conditions.if_match, etag):
@@ -187,33 +191,36 @@ class FileService:
         url = await self._storage.presigned_url(
             file.object_key, content_type=file.content_type, content_disposition=headers["Content-Disposition"]
         )
-        await self._metadata.record_download(owner, filename, DownloadRecord(actor=actor, size=served))
+        await self._metadata.record_download(file.id, DownloadRecord(actor=actor, size=served))
         return Download(status=206 if byte_range else 200, headers=headers, byte_range=byte_range, object_url=url)
 
-    async def describe(self, actor: str, owner: str, filename: str) -> StoredFile:
-        return await self._access.readable_file(actor, owner, filename)
+    async def describe(self, actor: str, owner: str, path: str) -> StoredFile:
+        return await self._access.readable_file(actor, owner, path)
 
-    async def list_files(self, actor: str, owner: str, limit: int, cursor: str | None) -> FilePage:
+    async def list_files(
+        self, actor: str, owner: str, limit: int, cursor: str | None, *, prefix: str | None, query: str | None
+    ) -> FilePage:
         self._access.require_self(actor, owner)
-        return await self._metadata.list_files(owner, limit, cursor)
+        return await self._metadata.list_files(owner, limit, cursor, prefix=prefix, query=query)
 
-    async def delete(self, actor: str, owner: str, filename: str) -> None:
+    async def delete(self, actor: str, owner: str, path: str) -> None:
+        """To the trash: the bytes stay until it is purged."""
         self._access.require_self(actor, owner)
-        removed = await self._metadata.delete_file(owner, filename, actor)
-        await self.discard([removed])
+        await self._metadata.trash(owner, path, "file", actor)
 
-    async def grantees(self, actor: str, owner: str, filename: str) -> list[str]:
+    async def _owned_id(self, actor: str, owner: str, path: str) -> str:
         self._access.require_self(actor, owner)
-        return await self._metadata.grantees(owner, filename)
+        return (await self._access.readable(actor, owner, path)).node.id
 
-    async def grant(self, actor: str, owner: str, filename: str, grantee: str) -> None:
-        self._access.require_self(actor, owner)
-        await self._metadata.grant(owner, filename, grantee)
+    async def grantees(self, actor: str, owner: str, path: str) -> list[str]:
+        return await self._metadata.grantees(await self._owned_id(actor, owner, path), owner)
 
-    async def revoke(self, actor: str, owner: str, filename: str, grantee: str) -> None:
-        self._access.require_self(actor, owner)
-        await self._metadata.revoke(owner, filename, grantee)
+    async def grant(self, actor: str, owner: str, path: str, grantee: str) -> None:
+        await self._metadata.grant(await self._owned_id(actor, owner, path), owner, grantee)
 
-    async def shared_with(self, actor: str, username: str) -> list[FileInfo]:
+    async def revoke(self, actor: str, owner: str, path: str, grantee: str) -> None:
+        await self._metadata.revoke(await self._owned_id(actor, owner, path), owner, grantee)
+
+    async def shared_with(self, actor: str, username: str, query: str | None) -> list[NodeInfo]:
         self._access.require_self(actor, username)
-        return await self._metadata.shared_with(username)
+        return await self._metadata.shared_with(username, query)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import mimetypes
 import re
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -106,6 +107,22 @@ def media_type(header: str | None) -> str:
             f"Content-Type {value[:60]!r} is not a media type like text/plain", code="invalid_content_type"
         )
     return value
+
+
+# Python's own table only, not the machine's /etc/mime.types: the same guess on every machine.
+_MIME_TYPES = mimetypes.MimeTypes()
+# What curl sends with --data-binary when told no type: never what a file is.
+CURL_FORM_DEFAULT = "application/x-www-form-urlencoded"
+
+
+def stored_media_type(header: str | None, filename: str, *, raw_body: bool = False) -> str:
+    """The Content-Type to store: the client's, unless it sent none (or, on a raw body, curl's
+    form default); then the guess from the name's extension, else octet-stream."""
+    value = (header or "").strip()
+    if value and not (raw_body and value.split(";", 1)[0].strip().lower() == CURL_FORM_DEFAULT):
+        return media_type(value)
+    guessed, _ = _MIME_TYPES.guess_type(filename, strict=False)
+    return guessed or "application/octet-stream"
 
 
 def content_disposition(filename: str) -> str:

@@ -4,8 +4,8 @@ File states: an upload writes a new object under a fresh key (invisible: no meta
 then one metadata transaction points the file at it and queues the replaced object for deletion.
 A crash before that commit leaves an unreferenced object; a crash mid-stream leaves an unfinished
 multipart upload. This sweeper removes queued objects when due, unreferenced objects older than
-the orphan grace, unknown multipart uploads older than the multipart grace, and expired
-resumable uploads."""
+the orphan grace, unknown multipart uploads older than the multipart grace, expired resumable
+uploads, and trash entries older than TRASH_RETENTION_DAYS (with their versions and objects)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ log = structlog.get_logger(__name__)
 
 class SweepReport(BaseModel):
     expired_uploads: int = 0
+    purged_trash_objects: int = 0
     deleted_objects: int = 0
     orphaned_objects: int = 0
     aborted_multipart_uploads: int = 0
@@ -37,11 +38,13 @@ class Reconciler:
         *,
         orphan_grace_seconds: int,
         multipart_grace_seconds: int,
+        trash_retention_seconds: int,
     ) -> None:
         self._metadata = metadata
         self._storage = storage
         self._orphan_grace = orphan_grace_seconds
         self._multipart_grace = multipart_grace_seconds
+        self._trash_retention = trash_retention_seconds
         self._lock = asyncio.Lock()
 
     async def run_forever(self, interval_seconds: float) -> None:
@@ -58,6 +61,9 @@ class Reconciler:
     async def sweep(self) -> SweepReport:
         async with self._lock:
             report = SweepReport(expired_uploads=await self._metadata.expire())
+            # Purged entries' objects are queued as due now: the next step deletes them.
+            purged = await self._metadata.purge_expired_trash(self._trash_retention)
+            report.purged_trash_objects = len(purged.objects)
             report.deleted_objects = await self._delete_due()
             report.orphaned_objects = await self._delete_orphans()
             report.aborted_multipart_uploads = await self._abort_unknown_multipart()

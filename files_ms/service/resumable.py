@@ -19,10 +19,10 @@ from datetime import UTC, datetime, timedelta
 from files_ms.clients.metadata import MetadataClient
 from files_ms.clients.storage import StorageClient
 from files_ms.service.files import CountedBody, FileService, new_object_key
-from files_ms.service.http_semantics import media_type
+from files_ms.service.http_semantics import stored_media_type
 from liftbit_common.contracts import FileCommit, NewUpload, ObjectRef, ProgressUpdate, UploadProgress, UploadState
 from liftbit_common.errors import BadRequest, Conflict, LiftbitError, PayloadTooLarge, ServiceUnavailable
-from liftbit_common.names import normalize_filename
+from liftbit_common.names import normalize_path
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,termination,checksum,expiration"
@@ -72,18 +72,22 @@ class ResumableUploads:
 
     async def create(self, owner: str, length: int, metadata_header: str | None) -> UploadState:
         metadata = parse_upload_metadata(metadata_header)
-        if "filename" not in metadata:
-            raise BadRequest("Upload-Metadata must name the file: filename <base64>", code="filename_required")
-        filename = normalize_filename(metadata["filename"])
-        limit = await self._files.upload_limit(owner, filename)
+        # ``path`` (folders and name) wins; else ``filename``, which may itself be a path.
+        named = metadata.get("path") or metadata.get("filename")
+        if named is None:
+            raise BadRequest(
+                "Upload-Metadata must name the file: filename <base64> (or path <base64>)", code="filename_required"
+            )
+        path = normalize_path(named)
+        limit = await self._files.upload_limit(owner, path)
         if length > limit.max_bytes:
             raise limit.error()
-        content_type = media_type(metadata.get("filetype") or metadata.get("content_type"))
+        content_type = stored_media_type(metadata.get("filetype") or metadata.get("content_type"), path)
         key = new_object_key()
         s3_upload_id = await self._storage.start_multipart(key, content_type)
         new = NewUpload(
             id=uuid.uuid4(),
-            filename=filename,
+            path=path,
             content_type=content_type,
             length=length,
             part_size=part_size_for(length, self._part_size),
@@ -170,7 +174,7 @@ class ResumableUploads:
             upload_id=upload.id,
         )
         try:
-            await self._files.commit_or_discard(upload.owner, upload.filename, commit)
+            await self._files.commit_or_discard(upload.owner, upload.path, commit)
         except LiftbitError as exc:
             if exc.status_code < 500:  # refused for good (e.g. quota): the upload cannot finish
                 await self.terminate(upload.owner, upload.id)

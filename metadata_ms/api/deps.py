@@ -12,6 +12,7 @@ from metadata_ms.outbox import BrokerProducer, OutboxRelay
 from metadata_ms.service.accounts import AccountService
 from metadata_ms.service.catalog import Catalog
 from metadata_ms.service.objects import ObjectLedger
+from metadata_ms.service.tree import Tree
 from metadata_ms.service.uploads import UploadRegistry
 
 
@@ -20,6 +21,7 @@ class MetadataServices:
     database: AsyncEngine
     accounts: AccountService
     catalog: Catalog
+    tree: Tree
     uploads: UploadRegistry
     ledger: ObjectLedger
     producer: BrokerProducer

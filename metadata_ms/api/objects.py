@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
 
-from liftbit_common.contracts import ObjectKeys, ObjectRef
+from liftbit_common.contracts import ObjectKeys, ObjectRef, RemovedObjects
 from metadata_ms.api.deps import Services
 
 router = APIRouter(tags=["objects"])
@@ -40,3 +41,9 @@ async def multipart_in_use(body: ObjectKeys, services: Services) -> ObjectKeys:
 @router.post("/maintenance/expire")
 async def expire(services: Services) -> ExpiryReport:
     return ExpiryReport(expired_uploads=await services.ledger.expire())
+
+
+@router.post("/maintenance/purge-trash")
+async def purge_expired_trash(services: Services, older_than_seconds: Annotated[int, Query(ge=0)]) -> RemovedObjects:
+    """Trash entries deleted longer ago than this are purged; their objects are queued, due now."""
+    return await services.tree.purge_expired(timedelta(seconds=older_than_seconds))

@@ -1,15 +1,10 @@
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 
 from liftbit_common.contracts import (
-    FileInfo,
-    Filename,
     NewUser,
     RemovedObjects,
-    UploadAllowance,
     UserCreated,
     UserInfo,
     Username,
@@ -32,15 +27,3 @@ async def describe(username: Username, services: Services) -> UserInfo:
 @router.delete("/{username}")
 async def remove(username: Username, services: Services) -> RemovedObjects:
     return await services.accounts.remove(username)
-
-
-@router.get("/{username}/allowance")
-async def upload_allowance(
-    username: Username, filename: Annotated[Filename, Query()], services: Services
-) -> UploadAllowance:
-    return await services.catalog.upload_allowance(username, filename)
-
-
-@router.get("/{username}/shared")
-async def shared_with(username: Username, services: Services) -> list[FileInfo]:
-    return await services.catalog.shared_with(username)

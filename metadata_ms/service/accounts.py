@@ -22,7 +22,7 @@ from liftbit_common.contracts import (
 from liftbit_common.errors import Conflict, NotFound, Unauthorized
 from liftbit_common.events import EventType, FileEvent
 from liftbit_common.names import InvalidName, validate_username
-from metadata_ms.models import File, Token, Upload, User
+from metadata_ms.models import Node, Token, Upload, User, Version
 from metadata_ms.outbox import add_events
 from metadata_ms.service.objects import schedule_deletions, upload_objects
 from metadata_ms.service.passwords import PasswordVault
@@ -80,7 +80,9 @@ class AccountService:
         async with self._sessions() as session:
             user = await find_user(session, username)
             file_count = await session.scalar(
-                sa.select(sa.func.count()).select_from(File).where(File.owner_id == user.id)
+                sa.select(sa.func.count())
+                .select_from(Node)
+                .where(Node.owner_id == user.id, Node.type == "file", Node.trashed_in.is_(None))
             )
         return UserInfo(
             username=user.username,
@@ -91,23 +93,38 @@ class AccountService:
         )
 
     async def remove(self, username: str) -> RemovedObjects:
-        """Delete the user with their files, grants, tokens and uploads; one delete event per file."""
+        """Delete the user with their files (in the trash too), versions, grants, tokens and uploads;
+        one delete event per file."""
         async with self._sessions.begin() as session:
             user = await find_user(session, username, for_update=True)
-            files = (await session.scalars(sa.select(File).where(File.owner_id == user.id))).all()
+            files = (
+                await session.scalars(sa.select(Node).where(Node.owner_id == user.id, Node.object_key.is_not(None)))
+            ).all()
             uploads = (await session.scalars(sa.select(Upload).where(Upload.owner_id == user.id))).all()
-            doomed = [ObjectRef(object_key=f.object_key) for f in files]
+            versions = await session.scalars(
+                sa.select(Version.object_key).join(Node, Node.id == Version.node_id).where(Node.owner_id == user.id)
+            )
+            keys = {f.object_key for f in files if f.object_key} | set(versions)
+            doomed = [ObjectRef(object_key=key) for key in sorted(keys)]
             for upload in uploads:
                 doomed += upload_objects(upload)
             await schedule_deletions(session, doomed, datetime.now(UTC))
             await add_events(
                 session,
                 [
-                    FileEvent(type=EventType.DELETE, owner=username, filename=f.filename, size=f.size, actor=username)
+                    FileEvent(
+                        type=EventType.DELETE,
+                        owner=username,
+                        filename=f.name,
+                        size=f.size or 0,
+                        actor=username,
+                        file_id=str(f.id),
+                        path=f.path,
+                    )
                     for f in files
                 ],
             )
-            await session.delete(user)  # cascades to files, grants, tokens, uploads
+            await session.delete(user)  # cascades to nodes, versions, grants, tokens, uploads
         return RemovedObjects(objects=doomed)
 
     async def issue_token(self, username: str, password: str) -> IssuedToken:

@@ -1,8 +1,8 @@
-"""Files and the grants on them. Every change writes its event to the outbox in the same transaction."""
+"""Files (their current contents and earlier versions), the grants on files and folders, listing
+and search. Every change writes its event to the outbox in the same transaction."""
 
 from __future__ import annotations
 
-import base64
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -16,137 +16,218 @@ from liftbit_common.contracts import (
     FileCommit,
     FileInfo,
     FilePage,
+    NodeInfo,
     ObjectRef,
-    StoredFile,
+    StoredNode,
+    StoredVersion,
     UploadAllowance,
+    VersionInfo,
 )
 from liftbit_common.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from liftbit_common.events import EventType, FileEvent
-from metadata_ms.models import File, Grant, ObjectDeletion, Upload, User
+from liftbit_common.names import parent_and_name
+from metadata_ms.models import (
+    Grant,
+    Node,
+    ObjectDeletion,
+    Upload,
+    User,
+    Version,
+)
 from metadata_ms.outbox import add_events
 from metadata_ms.service.accounts import find_user
+from metadata_ms.service.nodes import (
+    FILE,
+    FOLDER,
+    PathLimits,
+    ancestors,
+    below,
+    decode_cursor,
+    encode_cursor,
+    ensure_folder,
+    file_info,
+    find_live,
+    folder_stats,
+    live,
+    new_node,
+    node_info,
+    node_not_found,
+    not_found,
+    parse_id,
+    readable_by,
+    stored,
+    unreferenced_keys,
+)
 from metadata_ms.service.objects import schedule_deletions
 
 Owner = aliased(User)
 
 
-def encode_cursor(filename: str) -> str:
-    return base64.urlsafe_b64encode(filename.encode()).decode().rstrip("=")
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, its own % _ and \\ taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
-def decode_cursor(cursor: str) -> str:
-    try:
-        filename = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
-    except (ValueError, UnicodeDecodeError):
-        filename = ""
-    if not filename or "\x00" in filename:
-        raise InvalidInput("cursor: not a cursor this API returned", code="invalid_cursor")
-    return filename
+def name_contains(text: str) -> sa.ColumnElement[bool]:
+    """Case-insensitive substring of the name; served by the trigram index on search_name."""
+    return Node.search_name.like(like_pattern(text.casefold()), escape="\\")
 
 
-def file_not_found(owner: str, filename: str) -> NotFound:
-    return NotFound(f"file {filename!r} of {owner!r} not found", code="file_not_found")
-
-
-def _stored(file: File, owner: str) -> StoredFile:
-    return StoredFile(
-        owner=owner,
-        filename=file.filename,
-        size=file.size,
-        content_type=file.content_type,
-        sha256=file.sha256,
-        created_at=file.created_at,
-        updated_at=file.updated_at,
-        object_key=file.object_key,
+def version_info(version: Version) -> VersionInfo:
+    return VersionInfo(
+        version=version.number,
+        size=version.size,
+        sha256=version.sha256,
+        content_type=version.content_type,
+        created_at=version.created_at,
+        current=False,
     )
 
 
-def _info(file: File, owner: str) -> FileInfo:
-    return _stored(file, owner).public()
+def current_version(node: Node) -> VersionInfo:
+    assert node.version is not None
+    assert node.size is not None
+    assert node.sha256 is not None
+    assert node.content_type is not None
+    return VersionInfo(
+        version=node.version,
+        size=node.size,
+        sha256=node.sha256,
+        content_type=node.content_type,
+        created_at=node.updated_at,
+        current=True,
+    )
 
 
 class Catalog:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, replaced_object_retention_seconds: int) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        replaced_object_retention_seconds: int,
+        versions_kept: int,
+        limits: PathLimits,
+    ) -> None:
         self._sessions = sessions
         self._retention = timedelta(seconds=replaced_object_retention_seconds)
+        self._versions_kept = versions_kept
+        self._limits = limits
 
-    async def list_files(self, owner: str, limit: int, cursor: str | None) -> FilePage:
+    async def list_files(
+        self, owner: str, limit: int, cursor: str | None, *, prefix: str | None = None, query: str | None = None
+    ) -> FilePage:
+        """Live files by path: all, those under ``prefix``, and/or those whose name contains ``query``."""
         async with self._sessions() as session:
             user = await find_user(session, owner)
-            query = sa.select(File).where(File.owner_id == user.id).order_by(File.filename).limit(limit + 1)
-            if cursor:
-                query = query.where(File.filename > decode_cursor(cursor))
-            files = list(await session.scalars(query))
-        more = len(files) > limit
-        files = files[:limit]
-        return FilePage(
-            items=[_info(f, owner) for f in files],
-            next_cursor=encode_cursor(files[-1].filename) if more else None,
-        )
-
-    async def readable_file(self, owner: str, filename: str, reader: str) -> StoredFile:
-        """The file, if ``reader`` is its owner or holds a grant on it; else 404 either way."""
-        granted = sa.exists().where(
-            Grant.file_id == File.id,
-            Grant.grantee_id == sa.select(User.id).where(User.username == reader).scalar_subquery(),
-        )
-        query = (
-            sa.select(File)
-            .join(Owner, Owner.id == File.owner_id)
-            .where(Owner.username == owner, File.filename == filename)
-            .where(sa.or_(Owner.username == reader, granted))
-        )
-        async with self._sessions() as session:
-            file = await session.scalar(query)
-        if file is None:
-            raise file_not_found(owner, filename)
-        return _stored(file, owner)
-
-    async def upload_allowance(self, owner: str, filename: str) -> UploadAllowance:
-        async with self._sessions() as session:
-            user = await find_user(session, owner)
-            if not user.quota_bytes:
-                return UploadAllowance(max_bytes=None)
-            replaced = await session.scalar(
-                sa.select(File.size).where(File.owner_id == user.id, File.filename == filename)
+            select = (
+                sa.select(Node)
+                .where(Node.owner_id == user.id, Node.type == FILE, live())
+                .order_by(Node.path)
+                .limit(limit + 1)
             )
-        return UploadAllowance(max_bytes=max(0, user.quota_bytes - user.used_bytes + (replaced or 0)))
+            if prefix is not None:
+                select = select.where(below(prefix))
+            if query:
+                select = select.where(name_contains(query))
+            if cursor:
+                select = select.where(Node.path > decode_cursor(cursor))
+            nodes = list(await session.scalars(select))
+        more = len(nodes) > limit
+        nodes = nodes[:limit]
+        return FilePage(
+            items=[file_info(n, owner) for n in nodes], next_cursor=encode_cursor(nodes[-1].path) if more else None
+        )
 
-    async def commit(self, owner: str, filename: str, commit: FileCommit) -> CommitResult:
-        """Point owner/filename at a fully written object, atomically; the replaced object is
-        kept for a while so downloads already running finish with the old content."""
+    async def readable(self, owner: str, path: str, reader: str) -> StoredNode:
+        """The node at ``path``, if ``reader`` may read it; else 404 either way."""
+        item_count, total_size = folder_stats()
+        query = (
+            sa.select(Node, item_count, total_size)
+            .join(Owner, Owner.id == Node.owner_id)
+            .where(Owner.username == owner, Node.path == path, readable_by(reader))
+        )
+        async with self._sessions() as session:
+            row = (await session.execute(query)).first()
+        if row is None:
+            raise not_found(owner, path)
+        return stored(row[0], owner, row[1], row[2])
+
+    async def readable_by_id(self, node_id: str, reader: str) -> StoredNode:
+        item_count, total_size = folder_stats()
+        query = (
+            sa.select(Node, Owner.username, item_count, total_size)
+            .join(Owner, Owner.id == Node.owner_id)
+            .where(Node.id == parse_id(node_id), readable_by(reader))
+        )
+        async with self._sessions() as session:
+            row = (await session.execute(query)).first()
+        if row is None:
+            raise node_not_found(node_id)
+        return stored(row[0], row[1], row[2], row[3])
+
+    async def upload_allowance(self, owner: str, path: str) -> UploadAllowance:
+        """Checked before any byte is stored: the path's limits, that no folder is in the way of the
+        file and no file in the way of its folders, and the bytes the quota leaves."""
+        self._limits.check(path)
+        async with self._sessions() as session:
+            user = await find_user(session, owner)
+            folders, _ = parent_and_name(path)
+            prefixes = [path, *(ancestors(folders) if folders else [])]
+            in_the_way = await session.scalars(
+                sa.select(Node).where(Node.owner_id == user.id, Node.path.in_(prefixes), live())
+            )
+            for node in in_the_way:
+                if node.path == path and node.type == FOLDER:
+                    raise Conflict(f"{path!r} is a folder", code="path_is_a_folder")
+                if node.path != path and node.type == FILE:
+                    raise Conflict(f"{node.path!r} is a file, not a folder", code="path_is_a_file")
+        if not user.quota_bytes:
+            return UploadAllowance(max_bytes=None)
+        return UploadAllowance(max_bytes=max(0, user.quota_bytes - user.used_bytes))
+
+    async def commit(self, owner: str, path: str, commit: FileCommit) -> CommitResult:
+        """Point owner/path at a fully written object, atomically, creating missing folders. The
+        replaced content becomes a version; versions beyond FILE_VERSIONS_KEPT are dropped (their
+        objects kept a while, so downloads already running finish with the old content)."""
+        self._limits.check(path)
         now = datetime.now(UTC)
         async with self._sessions.begin() as session:
             user = await find_user(session, owner, for_update=True)
-            file = await session.scalar(
-                sa.select(File).where(File.owner_id == user.id, File.filename == filename).with_for_update()
-            )
-            if file is not None and file.object_key == commit.object_key:
+            node = await find_live(session, user.id, path, lock=True)
+            if node is not None and node.object_key == commit.object_key:
                 # The caller retries a commit whose answer it lost: it is done already. Going on
-                # would queue the file's own object for deletion and publish a second event.
-                return CommitResult(file=_info(file, owner), created=file.created_at == file.updated_at)
-            if await session.scalar(sa.select(sa.exists().where(ObjectDeletion.object_key == commit.object_key))):
+                # would keep the file's own content as a version and publish a second event.
+                return CommitResult(file=file_info(node, owner), created=node.version == 1)
+            if await session.scalar(
+                sa.select(
+                    sa.or_(
+                        sa.exists().where(ObjectDeletion.object_key == commit.object_key),
+                        sa.exists().where(Version.object_key == commit.object_key),
+                    )
+                )
+            ):
                 # A late retry of a commit that a newer upload has replaced since: keep the newer one.
                 raise Conflict("this upload was superseded by a newer one", code="superseded_upload")
-            old_size = file.size if file else 0
-            new_used = user.used_bytes - old_size + commit.size
+            if node is not None and node.type == FOLDER:
+                raise Conflict(f"{path!r} is a folder", code="path_is_a_folder")
+            created = node is None
+            if node is None:
+                folders, _ = parent_and_name(path)
+                node = new_node(user.id, await ensure_folder(session, user.id, folders, now), path, FILE, now)
+                node.version = 0
+                session.add(node)
+            else:
+                session.add(_as_version(node))
+            freed = await self._drop_old_versions(session, node, now) if not created else 0
+            new_used = user.used_bytes + commit.size - freed
             if user.quota_bytes and new_used > user.quota_bytes:
                 raise PayloadTooLarge(
-                    f"storage quota of {user.quota_bytes} bytes exceeded: {user.used_bytes} used, "
-                    f"this file needs {commit.size}",
+                    f"storage quota of {user.quota_bytes} bytes exceeded: {user.used_bytes} used "
+                    f"(earlier versions and the trash count), this file needs {commit.size}",
                     code="quota_exceeded",
                 )
-            created = file is None
-            if file is None:
-                file = File(owner_id=user.id, filename=filename, created_at=now)
-                session.add(file)
-            else:
-                await schedule_deletions(session, [ObjectRef(object_key=file.object_key)], now + self._retention)
-            file.object_key = commit.object_key
-            file.size = commit.size
-            file.sha256 = commit.sha256
-            file.content_type = commit.content_type
-            file.updated_at = now
+            _set_content(node, commit.object_key, commit.size, commit.sha256, commit.content_type, now)
             user.used_bytes = new_used
             if commit.upload_id is not None:
                 finished = await session.scalar(
@@ -154,106 +235,197 @@ class Catalog:
                 )
                 if finished is not None and finished.tail_key:
                     await schedule_deletions(session, [ObjectRef(object_key=finished.tail_key)], now)
-            await add_events(
-                session,
-                [
-                    FileEvent(
-                        type=EventType.UPLOAD,
-                        owner=owner,
-                        filename=filename,
-                        size=commit.size,
-                        actor=commit.actor,
-                        occurred_at=now,
-                    )
-                ],
-            )
             await session.flush()
-            info = _info(file, owner)
+            info = file_info(node, owner)
+            await add_events(session, [_event(EventType.UPLOAD, info, commit.size, commit.actor, now)])
         return CommitResult(file=info, created=created)
 
-    async def delete(self, owner: str, filename: str, actor: str) -> ObjectRef:
+    async def _drop_old_versions(self, session: AsyncSession, node: Node, now: datetime) -> int:
+        """Keep FILE_VERSIONS_KEPT contents per file, the one being written included; return the
+        bytes freed. The replaced content was just added as a version (flush makes it visible)."""
+        await session.flush()
+        keep_earlier = self._versions_kept - 1
+        doomed = (
+            await session.scalars(
+                sa.select(Version)
+                .where(Version.node_id == node.id)
+                .order_by(Version.number.desc())
+                .offset(keep_earlier)
+            )
+        ).all()
+        if not doomed:
+            return 0
+        await session.execute(sa.delete(Version).where(Version.id.in_([v.id for v in doomed])))
+        objects = await unreferenced_keys(session, {v.object_key for v in doomed} - {node.object_key or ""})
+        await schedule_deletions(session, objects, now + self._retention)
+        return sum(v.size for v in doomed)
+
+    async def record_download(self, node_id: str, record: DownloadRecord) -> None:
+        async with self._sessions.begin() as session:
+            row = (
+                await session.execute(
+                    sa.select(Node, Owner.username)
+                    .join(Owner, Owner.id == Node.owner_id)
+                    .where(Node.id == parse_id(node_id))
+                )
+            ).first()
+            if row is None:  # purged since the download was authorised: nothing to attribute it to
+                return
+            info = file_info(row[0], row[1])
+            await add_events(session, [_event(EventType.DOWNLOAD, info, record.size, record.actor, None)])
+
+    async def versions(self, node_id: str, reader: str) -> list[VersionInfo]:
+        """Newest first, the current content included."""
+        async with self._sessions() as session:
+            node = await self._readable_file(session, node_id, reader)
+            earlier = await session.scalars(
+                sa.select(Version).where(Version.node_id == node.id).order_by(Version.number.desc())
+            )
+            return [current_version(node), *(version_info(v) for v in earlier)]
+
+    async def version(self, node_id: str, number: int, reader: str) -> StoredVersion:
+        async with self._sessions() as session:
+            node = await self._readable_file(session, node_id, reader)
+            owner = await session.scalar(sa.select(User.username).where(User.id == node.owner_id))
+            assert owner is not None
+            assert node.object_key is not None
+            if number == node.version:
+                return StoredVersion(
+                    file=file_info(node, owner), version=current_version(node), object_key=node.object_key
+                )
+            version = await session.scalar(
+                sa.select(Version).where(Version.node_id == node.id, Version.number == number)
+            )
+            if version is None:
+                raise NotFound(f"file {node_id} has no version {number}", code="version_not_found")
+            return StoredVersion(
+                file=file_info(node, owner), version=version_info(version), object_key=version.object_key
+            )
+
+    async def restore_version(self, node_id: str, number: int, actor: str) -> CommitResult:
+        """Make version ``number``'s content current again, as a new version: nothing is lost."""
+        stored_version = await self.version(node_id, number, actor)
+        if stored_version.version.current:
+            return CommitResult(file=stored_version.file, created=False)
         now = datetime.now(UTC)
         async with self._sessions.begin() as session:
-            user = await find_user(session, owner, for_update=True)
-            file = await session.scalar(
-                sa.delete(File).where(File.owner_id == user.id, File.filename == filename).returning(File)
+            user = await find_user(session, stored_version.file.owner, for_update=True)
+            node = await self._readable_file(session, node_id, actor, lock=True)
+            version = await session.scalar(
+                sa.select(Version).where(Version.node_id == node.id, Version.number == number)
             )
-            if file is None:
-                raise file_not_found(owner, filename)
-            user.used_bytes -= file.size
-            doomed = ObjectRef(object_key=file.object_key)
-            await schedule_deletions(session, [doomed], now)
-            await add_events(
-                session,
-                [
-                    FileEvent(
-                        type=EventType.DELETE,
-                        owner=owner,
-                        filename=filename,
-                        size=file.size,
-                        actor=actor,
-                        occurred_at=now,
-                    )
-                ],
-            )
-        return doomed
+            if version is None:  # dropped by a replace since
+                raise NotFound(f"file {node_id} has no version {number}", code="version_not_found")
+            session.add(_as_version(node))
+            freed = await self._drop_old_versions(session, node, now)
+            new_used = user.used_bytes + version.size - freed
+            if user.quota_bytes and new_used > user.quota_bytes:
+                raise PayloadTooLarge(
+                    f"storage quota of {user.quota_bytes} bytes exceeded: restoring needs {version.size}",
+                    code="quota_exceeded",
+                )
+            _set_content(node, version.object_key, version.size, version.sha256, version.content_type, now)
+            user.used_bytes = new_used
+            await session.flush()
+            info = file_info(node, user.username)
+            await add_events(session, [_event(EventType.UPLOAD, info, version.size, actor, now)])
+        return CommitResult(file=info, created=False)
 
-    async def record_download(self, owner: str, filename: str, record: DownloadRecord) -> None:
-        async with self._sessions.begin() as session:
-            await add_events(
-                session,
-                [
-                    FileEvent(
-                        type=EventType.DOWNLOAD, owner=owner, filename=filename, size=record.size, actor=record.actor
-                    )
-                ],
-            )
+    async def _readable_file(self, session: AsyncSession, node_id: str, reader: str, *, lock: bool = False) -> Node:
+        query = sa.select(Node).where(Node.id == parse_id(node_id), Node.type == FILE, readable_by(reader))
+        node = await session.scalar(query.with_for_update(of=Node) if lock else query)
+        if node is None:
+            raise node_not_found(node_id)
+        return node
 
-    async def _owned_file(self, session: AsyncSession, owner: str, filename: str) -> File:
-        file = await session.scalar(
-            sa.select(File)
-            .join(User, User.id == File.owner_id)
-            .where(User.username == owner, File.filename == filename)
+    async def _owned_node(self, session: AsyncSession, node_id: str, owner: str) -> Node:
+        node = await session.scalar(
+            sa.select(Node)
+            .join(User, User.id == Node.owner_id)
+            .where(Node.id == parse_id(node_id), User.username == owner, live())
         )
-        if file is None:
-            raise file_not_found(owner, filename)
-        return file
+        if node is None:
+            raise node_not_found(node_id)
+        return node
 
-    async def grantees(self, owner: str, filename: str) -> list[str]:
+    async def grantees(self, node_id: str, owner: str) -> list[str]:
         async with self._sessions() as session:
-            file = await self._owned_file(session, owner, filename)
+            node = await self._owned_node(session, node_id, owner)
             rows = await session.scalars(
                 sa.select(User.username)
                 .join(Grant, Grant.grantee_id == User.id)
-                .where(Grant.file_id == file.id)
+                .where(Grant.node_id == node.id)
                 .order_by(User.username)
             )
             return list(rows)
 
-    async def grant(self, owner: str, filename: str, grantee: str) -> None:
+    async def grant(self, node_id: str, owner: str, grantee: str) -> None:
         if grantee == owner:
             raise InvalidInput(
                 "the owner can always download their files; grant to another user", code="grant_to_owner"
             )
         async with self._sessions.begin() as session:
-            file = await self._owned_file(session, owner, filename)
+            node = await self._owned_node(session, node_id, owner)
             user = await find_user(session, grantee)
-            await session.execute(insert(Grant).values(file_id=file.id, grantee_id=user.id).on_conflict_do_nothing())
+            await session.execute(insert(Grant).values(node_id=node.id, grantee_id=user.id).on_conflict_do_nothing())
 
-    async def revoke(self, owner: str, filename: str, grantee: str) -> None:
+    async def revoke(self, node_id: str, owner: str, grantee: str) -> None:
         async with self._sessions.begin() as session:
-            file = await self._owned_file(session, owner, filename)
+            node = await self._owned_node(session, node_id, owner)
             user = await find_user(session, grantee)
-            await session.execute(sa.delete(Grant).where(Grant.file_id == file.id, Grant.grantee_id == user.id))
+            await session.execute(sa.delete(Grant).where(Grant.node_id == node.id, Grant.grantee_id == user.id))
 
-    async def shared_with(self, username: str) -> list[FileInfo]:
+    async def shared_with(self, username: str, query: str | None, limit: int) -> list[NodeInfo]:
+        """Without ``query``: the files and folders granted to the user. With it: every file and
+        folder the user may read through a grant (inside shared folders too) whose name matches."""
+        item_count, total_size = folder_stats()
         async with self._sessions() as session:
             user = await find_user(session, username)
-            rows = await session.execute(
-                sa.select(File, Owner.username)
-                .join(Grant, Grant.file_id == File.id)
-                .join(Owner, Owner.id == File.owner_id)
-                .where(Grant.grantee_id == user.id)
-                .order_by(Owner.username, File.filename)
-            )
-            return [_info(file, owner) for file, owner in rows]
+            select = sa.select(Node, Owner.username, item_count, total_size).join(Owner, Owner.id == Node.owner_id)
+            if query:
+                select = select.where(Node.owner_id != user.id, readable_by(username), name_contains(query))
+            else:
+                select = select.join(Grant, Grant.node_id == Node.id).where(Grant.grantee_id == user.id, live())
+            rows = await session.execute(select.order_by(Owner.username, Node.path).limit(limit))
+            return [node_info(node, owner, count, size) for node, owner, count, size in rows]
+
+
+def _as_version(node: Node) -> Version:
+    """The node's current content, as an earlier version."""
+    assert node.version is not None
+    assert node.object_key is not None
+    assert node.size is not None
+    assert node.sha256 is not None
+    assert node.content_type is not None
+    return Version(
+        node_id=node.id,
+        number=node.version,
+        object_key=node.object_key,
+        size=node.size,
+        sha256=node.sha256,
+        content_type=node.content_type,
+        created_at=node.updated_at,
+    )
+
+
+def _set_content(node: Node, object_key: str, size: int, sha256: str, content_type: str, now: datetime) -> None:
+    node.version = (node.version or 0) + 1
+    node.object_key = object_key
+    node.size = size
+    node.sha256 = sha256
+    node.content_type = content_type
+    node.updated_at = now
+
+
+def _event(kind: EventType, info: FileInfo, size: int, actor: str, now: datetime | None) -> FileEvent:
+    moment = {"occurred_at": now} if now is not None else {}
+    return FileEvent(
+        type=kind,
+        owner=info.owner,
+        filename=info.filename,
+        size=size,
+        actor=actor,
+        file_id=info.id,
+        path=info.path,
+        **moment,
+    )

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from liftbit_common.contracts import ObjectRef
-from metadata_ms.models import File, ObjectDeletion, Token, Upload
+from metadata_ms.models import Node, ObjectDeletion, Token, Upload, Version
 
 
 async def schedule_deletions(session: AsyncSession, objects: Sequence[ObjectRef], delete_after: datetime) -> None:
@@ -55,12 +55,13 @@ class ObjectLedger:
             await session.execute(sa.delete(ObjectDeletion).where(ObjectDeletion.object_key.in_(keys)))
 
     async def unreferenced(self, keys: Sequence[str]) -> list[str]:
-        """The keys no file, upload or pending deletion refers to: orphans, when old enough."""
+        """The keys no file, version, upload or pending deletion refers to: orphans, when old enough."""
         if not keys:
             return []
         candidates = sa.func.unnest(sa.cast(list(keys), sa.ARRAY(sa.Text))).table_valued("key").render_derived()
         referenced = sa.union_all(
-            sa.select(File.object_key.label("key")),
+            sa.select(Node.object_key.label("key")).where(Node.object_key.is_not(None)),
+            sa.select(Version.object_key),
             sa.select(Upload.object_key),
             sa.select(Upload.tail_key).where(Upload.tail_key.is_not(None)),
             sa.select(ObjectDeletion.object_key),

@@ -27,7 +27,7 @@ def _state(upload: Upload, owner: str) -> UploadState:
     return UploadState(
         id=upload.id,
         owner=owner,
-        filename=upload.filename,
+        path=upload.path,
         content_type=upload.content_type,
         length=upload.length,
         part_size=upload.part_size,

@@ -141,7 +141,8 @@ def test_deleting_an_account_removes_files_objects_grants_and_tokens(
         keys = [
             row[0]
             for row in db.execute(
-                "SELECT object_key FROM files JOIN users ON users.id = files.owner_id WHERE username = %s",
+                "SELECT object_key FROM nodes JOIN users ON users.id = nodes.owner_id "
+                "WHERE username = %s AND type = 'file'",
                 (alice.name,),
             )
         ]

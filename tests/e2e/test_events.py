@@ -31,7 +31,7 @@ def test_upload_download_delete_each_publish_one_event(
         ("upload", alice.name, 10),
         ("download", bob.name, 10),
         ("download", alice.name, 4),  # a range counts the bytes served
-        ("delete", alice.name, 10),
+        ("trash", alice.name, 10),  # DELETE moves the file to the trash
     ]
     for event in found:
         assert set(event) == {
@@ -43,11 +43,14 @@ def test_upload_download_delete_each_publish_one_event(
             "size",
             "actor",
             "occurred_at",
+            "file_id",
+            "path",
             "_key",
         }
         assert event["schema_version"] == 1
         assert event["_key"] == alice.name
-        assert event["filename"] == "e.txt"
+        assert event["filename"] == event["path"] == "e.txt"
+        assert event["file_id"] == found[0]["file_id"]
         uuid.UUID(event["event_id"])
         assert TIMESTAMP.match(event["occurred_at"]), event["occurred_at"]
         assert datetime.fromisoformat(event["occurred_at"]) >= before.replace(microsecond=0)

@@ -218,8 +218,8 @@ def test_object_keys_are_opaque(api: httpx.Client, stack: Stack, alice: User) ->
     put(api, alice, "secret-plans.txt", b"x")
     with psycopg.connect(stack.env["DATABASE_URL"]) as db:
         (key,) = db.execute(
-            "SELECT object_key FROM files JOIN users ON users.id = owner_id "
-            "WHERE username = %s AND filename = 'secret-plans.txt'",
+            "SELECT object_key FROM nodes JOIN users ON users.id = owner_id "
+            "WHERE username = %s AND path = 'secret-plans.txt'",
             (alice.name,),
         ).fetchone() or ("",)
     assert len(key) == 32 and "secret" not in key and alice.name not in key

@@ -26,8 +26,8 @@ CALLER_TIMEOUT_SECONDS = 30  # files_ms's timeout on its calls to metadata_ms
 def object_key(stack: Stack, owner: str, filename: str) -> str:
     with psycopg.connect(stack.env["DATABASE_URL"]) as db:
         row = db.execute(
-            "SELECT f.object_key FROM files f JOIN users u ON u.id = f.owner_id WHERE u.username = %s "
-            "AND f.filename = %s",
+            "SELECT n.object_key FROM nodes n JOIN users u ON u.id = n.owner_id WHERE u.username = %s "
+            "AND n.path = %s AND n.trashed_in IS NULL",
             (owner, filename),
         ).fetchone()
     assert row is not None
@@ -58,7 +58,8 @@ def test_a_repeated_commit_changes_nothing(stack: Stack, faults: Faults, api: ht
         "actor": owner.name,
     }
     retry = httpx.put(
-        f"{stack.env['METADATA_URL']}/users/{owner.name}/files/c.txt",
+        f"{stack.env['METADATA_URL']}/users/{owner.name}/nodes",
+        params={"path": "c.txt"},
         json=commit,
         headers=stack.internal_headers(),
         timeout=30,

@@ -1,0 +1,84 @@
+"""Files and folders by their stable id: info, permissions, versions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Response, status
+
+from files_ms.api.deps import CurrentUser, Services
+from files_ms.api.files import download_response
+from files_ms.service.files import Conditions
+from liftbit_common.contracts import FileInfo, NodeInfo, Username, VersionInfo
+from liftbit_common.errors import error_responses
+
+router = APIRouter(prefix="/files/{file_id}", tags=["files by id"])
+
+FileId = Annotated[str, Path(description="The id in FileInfo/FolderInfo", examples=["42"])]
+VersionNumber = Annotated[int, Path(ge=1)]
+ID_ERRORS = error_responses(401, 403, 404, 422, 503)
+
+
+@router.get("", responses=ID_ERRORS)
+async def describe(file_id: FileId, actor: CurrentUser, services: Services) -> NodeInfo:
+    """The FileInfo or FolderInfo of a file or folder you own or may read."""
+    return await services.tree.describe(actor, file_id)
+
+
+@router.get("/permissions", responses=ID_ERRORS)
+async def list_grantees(file_id: FileId, actor: CurrentUser, services: Services) -> list[str]:
+    """Users you allowed to read this file, or everything below this folder."""
+    return await services.tree.grantees(actor, file_id)
+
+
+@router.put(
+    "/permissions/{grantee}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=ID_ERRORS
+)
+async def grant(file_id: FileId, grantee: Username, actor: CurrentUser, services: Services) -> None:
+    """Let `grantee` read it; on a folder, everything below it, files added later included."""
+    await services.tree.grant(actor, file_id, grantee)
+
+
+@router.delete(
+    "/permissions/{grantee}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=ID_ERRORS
+)
+async def revoke(file_id: FileId, grantee: Username, actor: CurrentUser, services: Services) -> None:
+    """Take the grant back, at once."""
+    await services.tree.revoke(actor, file_id, grantee)
+
+
+@router.get("/versions", responses=ID_ERRORS)
+async def versions(file_id: FileId, actor: CurrentUser, services: Services) -> list[VersionInfo]:
+    """The file's contents, newest first, the current one included (FILE_VERSIONS_KEPT of them)."""
+    return await services.tree.versions(actor, file_id)
+
+
+@router.get(
+    "/versions/{version}",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "That version's bytes"},
+        206: {"description": "The requested range"},
+        304: {"description": "Not modified (If-None-Match)"},
+        **error_responses(401, 404, 412, 416, 422, 503),
+    },
+)
+async def download_version(
+    file_id: FileId,
+    version: VersionNumber,
+    actor: CurrentUser,
+    services: Services,
+    range: Annotated[str | None, Header(description="bytes=a-b, bytes=a- or bytes=-n")] = None,
+    if_range: Annotated[str | None, Header()] = None,
+    if_match: Annotated[str | None, Header()] = None,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Download one version of a file you own or may read, as the current one downloads."""
+    conditions = Conditions(range=range, if_range=if_range, if_match=if_match, if_none_match=if_none_match)
+    return download_response(await services.tree.download_version(actor, file_id, version, conditions))
+
+
+@router.post("/versions/{version}/restore", responses=ID_ERRORS)
+async def restore_version(file_id: FileId, version: VersionNumber, actor: CurrentUser, services: Services) -> FileInfo:
+    """Make that version's content current again, as a new version (nothing is lost)."""
+    return (await services.tree.restore_version(actor, file_id, version)).file
