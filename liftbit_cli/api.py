@@ -9,14 +9,35 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from liftbit_cli.errors import CliError, ExitCode
-from liftbit_common.contracts import FileInfo, FilePage, IssuedToken, UserInfo
+from liftbit_common.contracts import (
+    FileInfo,
+    FilePage,
+    FolderInfo,
+    IssuedToken,
+    Move,
+    NodeInfo,
+    NodePage,
+    TrashEntry,
+    TrashPage,
+    UserInfo,
+    VersionInfo,
+)
 
 TUS_HEADERS = {"Tus-Resumable": "1.0.0"}
-FILE_LIST = TypeAdapter(list[FileInfo])
+NODE = TypeAdapter[FileInfo | FolderInfo](NodeInfo)
+NODE_LIST = TypeAdapter(list[NodeInfo])
+VERSION_LIST = TypeAdapter(list[VersionInfo])
 NAMES = TypeAdapter(list[str])
+
+
+class PageCursor(BaseModel):
+    """What every paginated list has in common."""
+
+    next_cursor: str | None = None
+
 
 EXIT_CODE_OF_STATUS = {
     400: ExitCode.USAGE,
@@ -104,16 +125,63 @@ class Api:
     def user(self, username: str) -> UserInfo:
         return UserInfo.model_validate_json(self.send("GET", f"/users/{username}", username).content)
 
-    # files
-    def files(self, owner: str) -> Iterator[FileInfo]:
+    # files and folders
+    def files(self, owner: str, *, prefix: str | None = None, query: str | None = None) -> Iterator[FileInfo]:
+        """Every file (in all folders), by path; below ``prefix`` only, names containing ``query`` only."""
+        filters = {"prefix": prefix, "q": query}
+        params = {"limit": 1000} | {name: value for name, value in filters.items() if value}
+        for page in self.pages(f"/users/{owner}/files", owner, params):
+            yield from FilePage.model_validate_json(page).items
+
+    def children(self, owner: str, folder: str | None) -> Iterator[FileInfo | FolderInfo]:
+        """The files and folders directly inside ``folder`` (None: the top), by name."""
+        url = f"/users/{owner}/folders" + (f"/{remote_path(folder)}" if folder else "")
+        for page in self.pages(url, folder or owner, {"limit": 1000}):
+            yield from NodePage.model_validate_json(page).items
+
+    def pages(self, url: str, subject: str, params: dict[str, str | int]) -> Iterator[bytes]:
+        """The bodies of every page of a cursor-paginated list."""
         cursor: str | None = None
         while True:
-            params = {"limit": 1000} | ({"cursor": cursor} if cursor else {})
-            page = FilePage.model_validate_json(self.send("GET", f"/users/{owner}/files", owner, params=params).content)
-            yield from page.items
-            cursor = page.next_cursor
+            body = self.send("GET", url, subject, params=params | ({"cursor": cursor} if cursor else {})).content
+            yield body
+            cursor = PageCursor.model_validate_json(body).next_cursor
             if not cursor:
                 return
+
+    def make_folder(self, owner: str, path: str) -> FolderInfo:
+        return FolderInfo.model_validate_json(
+            self.send("PUT", f"/users/{owner}/folders/{remote_path(path)}", path).content
+        )
+
+    def delete_folder(self, owner: str, path: str) -> None:
+        self.send("DELETE", f"/users/{owner}/folders/{remote_path(path)}", path)
+
+    def move(self, owner: str, source: str, target: str) -> FileInfo | FolderInfo:
+        body = Move(from_=source, to=target).model_dump(by_alias=True)
+        return NODE.validate_json(self.send("POST", f"/users/{owner}/move", f"{source} → {target}", json=body).content)
+
+    # the trash
+    def trash(self, owner: str) -> Iterator[TrashEntry]:
+        for page in self.pages(f"/users/{owner}/trash", "trash", {"limit": 1000}):
+            yield from TrashPage.model_validate_json(page).items
+
+    def restore(self, owner: str, entry: TrashEntry) -> FileInfo | FolderInfo:
+        return NODE.validate_json(self.send("POST", f"/users/{owner}/trash/{entry.id}/restore", entry.path).content)
+
+    def purge(self, owner: str, entry: TrashEntry | None) -> None:
+        """Delete one trash entry for good, or (None) empty the trash."""
+        self.send(
+            "DELETE", f"/users/{owner}/trash" + (f"/{entry.id}" if entry else ""), entry.path if entry else "trash"
+        )
+
+    # versions
+    def versions(self, file: FileInfo) -> list[VersionInfo]:
+        return VERSION_LIST.validate_json(self.send("GET", f"/files/{file.id}/versions", file.path).content)
+
+    def restore_version(self, file: FileInfo, version: int) -> FileInfo:
+        response = self.send("POST", f"/files/{file.id}/versions/{version}/restore", f"{file.path} version {version}")
+        return FileInfo.model_validate_json(response.content)
 
     def info(self, owner: str, path: str) -> FileInfo:
         response = self.send("GET", f"/users/{owner}/files/{remote_path(path)}/info", path)
@@ -122,8 +190,9 @@ class Api:
     def delete(self, owner: str, path: str) -> None:
         self.send("DELETE", f"/users/{owner}/files/{remote_path(path)}", path)
 
-    def shared_with(self, username: str) -> list[FileInfo]:
-        return FILE_LIST.validate_json(self.send("GET", f"/users/{username}/shared", username).content)
+    def shared_with(self, username: str, query: str | None = None) -> list[FileInfo | FolderInfo]:
+        params = {"q": query} if query else {}
+        return NODE_LIST.validate_json(self.send("GET", f"/users/{username}/shared", username, params=params).content)
 
     # grants
     def grant(self, owner: str, path: str, grantee: str) -> None:

@@ -29,7 +29,7 @@ from rich.progress import (
 from liftbit_cli.api import Api, remote_path
 from liftbit_cli.config import ResumeStore
 from liftbit_cli.errors import CliError, ExitCode
-from liftbit_common.contracts import FileInfo
+from liftbit_common.contracts import FileInfo, VersionInfo
 
 MiB = 1024 * 1024
 CHUNK = MiB  # per read and per progress step; large enough that Python's per-chunk cost stays small
@@ -79,6 +79,11 @@ class Transfers:
     progress: Progress
     cancel: threading.Event
     throttle: Throttle
+    keep_rows: bool  # False: a finished transfer's progress row is removed (many files)
+
+    def finished(self, task: TaskID) -> None:
+        if not self.keep_rows:
+            self.progress.remove_task(task)
 
     def chunks(self, stream: BinaryIO, digest: hashlib._Hash, task: TaskID) -> Iterator[bytes]:
         while chunk := stream.read(CHUNK):
@@ -88,6 +93,11 @@ class Transfers:
             digest.update(chunk)
             self.progress.advance(task, len(chunk))
             yield chunk
+
+
+def sha256_of_file(path: Path) -> str:
+    with path.open("rb") as stream:
+        return sha256_of_start(stream, path.stat().st_size).hexdigest()
 
 
 def sha256_of_start(stream: BinaryIO, length: int) -> hashlib._Hash:
@@ -141,6 +151,7 @@ def upload(transfers: Transfers, store: ResumeStore, job: Upload) -> FileInfo:
                 time.sleep(2**attempt)
                 offset = api.tus_offset(location, job.remote) or 0
     store.forget(key)
+    transfers.finished(task)
     info = api.info(transfers.username, job.remote)
     if info.sha256 != digest.hexdigest():
         raise CliError(
@@ -154,45 +165,61 @@ def part_path(destination: Path) -> Path:
     return destination.with_name(destination.name + ".part")
 
 
-def download(transfers: Transfers, owner: str, path: str, destination: Path) -> FileInfo:
+@dataclass(frozen=True)
+class Remote:
+    """Bytes to download: a file's current content or one of its versions."""
+
+    url: str
+    label: str
+    size: int
+    sha256: str
+
+    @classmethod
+    def current(cls, file: FileInfo) -> Remote:
+        return cls(f"/users/{file.owner}/files/{remote_path(file.path)}", file.path, file.size, file.sha256)
+
+    @classmethod
+    def version(cls, file: FileInfo, version: VersionInfo) -> Remote:
+        label = f"{file.path} (version {version.version})"
+        return cls(f"/files/{file.id}/versions/{version.version}", label, version.size, version.sha256)
+
+
+def download(transfers: Transfers, remote: Remote, destination: Path) -> None:
     """Download into ``destination.part`` (continuing what it holds), check the SHA-256, then rename."""
-    api = transfers.api
-    info = api.info(owner, path)
     part = part_path(destination)
     have = part.stat().st_size if part.exists() else 0
-    if have > info.size:
+    if have > remote.size:
         have = 0
     if have:
-        transfers.progress.console.print(f"{path}: resuming at {have:,} of {info.size:,} bytes", markup=False)
-    task = transfers.progress.add_task(escape(path), total=info.size, completed=have)
+        transfers.progress.console.print(f"{remote.label}: resuming at {have:,} of {remote.size:,} bytes", markup=False)
+    task = transfers.progress.add_task(escape(remote.label), total=remote.size, completed=have)
     with part.open("r+b" if have else "wb") as stream:
-        digest, expected = sha256_of_start(stream, have), info.sha256
-        if have < info.size:
-            digest, expected = receive(transfers, owner, path, info, stream, digest, task)
+        digest, expected = sha256_of_start(stream, have), remote.sha256
+        if have < remote.size:
+            digest, expected = receive(transfers, remote, stream, digest, task)
         stream.truncate()
+    transfers.finished(task)
     if digest.hexdigest() != expected:
         part.unlink()
         raise CliError(
             ExitCode.CORRUPT,
-            f"{path}: the bytes received have SHA-256 {digest.hexdigest()}, the server says {expected}; "
+            f"{remote.label}: the bytes received have SHA-256 {digest.hexdigest()}, the server says {expected}; "
             "removed the partial file, run the same command again",
         )
     os.replace(part, destination)
-    return info
 
 
 def receive(
-    transfers: Transfers, owner: str, path: str, info: FileInfo, stream: BinaryIO, digest: hashlib._Hash, task: TaskID
+    transfers: Transfers, remote: Remote, stream: BinaryIO, digest: hashlib._Hash, task: TaskID
 ) -> tuple[hashlib._Hash, str]:
-    """Write the file's bytes from the stream's position on (``digest`` covers what is before it).
+    """Write the bytes from the stream's position on (``digest`` covers what is before it).
     Returns the SHA-256 of everything written and the one the server names (the ETag)."""
     have = stream.tell()
-    headers = {"Range": f"bytes={have}-", "If-Range": f'"{info.sha256}"'} if have else {}
-    url = f"/users/{owner}/files/{remote_path(path)}"
+    headers = {"Range": f"bytes={have}-", "If-Range": f'"{remote.sha256}"'} if have else {}
     try:
-        with transfers.api.stream("GET", url, headers=headers) as response:
+        with transfers.api.stream("GET", remote.url, headers=headers) as response:
             if response.is_error:
-                raise transfers.api.error_for(response, path)
+                raise transfers.api.error_for(response, remote.label)
             if response.status_code == 200 and have:  # the file changed since the partial download
                 stream.seek(0)
                 digest = hashlib.sha256()
@@ -204,6 +231,6 @@ def receive(
                 stream.write(chunk)
                 digest.update(chunk)
                 transfers.progress.advance(task, len(chunk))
-            return digest, response.headers.get("ETag", f'"{info.sha256}"').strip('"')
+            return digest, response.headers.get("ETag", f'"{remote.sha256}"').strip('"')
     except httpx.TransportError as exc:
         raise transfers.api.unreachable(exc) from exc

@@ -247,3 +247,81 @@ def test_upload_script_alias_runs_with_the_system_python(
     assert api.get(f"/users/{alice.name}/files/two%20words.bin", headers=alice.auth).content == second.read_bytes()
     env["LIFTBIT_PASSWORD"] = "not it"
     fails(upload("--user", alice.name, str(first)), 2, "login failed: incorrect username or password")
+
+
+def test_folder_tree_commands(stack: Stack, api: httpx.Client, alice: User, bob: User, tmp_path: Path) -> None:
+    """put -r, ls, find, mkdir, mv, rm, trash, restore, versions on the second-stage routes."""
+    me, them = shell_of(stack, tmp_path, "alice"), shell_of(stack, tmp_path, "bob")
+    me.login(alice)
+    them.login(bob)
+    tree = me.home / "photos"
+    local = {f"2024/p{i:02}.jpg": content(1000 + i, seed=i) for i in range(12)} | {"Notes.TXT": b"notes\n"}
+    for relative, body in local.items():
+        (tree / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tree / relative).write_bytes(body)
+    (tree / "empty").mkdir()
+
+    sent = me.ok("put", "-r", "--json", str(tree))
+    assert sorted(json_lines(sent.stdout), key=lambda i: str(i["path"])) == sorted(
+        json_lines(me.ok("ls", "-r", "--json", "photos").stdout), key=lambda i: str(i["path"])
+    )
+    stored = {str(i["path"]): i["sha256"] for i in json_lines(me.ok("ls", "-r", "--json").stdout)}
+    assert stored == {f"photos/{path}": hashlib.sha256(body).hexdigest() for path, body in local.items()}
+    top = json_lines(me.ok("ls", "--json", "photos").stdout)
+    assert [(i["type"], i.get("name") or i["filename"]) for i in top] == [
+        ("folder", "2024"),
+        ("file", "Notes.TXT"),
+        ("folder", "empty"),
+    ]
+    assert top[0]["item_count"] == 12
+    assert "2024/" in me.ok("ls", "photos").stdout
+
+    # running it again sends only what changed
+    (tree / "Notes.TXT").write_bytes(b"notes, second version\n")
+    again = me.ok("put", "-r", str(tree))
+    assert again.stdout.count("unchanged ") == 12
+    assert "uploaded photos/Notes.TXT" in again.stdout
+
+    found = json_lines(me.ok("find", "--json", "notes").stdout)
+    assert [i["path"] for i in found] == ["photos/Notes.TXT"]
+    assert me.ok("find", "--json", "p0", "--in", "photos/2024").stdout.count("\n") == 10
+
+    # versions: the first content is kept, downloadable and restorable
+    listed = json_lines(me.ok("versions", "--json", "photos/Notes.TXT").stdout)
+    assert [(v["version"], v["current"]) for v in listed] == [(2, True), (1, False)]
+    me.ok("get", "photos/Notes.TXT", "--version", "1", "-o", "first.txt")
+    assert (me.home / "first.txt").read_bytes() == b"notes\n"
+    me.ok("versions", "photos/Notes.TXT", "--restore", "1")
+    assert api.get(f"/users/{alice.name}/files/photos/Notes.TXT", headers=alice.auth).content == b"notes\n"
+
+    # mkdir, mv (rename, into a folder, onto a taken path)
+    me.ok("mkdir", "archive/old")
+    me.ok("mv", "photos/2024", "archive/")
+    me.ok("mv", "photos/Notes.TXT", "photos/notes.txt")
+    assert {str(i["path"]) for i in json_lines(me.ok("ls", "-r", "--json", "archive").stdout)} == {
+        f"archive/{path}" for path in local if path.startswith("2024/")
+    }
+    (me.home / "clash.txt").write_bytes(b"clash")
+    me.ok("put", "--to", "archive", str(me.home / "clash.txt"))
+    fails(me.run("mv", "photos/notes.txt", "archive/clash.txt"), 6, "photos/notes.txt")
+    fails(me.run("mv", "archive", "archive/old/inside"), 1)
+
+    # a shared folder: bob finds what is inside it
+    me.ok("share", "archive", bob.name)
+    shared = json_lines(them.ok("find", "--shared", "--json", "p11").stdout)
+    assert [(i["owner"], i["path"]) for i in shared] == [(alice.name, "archive/2024/p11.jpg")]
+
+    # rm to the trash, restore by path, purge, empty
+    me.ok("rm", "photos/notes.txt")
+    me.ok("rm", "-r", "archive/2024")
+    fails(me.run("rm", "archive/old"), 3, "archive/old")  # a folder needs -r
+    trashed = json_lines(me.ok("trash", "--json").stdout)
+    assert [(e["type"], e["path"]) for e in trashed] == [("folder", "archive/2024"), ("file", "photos/notes.txt")]
+    me.ok("restore", "archive/2024")
+    assert len(json_lines(me.ok("ls", "--json", "archive/2024").stdout)) == 12
+    fails(me.run("restore", "archive/2024"), 3, "not in the trash")
+    me.ok("trash", "--purge", "photos/notes.txt")
+    assert me.ok("trash", "--json").stdout == ""
+    me.ok("rm", "archive/clash.txt")
+    me.ok("trash", "--empty")
+    assert me.ok("trash", "--json").stdout == ""
