@@ -42,7 +42,7 @@ EPILOG = (
 )
 app = typer.Typer(
     name="liftbit",
-    help="LiftBit from the command line: log in once, then put, get, list, share and remove files.",
+    help="LiftBit from the command line: log in once, then put, get, list, find, move, share and remove files and folders.",
     epilog=EPILOG,
     no_args_is_help=True,
     add_completion=False,
@@ -590,7 +590,7 @@ def versions(
 
 
 Grantees = Annotated[list[str], typer.Argument(help="Usernames")]
-OwnFile = Annotated[str, typer.Argument(help="Your file")]
+OwnFile = Annotated[str, typer.Argument(help="Your file or folder")]
 
 
 def change_grants(ctx: typer.Context, name: str, users: list[str], *, allow: bool) -> None:
@@ -607,19 +607,19 @@ def change_grants(ctx: typer.Context, name: str, users: list[str], *, allow: boo
 
 @app.command()
 def share(ctx: typer.Context, name: OwnFile, users: Grantees) -> None:
-    """Let other users download one of your files."""
+    """Let other users read one of your files, or everything below one of your folders."""
     change_grants(ctx, name, users, allow=True)
 
 
 @app.command()
 def unshare(ctx: typer.Context, name: OwnFile, users: Grantees) -> None:
-    """Take back other users' right to download one of your files."""
+    """Take back other users' right to read one of your files or folders."""
     change_grants(ctx, name, users, allow=False)
 
 
 @app.command()
 def grants(ctx: typer.Context, name: OwnFile) -> None:
-    """Who may download one of your files, one username per line."""
+    """Who may read one of your files or folders, one username per line."""
     cli = cli_of(ctx)
     with cli.signed_in() as (api, username):
         for grantee in api.grantees(username, name):
