@@ -42,7 +42,7 @@ EPILOG = (
 )
 app = typer.Typer(
     name="liftbit",
-    help="LiftBit from the command line: log in once, then put, get, list, find, move, share and remove files and folders.",
+    help="LiftBit from the command line: log in once, then put, get, list, find, move, share and remove files.",
     epilog=EPILOG,
     no_args_is_help=True,
     add_completion=False,
