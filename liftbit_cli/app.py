@@ -8,7 +8,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -92,7 +92,8 @@ class Cli:
                 yield api, username
             finally:
                 if one_shot:
-                    api.logout()
+                    with suppress(CliError):  # the command's own outcome is what matters
+                        api.logout()
 
 
 def cli_of(ctx: typer.Context) -> Cli:
