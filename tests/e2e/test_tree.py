@@ -98,9 +98,7 @@ def test_folders_paths_and_listings(api: httpx.Client, alice: User) -> None:
     assert len(folder(api, alice, "photos").json()["items"]) == 3
 
     # Multipart: the part's filename may be a path. tus: a path key (or a path in filename).
-    form = api.post(
-        f"/users/{alice.name}/files", files={"file": ("docs/form.pdf", b"%PDF", "")}, headers=alice.auth
-    )
+    form = api.post(f"/users/{alice.name}/files", files={"file": ("docs/form.pdf", b"%PDF", "")}, headers=alice.auth)
     assert (form.status_code, form.json()["path"], form.json()["content_type"]) == (
         201,
         "docs/form.pdf",
@@ -134,7 +132,9 @@ def test_folders_paths_and_listings(api: httpx.Client, alice: User) -> None:
         ("/".join(["y" * 250] * 17), "path_too_long", "at most 4096 bytes"),
     ],
 )
-def test_bad_paths_are_422_and_store_nothing(api: httpx.Client, alice: User, path: str, code: str, fragment: str) -> None:
+def test_bad_paths_are_422_and_store_nothing(
+    api: httpx.Client, alice: User, path: str, code: str, fragment: str
+) -> None:
     for response in (
         put_at(api, alice, path, b"x"),
         api.put(f"/users/{alice.name}/folders/{path}", headers=alice.auth),
@@ -344,14 +344,16 @@ def test_concurrent_replaces_keep_every_version(api: httpx.Client, stack: Stack,
 def test_delete_while_a_download_runs_finishes_it_whole(api: httpx.Client, stack: Stack, alice: User) -> None:
     body = content(16 * 1024 * 1024, seed=7)
     put_at(api, alice, "big/film.bin", body)
-    with httpx.Client(base_url=stack.url, timeout=60) as reader:
-        with reader.stream("GET", f"/users/{alice.name}/files/big/film.bin", headers=alice.auth) as download:
-            assert download.status_code == 200
-            chunks = download.iter_bytes(64 * 1024)
-            received = [next(chunks)]
-            assert api.delete(f"/users/{alice.name}/folders/big", headers=alice.auth).status_code == 204
-            assert api.delete(f"/users/{alice.name}/trash", headers=alice.auth).status_code == 204
-            received += list(chunks)
+    with (
+        httpx.Client(base_url=stack.url, timeout=60) as reader,
+        reader.stream("GET", f"/users/{alice.name}/files/big/film.bin", headers=alice.auth) as download,
+    ):
+        assert download.status_code == 200
+        chunks = download.iter_bytes(64 * 1024)
+        received = [next(chunks)]
+        assert api.delete(f"/users/{alice.name}/folders/big", headers=alice.auth).status_code == 204
+        assert api.delete(f"/users/{alice.name}/trash", headers=alice.auth).status_code == 204
+        received += list(chunks)
     assert b"".join(received) == body
     assert api.get(f"/users/{alice.name}/files/big/film.bin", headers=alice.auth).status_code == 404
 
@@ -366,7 +368,10 @@ def test_folder_grants_cover_everything_below(api: httpx.Client, alice: User, bo
 
     assert api.get(f"/users/{alice.name}/files/team/plan.txt", headers=bob.auth).content == b"plan"
     assert api.get(f"/users/{alice.name}/files/team/later/added.txt", headers=bob.auth).content == b"added later"
-    assert [i["path"] for i in folder(api, alice, "team", reader=bob).json()["items"]] == ["team/later", "team/plan.txt"]
+    assert [i["path"] for i in folder(api, alice, "team", reader=bob).json()["items"]] == [
+        "team/later",
+        "team/plan.txt",
+    ]
     assert api.get(f"/users/{alice.name}/files/private.txt", headers=bob.auth).status_code == 404
     assert folder(api, alice, reader=bob).status_code == 403
     shared = api.get(f"/users/{bob.name}/shared", headers=bob.auth).json()
@@ -394,7 +399,8 @@ def test_search_by_name_and_prefix(api: httpx.Client, alice: User, bob: User) ->
         cursor = None
         while True:
             page = api.get(
-                f"/users/{alice.name}/files", params=params | {"limit": "1"} | ({"cursor": cursor} if cursor else {}),
+                f"/users/{alice.name}/files",
+                params=params | {"limit": "1"} | ({"cursor": cursor} if cursor else {}),
                 headers=alice.auth,
             ).json()
             found += [i["path"] for i in page["items"]]
