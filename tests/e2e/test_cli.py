@@ -93,16 +93,16 @@ def test_login_put_ls_get_share_rm_logout(
 ) -> None:
     me, them = shell_of(stack, tmp_path, "alice"), shell_of(stack, tmp_path, "bob")
     fails(me.run("ls"), 2, "not logged in", "liftbit login")
+    files = {"notes.txt": b"first file\n", "two words.bin": content(6 * MiB + 5, seed=1), "empty": b""}
+    for name, body in files.items():
+        (me.home / name).write_bytes(body)
+    wrong = me.upload_script("--user", alice.name, "notes.txt", password="not it")  # no session yet: logs in
+    fails(wrong, 2, "login failed: incorrect username or password")
+
     me.login(alice)
     sessions = me.home / "config" / "liftbit" / "sessions.json"
     assert stat.S_IMODE(sessions.stat().st_mode) == 0o600
     assert stat.S_IMODE(sessions.parent.stat().st_mode) == 0o700
-
-    files = {"notes.txt": b"first file\n", "two words.bin": content(6 * MiB + 5, seed=1), "empty": b""}
-    for name, body in files.items():
-        (me.home / name).write_bytes(body)
-    wrong = me.upload_script("--user", alice.name, "notes.txt", password="not it")
-    fails(wrong, 2, "login failed: incorrect username or password")
     put = me.upload_script("--user", alice.name, *files, password=alice.password)  # = liftbit put --json
     assert put.returncode == 0, put.stderr
     assert "two words.bin" in put.stderr  # the progress bar
