@@ -15,7 +15,7 @@ SCHEMA_VERSION: Literal[1] = 1
 # The same fields as FileEvent, as the Spark SQL schema that ``from_json`` parses the message with.
 SPARK_SCHEMA_DDL = (
     "schema_version INT, event_id STRING, type STRING, owner STRING, filename STRING, "
-    "size BIGINT, actor STRING, occurred_at TIMESTAMP"
+    "size BIGINT, actor STRING, occurred_at TIMESTAMP, file_id STRING, path STRING"
 )
 
 
