@@ -7,10 +7,10 @@ export PORT LIFTBIT_HOME
 PYTHON := .venv/bin/python
 STACK := $(PYTHON) -m scripts.stack
 
-.PHONY: help install up down status logs test test-fast fuzz lint compose-check bench bench-analytics bench-load bench-tree bench-flood docs clean
+.PHONY: help install up down status logs cli test test-fast fuzz lint compose-check bench bench-analytics bench-load bench-tree bench-flood docs clean
 
 help:
-	@echo "make up | down | status | logs [s=part] [f=1] | test | test-fast | fuzz | lint | bench | bench-analytics | bench-load | bench-tree | bench-flood | docs"
+	@echo "make up | down | status | logs [s=part] [f=1] | cli [ARGS=...] | test | test-fast | fuzz | lint | bench | bench-analytics | bench-load | bench-tree | bench-flood | docs"
 
 install:
 	@scripts/bootstrap.sh
@@ -26,6 +26,11 @@ status:
 
 logs:
 	@$(STACK) logs $(s) $(if $(f),--follow,)
+
+# The command-line client: `make cli ARGS="put report.pdf"`, or .venv/bin/liftbit directly.
+cli: install
+	@if [[ -z "$(ARGS)" ]]; then echo 'run: .venv/bin/liftbit COMMAND (or make cli ARGS="COMMAND ...")'; fi
+	@.venv/bin/liftbit $(or $(ARGS),--help)
 
 test:
 	@scripts/bootstrap.sh --test

@@ -1,18 +1,15 @@
-"""The platform around the API: health, docs, internal services, nginx, logs, metrics, upload script."""
+"""The platform around the API: health, docs, internal services, nginx, logs, metrics."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from scripts.stack.info import ROOT, StackInfo
+from scripts.stack.info import StackInfo
 from tests.support.users import User
 
 INTERNAL = ("METADATA_URL", "STORAGE_URL", "ANALYTICS_URL")
@@ -162,34 +159,3 @@ def test_metrics_on_each_service(stack: StackInfo) -> None:
     lag = [line for line in analytics.splitlines() if line.startswith("liftbit_analytics_consumer_lag ")]
     assert len(lag) == 1
     assert float(lag[0].split()[1]) >= 0
-
-
-def run_upload_script(stack: StackInfo, home: Path, *args: str, password: str) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": os.environ["PATH"], "HOME": str(home), "LIFTBIT_PASSWORD": password, "LIFTBIT_URL": stack.url}
-    return subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "upload.py"), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def test_upload_script(stack: StackInfo, api: httpx.Client, alice: User, tmp_path: Path) -> None:
-    first, second = tmp_path / "one.txt", tmp_path / "two words.bin"
-    first.write_text("first file\n")
-    second.write_bytes(os.urandom(6 * 1024 * 1024 + 5))
-    done = run_upload_script(stack, tmp_path, "--user", alice.name, str(first), str(second), password=alice.password)
-    assert done.returncode == 0, done.stderr
-    infos = [json.loads(line) for line in done.stdout.splitlines()]
-    assert [(i["filename"], i["size"]) for i in infos] == [("one.txt", 11), ("two words.bin", second.stat().st_size)]
-    assert api.get(f"/users/{alice.name}/files/two%20words.bin", headers=alice.auth).content == second.read_bytes()
-    assert "two words.bin" in done.stderr  # the progress bar
-
-    wrong = run_upload_script(stack, tmp_path, "--user", alice.name, str(first), password="not it")
-    assert wrong.returncode == 1
-    assert "login failed: incorrect username or password" in wrong.stderr
-    missing = run_upload_script(stack, tmp_path, "--user", alice.name, str(tmp_path / "nope"), password="x")
-    assert missing.returncode == 2
-    assert "not a file" in missing.stderr

@@ -1,0 +1,3 @@
+from liftbit_cli.app import main
+
+main()

@@ -1,0 +1,656 @@
+"""The `liftbit` command: log in once, then put, get, list, share and remove files from a shell."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.filesize import pick_unit_and_suffix
+from rich.table import Table
+
+from liftbit_cli.api import Api
+from liftbit_cli.config import ResumeStore, Session, SessionStore, config_dir, server_url
+from liftbit_cli.errors import CliError, ExitCode
+from liftbit_cli.transfer import (
+    Interrupted,
+    Remote,
+    Throttle,
+    Transfers,
+    Upload,
+    download,
+    progress_display,
+    sha256_of_file,
+    upload,
+)
+from liftbit_common.contracts import FileInfo, FolderInfo, TrashEntry
+
+EPILOG = (
+    "Exit status: 0 ok, 1 usage or bad input, 2 not logged in / wrong password / not allowed, 3 not found, "
+    "4 over the quota or the size limit, 5 server unreachable or unavailable, 6 conflict, "
+    "7 SHA-256 mismatch, 130 interrupted (Ctrl-C)."
+)
+app = typer.Typer(
+    name="liftbit",
+    help="LiftBit from the command line: log in once, then put, get, list, find, move, share and remove files.",
+    epilog=EPILOG,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+PASSWORD_ENV = "LIFTBIT_PASSWORD"
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+@dataclass
+class Cli:
+    """What every command shares: where the server is, whom to act as, where to print."""
+
+    url: str
+    user: str | None
+    out: Console
+    err: Console
+    sessions: SessionStore
+    resume: ResumeStore
+
+    def password(self, username: str) -> str:
+        """LIFTBIT_PASSWORD, else a line of piped input, else asked without echo."""
+        if given := os.environ.get(PASSWORD_ENV):
+            return given
+        if not sys.stdin.isatty():
+            return sys.stdin.readline().rstrip("\r\n")
+        return str(typer.prompt(f"Password for {username}", hide_input=True))
+
+    @contextmanager
+    def signed_in(self) -> Iterator[tuple[Api, str]]:
+        """An Api with the saved session's token; with --user and no session of that user, a token
+        for this command only (password from LIFTBIT_PASSWORD or asked), revoked at the end."""
+        session = self.sessions.get(self.url)
+        one_shot = self.user is not None and (session is None or session.username != self.user)
+        if self.user is not None and one_shot:
+            with Api(self.url) as anonymous:
+                username, token = self.user, anonymous.login(self.user, self.password(self.user)).access_token
+        elif session is None:
+            raise CliError(ExitCode.AUTH, f"not logged in to {self.url}: run `liftbit login`")
+        elif session.expires_at <= datetime.now(UTC):
+            raise CliError(ExitCode.AUTH, f"your session on {self.url} expired: run `liftbit login`")
+        else:
+            username, token = session.username, session.token
+        with Api(self.url, token) as api:
+            try:
+                yield api, username
+            finally:
+                if one_shot:
+                    with suppress(CliError):  # the command's own outcome is what matters
+                        api.logout()
+
+
+def cli_of(ctx: typer.Context) -> Cli:
+    cli = ctx.find_object(Cli)
+    assert cli is not None, "the app callback sets it"
+    return cli
+
+
+@app.callback()
+def connect(
+    ctx: typer.Context,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="LIFTBIT_URL",
+            help="LiftBit's address [default: LIFTBIT_URL of the running stack's stack.env, else http://localhost:3000]",
+            show_default=False,
+        ),
+    ] = None,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--user",
+            "-u",
+            envvar="LIFTBIT_USER",
+            help=f"Act as this user for one command (password from {PASSWORD_ENV}, else asked), without `login`",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    directory = config_dir()
+    ctx.obj = Cli(
+        url=server_url(url),
+        user=user,
+        out=Console(markup=False, highlight=False, soft_wrap=True),
+        err=Console(stderr=True, markup=False, highlight=False, soft_wrap=True),
+        sessions=SessionStore(directory),
+        resume=ResumeStore(directory),
+    )
+
+
+def counted(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
+def size_text(size: int) -> str:
+    units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB"]
+    unit, suffix = pick_unit_and_suffix(size, units, 1024)
+    return f"{size:,} bytes" if unit == 1 else f"{size / unit:.1f} {suffix}"
+
+
+Node = FileInfo | FolderInfo
+
+
+def node_table(nodes: list[Node], *, full_paths: bool, with_owner: bool = False) -> Table:
+    """Folders as ``name/`` with their item count and total size; files with their type."""
+    table = Table(box=None, pad_edge=False)
+    if with_owner:
+        table.add_column("owner")
+    table.add_column("path" if full_paths else "name", overflow="fold")
+    table.add_column("size", justify="right")
+    table.add_column("modified (UTC)")
+    table.add_column("type")
+    for node in nodes:
+        if isinstance(node, FolderInfo):
+            name, size, kind = (
+                (node.path if full_paths else node.name) + "/",
+                node.total_size,
+                f"{node.item_count} items",
+            )
+        else:
+            name, size, kind = (node.path if full_paths else node.filename), node.size, node.content_type
+        row = [name, size_text(size), node.updated_at.strftime("%Y-%m-%d %H:%M"), kind]
+        table.add_row(*([node.owner] if with_owner else []), *row)
+    return table
+
+
+def print_nodes(cli: Cli, nodes: list[Node], as_json: bool, *, full_paths: bool, with_owner: bool = False) -> None:
+    if as_json:
+        for node in nodes:
+            print(node.model_dump_json(), flush=True)
+    elif nodes:
+        cli.out.print(node_table(nodes, full_paths=full_paths, with_owner=with_owner))
+
+
+JsonOption = Annotated[bool, typer.Option("--json", help="One JSON object (FileInfo, FolderInfo…) per line")]
+
+
+@app.command()
+def login(
+    ctx: typer.Context,
+    username: Annotated[str | None, typer.Argument(help="Your username [default: --user, else asked]")] = None,
+) -> None:
+    """Log in and keep the token in your config dir (mode 600) for the next commands."""
+    cli = cli_of(ctx)
+    username = username or cli.user or str(typer.prompt("Username"))
+    with Api(cli.url) as api:
+        issued = api.login(username, cli.password(username))
+    expires_at = datetime.now(UTC) + timedelta(seconds=issued.expires_in)
+    cli.sessions.save(Session(url=cli.url, username=username, token=issued.access_token, expires_at=expires_at))
+    cli.err.print(f"logged in to {cli.url} as {username} until {expires_at:%Y-%m-%d %H:%M} UTC")
+
+
+@app.command()
+def logout(ctx: typer.Context) -> None:
+    """Revoke the saved token and forget it."""
+    cli = cli_of(ctx)
+    session = cli.sessions.get(cli.url)
+    if session is None:
+        cli.err.print(f"not logged in to {cli.url}")
+        return
+    with Api(cli.url, session.token) as api:
+        try:
+            api.logout()
+        except CliError as exc:
+            if exc.exit_code != ExitCode.AUTH:  # an expired token needs no revoking
+                raise
+    cli.sessions.remove(cli.url)
+    cli.err.print(f"logged out {session.username} from {cli.url}")
+
+
+@app.command()
+def whoami(ctx: typer.Context) -> None:
+    """Who you are logged in as, your files and your storage used against your quota."""
+    cli = cli_of(ctx)
+    with cli.signed_in() as (api, username):
+        user = api.user(username)
+    quota = "no quota"
+    if user.quota_bytes:
+        quota = f"of {size_text(user.quota_bytes)} ({100 * user.used_bytes / user.quota_bytes:.1f} %)"
+    files = counted(user.file_count, "file")
+    cli.out.print(f"{user.username} on {cli.url}: {files}, {size_text(user.used_bytes)} used {quota}")
+
+
+FolderArgument = Annotated[str | None, typer.Argument(help="A folder, e.g. photos/2024 [default: the top]")]
+
+
+@app.command("ls")
+def list_folder(
+    ctx: typer.Context,
+    folder: FolderArgument = None,
+    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Every file below, with its path")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """List the files and folders in a folder (or, with -r, every file below it)."""
+    cli = cli_of(ctx)
+    with cli.signed_in() as (api, username):
+        nodes: list[Node] = list(api.files(username, prefix=folder) if recursive else api.children(username, folder))
+    print_nodes(cli, nodes, as_json, full_paths=recursive)
+
+
+@app.command()
+def find(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(help="A part of the name, any case")],
+    folder: Annotated[str | None, typer.Option("--in", help="Only below this folder")] = None,
+    in_shared: Annotated[bool, typer.Option("--shared", help="In what others shared with you instead")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Find your files (or, with --shared, files and folders shared with you) whose name contains TEXT."""
+    cli = cli_of(ctx)
+    with cli.signed_in() as (api, username):
+        found: list[Node] = []
+        found += api.shared_with(username, text) if in_shared else api.files(username, prefix=folder, query=text)
+    print_nodes(cli, found, as_json, full_paths=True, with_owner=in_shared)
+
+
+@app.command()
+def mkdir(ctx: typer.Context, folders: Annotated[list[str], typer.Argument(help="Folders, e.g. photos/2024")]) -> None:
+    """Create folders (and any missing folder above them)."""
+    cli = cli_of(ctx)
+    with cli.signed_in() as (api, username):
+        for path in folders:
+            cli.out.print(f"created {api.make_folder(username, path).path}/")
+
+
+@app.command("mv")
+def move(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(help="A file or folder")],
+    target: Annotated[str, typer.Argument(help="Its new path; ending in / moves it into that folder")],
+) -> None:
+    """Move or rename a file or folder (metadata only: nothing is copied; grants and versions follow)."""
+    cli = cli_of(ctx)
+    if target.endswith("/"):
+        target += source.rstrip("/").rpartition("/")[2]
+    with cli.signed_in() as (api, username):
+        moved = api.move(username, source, target)
+    cli.out.print(f"moved {source} to {moved.path}")
+
+
+def parse_rate(text: str | None) -> int | None:
+    """`500K`, `20M`, `1G` or a number of bytes, per second."""
+    if text is None:
+        return None
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMG]?)i?B?", text.strip(), re.IGNORECASE)
+    if not match:
+        raise typer.BadParameter("give bytes per second, e.g. 500K, 20M or 1G", param_hint="--limit-rate")
+    return int(float(match[1]) * 1024 ** " KMG".index(match[2].upper() or " "))
+
+
+MAX_ROWS = 8  # with more transfers than this, a finished one's progress row goes and a total row counts them
+
+
+def run_transfers(
+    cli: Cli,
+    api: Api,
+    username: str,
+    items: list[Item],
+    action: Callable[[Transfers, Item], Result],
+    report: Callable[[Item, Result], None],
+    *,
+    jobs: int,
+    rate: int | None,
+) -> None:
+    """Run ``action`` on every item, ``jobs`` at a time, under one progress display. A failed item is
+    reported and the others go on (the exit status is the first failure's); Ctrl-C stops them all."""
+    cancel = threading.Event()
+    failures: list[CliError] = []
+    with progress_display(cli.err) as progress:
+        transfers = Transfers(api, username, progress, cancel, Throttle(rate), keep_rows=len(items) <= MAX_ROWS)
+        total = None if transfers.keep_rows else progress.add_task(counted(len(items), "file"), total=None)
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures: dict[Future[Result], Item] = {pool.submit(action, transfers, item): item for item in items}
+            try:
+                for future in as_completed(futures):
+                    try:
+                        report(futures[future], future.result())
+                    except CliError as exc:
+                        if len(items) > 1:
+                            progress.console.print(f"error: {exc.message}", markup=False)
+                        failures.append(exc)
+                    if total is not None:
+                        progress.update(total, total=len(items), advance=1)
+            except (KeyboardInterrupt, Interrupted) as exc:
+                cancel.set()
+                for future in futures:
+                    future.cancel()
+                unfinished = sum(1 for future in futures if not future.done() or future.cancelled())
+                raise CliError(
+                    ExitCode.INTERRUPTED,
+                    f"interrupted, {unfinished} of {len(items)} unfinished: run the same command again to resume",
+                ) from exc
+    if len(items) == 1 and failures:
+        raise failures[0]
+    if failures:
+        raise CliError(failures[0].exit_code, f"{len(failures)} of {len(items)} failed (see above)")
+
+
+JobsOption = Annotated[int, typer.Option("--jobs", "-j", min=1, max=32, help="Transfers at once")]
+RateOption = Annotated[
+    str | None,
+    typer.Option("--limit-rate", help="At most this many bytes per second in all, e.g. 20M", show_default=False),
+]
+
+
+def joined(folder: str | None, name: str) -> str:
+    return f"{folder.strip('/')}/{name}" if folder else name
+
+
+@dataclass
+class UploadPlan:
+    """What `put` sends: files with their remote paths, empty folders to create, and for `-r` what
+    is already there (path → FileInfo), so that unchanged files are not sent again."""
+
+    uploads: list[Upload]
+    empty_folders: list[str]
+    roots: list[str]
+
+
+def plan_uploads(paths: list[Path], folder: str | None, recursive: bool) -> UploadPlan:
+    plan = UploadPlan(uploads=[], empty_folders=[], roots=[])
+    for path in paths:
+        if path.is_file():
+            plan.uploads.append(Upload(local=path, remote=joined(folder, path.name)))
+        elif path.is_dir() and recursive:
+            root = joined(folder, path.resolve().name)
+            plan.roots.append(root)
+            for directory, subfolders, names in os.walk(path):
+                subfolders.sort()
+                relative = Path(directory).relative_to(path).as_posix()
+                base = root if relative == "." else f"{root}/{relative}"
+                files = [Path(directory) / name for name in sorted(names) if (Path(directory) / name).is_file()]
+                plan.uploads.extend(Upload(local=file, remote=f"{base}/{file.name}") for file in files)
+                if not subfolders and not files:
+                    plan.empty_folders.append(base)
+        elif path.is_dir():
+            raise CliError(ExitCode.USAGE, f"{path}: a folder (upload it with `liftbit put -r`)")
+        else:
+            raise CliError(ExitCode.USAGE, f"{path}: not a file")
+    return plan
+
+
+def files_below(api: Api, username: str, roots: list[str]) -> dict[str, FileInfo]:
+    known: dict[str, FileInfo] = {}
+    for root in roots:
+        try:
+            known |= {file.path: file for file in api.files(username, prefix=root)}
+        except CliError as exc:
+            if exc.exit_code != ExitCode.NOT_FOUND:  # a folder that does not exist yet holds nothing
+                raise
+    return known
+
+
+@app.command()
+def put(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Files (and with -r folders) to upload")],
+    recursive: Annotated[
+        bool,
+        typer.Option("--recursive", "-r", help="Folders with everything below them; unchanged files are skipped"),
+    ] = False,
+    folder: Annotated[str | None, typer.Option("--to", help="Into this folder [default: the top]")] = None,
+    jobs: JobsOption = 4,
+    limit_rate: RateOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Upload files (resumable: after Ctrl-C or a cut connection, the same command continues)."""
+    cli, rate = cli_of(ctx), parse_rate(limit_rate)
+    plan = plan_uploads(paths, folder, recursive)
+
+    def send(transfers: Transfers, job: Upload) -> tuple[FileInfo, bool]:
+        there = known.get(job.remote)
+        if there is not None and there.size == job.local.stat().st_size and sha256_of_file(job.local) == there.sha256:
+            return there, False
+        return upload(transfers, cli.resume, job), True
+
+    def uploaded(job: Upload, result: tuple[FileInfo, bool]) -> None:
+        info, sent = result
+        if as_json:
+            print(info.model_dump_json(), flush=True)
+        elif sent:
+            cli.out.print(f"uploaded {info.path} ({size_text(info.size)}, sha256 {info.sha256[:16]}…)")
+        else:
+            cli.out.print(f"unchanged {info.path}")
+
+    with cli.signed_in() as (api, username):
+        known = files_below(api, username, plan.roots)
+        for empty in plan.empty_folders:
+            api.make_folder(username, empty)
+        run_transfers(cli, api, username, plan.uploads, send, uploaded, jobs=jobs, rate=rate)
+
+
+@app.command()
+def get(
+    ctx: typer.Context,
+    paths: Annotated[list[str], typer.Argument(help="Files to download")],
+    owner: Annotated[
+        str | None, typer.Option("--owner", help="Whose files (one who shared them with you) [default: yours]")
+    ] = None,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="A folder, or with one file the file's new local name")
+    ] = Path(),
+    version: Annotated[
+        int | None, typer.Option("--version", min=1, help="That version (see `liftbit versions`)")
+    ] = None,
+    jobs: JobsOption = 4,
+    limit_rate: RateOption = None,
+) -> None:
+    """Download files (resumable from NAME.part; the SHA-256 is checked before NAME appears)."""
+    cli, rate = cli_of(ctx), parse_rate(limit_rate)
+    if len(paths) > 1 and not output.is_dir():
+        raise CliError(ExitCode.USAGE, f"{output}: not a folder (needed for several files)")
+
+    def destination(path: str) -> Path:
+        return output / path.rpartition("/")[2] if output.is_dir() else output
+
+    def fetch(transfers: Transfers, path: str) -> FileInfo:
+        file = transfers.api.info(owner or transfers.username, path)
+        remote = Remote.current(file)
+        if version is not None:
+            chosen = next((v for v in transfers.api.versions(file) if v.version == version), None)
+            if chosen is None:
+                raise CliError(ExitCode.NOT_FOUND, f"{path}: no version {version} (see `liftbit versions {path}`)")
+            remote = Remote.version(file, chosen)
+        download(transfers, remote, destination(path))
+        return file
+
+    def fetched(path: str, file: FileInfo) -> None:
+        cli.out.print(f"downloaded {path} to {destination(path)} (SHA-256 verified)")
+
+    with cli.signed_in() as (api, username):
+        run_transfers(cli, api, username, paths, fetch, fetched, jobs=jobs, rate=rate)
+
+
+@app.command("rm")
+def remove(
+    ctx: typer.Context,
+    paths: Annotated[list[str], typer.Argument(help="Files (and with -r folders)")],
+    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Folders too, with all below them")] = False,
+) -> None:
+    """Move files or folders to the trash (`liftbit trash` lists it, `liftbit restore` brings them back)."""
+    cli = cli_of(ctx)
+    with cli.signed_in() as (api, username):
+        for path in paths:
+            try:
+                api.delete(username, path)
+            except CliError as exc:
+                if not recursive or exc.exit_code != ExitCode.NOT_FOUND:
+                    raise
+                api.delete_folder(username, path)
+            cli.out.print(f"moved {path} to the trash")
+
+
+def trash_table(entries: list[TrashEntry]) -> Table:
+    table = Table(box=None, pad_edge=False)
+    for column in ("id", "path", "size", "deleted (UTC)"):
+        table.add_column(column, overflow="fold", justify="right" if column == "size" else "left")
+    for entry in entries:
+        path = entry.path + ("/" if entry.type == "folder" else "")
+        table.add_row(entry.id, path, size_text(entry.size), entry.deleted_at.strftime("%Y-%m-%d %H:%M"))
+    return table
+
+
+def trash_entry(entries: list[TrashEntry], target: str) -> TrashEntry:
+    """The entry with this id, else the most recently deleted one from this path."""
+    for entry in entries:  # newest first
+        if target in (entry.id, entry.path):
+            return entry
+    raise CliError(ExitCode.NOT_FOUND, f"{target}: not in the trash (see `liftbit trash`)")
+
+
+TrashTargets = Annotated[list[str], typer.Argument(help="Original paths or trash ids (see `liftbit trash`)")]
+
+
+@app.command()
+def trash(
+    ctx: typer.Context,
+    purge: Annotated[
+        list[str] | None, typer.Option("--purge", help="Delete this entry for good (path or id; repeatable)")
+    ] = None,
+    empty: Annotated[bool, typer.Option("--empty", help="Delete everything in the trash for good")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """What you deleted, newest first; --purge or --empty deletes it for good (the trash counts toward your quota)."""
+    cli = cli_of(ctx)
+    with cli.signed_in() as (api, username):
+        entries = list(api.trash(username))
+        if empty:
+            api.purge(username, None)
+            cli.out.print(f"emptied the trash: {len(entries):,} deleted for good")
+            return
+        for target in purge or []:
+            api.purge(username, trash_entry(entries, target))
+            cli.out.print(f"purged {target}")
+    if purge:
+        return
+    if as_json:
+        for entry in entries:
+            print(entry.model_dump_json(), flush=True)
+    elif entries:
+        cli.out.print(trash_table(entries))
+
+
+@app.command()
+def restore(ctx: typer.Context, targets: TrashTargets) -> None:
+    """Put files or folders from the trash back where they were."""
+    cli = cli_of(ctx)
+    with cli.signed_in() as (api, username):
+        entries = list(api.trash(username))
+        for target in targets:
+            cli.out.print(f"restored {api.restore(username, trash_entry(entries, target)).path}")
+
+
+@app.command()
+def versions(
+    ctx: typer.Context,
+    path: Annotated[str, typer.Argument(help="Your file")],
+    restore_version: Annotated[
+        int | None, typer.Option("--restore", min=1, help="Make this version current again (as a new version)")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The earlier contents of a file, newest first (`liftbit get PATH --version N` downloads one)."""
+    cli = cli_of(ctx)
+    with cli.signed_in() as (api, username):
+        file = api.info(username, path)
+        if restore_version is not None:
+            restored = api.restore_version(file, restore_version)
+            cli.out.print(f"{path}: version {restore_version} is current again (sha256 {restored.sha256[:16]}…)")
+            return
+        found = api.versions(file)
+    if as_json:
+        for version in found:
+            print(version.model_dump_json(), flush=True)
+        return
+    table = Table(box=None, pad_edge=False)
+    for column in ("version", "size", "sha256", "created (UTC)", ""):
+        table.add_column(column, justify="right" if column in ("version", "size") else "left")
+    for version in found:
+        created = version.created_at.strftime("%Y-%m-%d %H:%M:%S")
+        mark = "current" if version.current else ""
+        table.add_row(str(version.version), size_text(version.size), version.sha256[:16] + "…", created, mark)
+    cli.out.print(table)
+
+
+Grantees = Annotated[list[str], typer.Argument(help="Usernames")]
+OwnFile = Annotated[str, typer.Argument(help="Your file or folder")]
+
+
+def change_grants(ctx: typer.Context, name: str, users: list[str], *, allow: bool) -> None:
+    cli = cli_of(ctx)
+    with cli.signed_in() as (api, username):
+        for grantee in users:
+            if allow:
+                api.grant(username, name, grantee)
+                cli.out.print(f"{grantee} may now download {name} (`liftbit get --owner {username} {name}`)")
+            else:
+                api.revoke(username, name, grantee)
+                cli.out.print(f"{grantee} may no longer download {name}")
+
+
+@app.command()
+def share(ctx: typer.Context, name: OwnFile, users: Grantees) -> None:
+    """Let other users read one of your files, or everything below one of your folders."""
+    change_grants(ctx, name, users, allow=True)
+
+
+@app.command()
+def unshare(ctx: typer.Context, name: OwnFile, users: Grantees) -> None:
+    """Take back other users' right to read one of your files or folders."""
+    change_grants(ctx, name, users, allow=False)
+
+
+@app.command()
+def grants(ctx: typer.Context, name: OwnFile) -> None:
+    """Who may read one of your files or folders, one username per line."""
+    cli = cli_of(ctx)
+    with cli.signed_in() as (api, username):
+        for grantee in api.grantees(username, name):
+            print(grantee, flush=True)
+
+
+@app.command()
+def shared(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Files other users shared with you (download one with `liftbit get --owner OWNER NAME`)."""
+    cli = cli_of(ctx)
+    with cli.signed_in() as (api, username):
+        print_nodes(cli, api.shared_with(username), as_json, full_paths=True, with_owner=True)
+
+
+def main() -> None:
+    """The console script: runs the app and turns every failure into one line and its exit status."""
+    err = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
+    try:
+        status = typer.main.get_command(app).main(prog_name="liftbit", standalone_mode=False)
+    except CliError as exc:
+        err.print(f"error: {exc.message}")
+        sys.exit(exc.exit_code)
+    except typer.TyperException as exc:  # a usage error (click's 2 would read as an auth failure here)
+        show = getattr(exc, "show", None)
+        if show is None:
+            err.print(f"error: {exc.message}")
+        else:
+            show()
+        sys.exit(ExitCode.USAGE)
+    except (typer.Abort, KeyboardInterrupt):  # Ctrl-C at a prompt
+        err.print("interrupted")
+        sys.exit(ExitCode.INTERRUPTED)
+    sys.exit(status if isinstance(status, int) else ExitCode.OK)
