@@ -84,10 +84,9 @@ def path_depth(path: str) -> int:
 
 
 @cache
-def filename_pattern() -> str:
-    """FILENAME_RULE's characters as a regular expression, for the OpenAPI schema (the byte
-    limit and NFC are in the description: a pattern cannot say them). Surrogates are left out:
-    no UTF-8 text holds one."""
+def _refused_class() -> str:
+    """The characters no name may hold ('/' and FILENAME_RULE's categories), as the inside of a
+    regular-expression class. Surrogates are left out: no UTF-8 text holds one."""
     ranges: list[tuple[int, int]] = []
     for code in range(sys.maxunicode + 1):
         category = unicodedata.category(chr(code))
@@ -100,5 +99,17 @@ def filename_pattern() -> str:
     def escaped(code: int) -> str:
         return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
-    refused = "".join(escaped(a) if a == b else f"{escaped(a)}-{escaped(b)}" for a, b in ranges)
-    return f"^(?!\\.\\.?$)[^{refused}]+$"
+    return "".join(escaped(a) if a == b else f"{escaped(a)}-{escaped(b)}" for a, b in ranges)
+
+
+def filename_pattern() -> str:
+    """FILENAME_RULE's characters as a regular expression, for the OpenAPI schema (the byte
+    limit and NFC are in the description: a pattern cannot say them)."""
+    return f"^(?!\\.\\.?$)[^{_refused_class()}]+$"
+
+
+def path_pattern() -> str:
+    """PATH_RULE as a regular expression for the OpenAPI schema: segments under the filename rule,
+    joined by '/' (the depth, byte and reserved-name limits are in the description)."""
+    segment = f"(?!\\.\\.?(?:/|$))[^{_refused_class()}]+"
+    return f"^{segment}(?:/{segment})*$"

@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
@@ -21,7 +21,7 @@ from files_ms.service.reconciler import Reconciler
 from files_ms.service.resumable import ResumableUploads
 from files_ms.service.tree import TreeService
 from liftbit_common.errors import RequestTimeout
-from liftbit_common.names import PATH_RULE, normalize_path
+from liftbit_common.names import PATH_RULE, normalize_path, path_pattern
 
 BODY_CHUNK_BYTES = 1024 * 1024
 # A slow client's bytes are passed on at least this often: at 20 KiB/s a 1 MiB piece would take
@@ -31,8 +31,16 @@ BODY_FLUSH_SECONDS = 1.0
 # nginx's client_body_timeout (60 s), which would cut the connection without any answer.
 BODY_IDLE_SECONDS = 55.0
 
+
+def _publish_path_rule(schema: dict[str, Any]) -> None:
+    """The rule in the OpenAPI schema as well as in the validator (built when the schema is)."""
+    schema.update(pattern=path_pattern(), minLength=1)
+
+
 # A path parameter of ``{name:path}`` routes: folders are part of the name, an encoded '/' means the same.
-FilenamePath = Annotated[str, AfterValidator(normalize_path), Path(description=PATH_RULE)]
+FilenamePath = Annotated[
+    str, AfterValidator(normalize_path), Path(description=PATH_RULE, json_schema_extra=_publish_path_rule)
+]
 
 
 @dataclass(frozen=True)

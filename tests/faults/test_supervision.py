@@ -49,7 +49,7 @@ def test_a_killed_part_comes_back_by_itself(
     status = run_launcher("status", home=stack.home).stdout
     [line] = [line for line in status.splitlines() if line.strip().startswith(f"{part} ")]
     assert f"restarted {restarts.count}×" in line and "SIGKILL" in line, status
-    log = (stack.home / "logs" / f"{part}.log").read_text()
+    log = (stack.home / "logs" / f"{part}.log").read_text(errors="replace")  # access logs hold raw bytes
     assert f"supervisor: {part} died (signal SIGKILL)" in log
 
     faults.wait_healthy()
