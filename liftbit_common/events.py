@@ -15,7 +15,8 @@ SCHEMA_VERSION: Literal[1] = 1
 # The same fields as FileEvent, as the Spark SQL schema that ``from_json`` parses the message with.
 SPARK_SCHEMA_DDL = (
     "schema_version INT, event_id STRING, type STRING, owner STRING, filename STRING, "
-    "size BIGINT, actor STRING, occurred_at TIMESTAMP, file_id STRING, path STRING"
+    "size BIGINT, actor STRING, occurred_at TIMESTAMP, file_id STRING, path STRING, link_id STRING, "
+    "client_address STRING"
 )
 
 
@@ -27,6 +28,9 @@ class EventType(StrEnum):
     TRASH = "trash"  # DELETE of a file or folder: it went to the trash
     RESTORE = "restore"
     PURGE = "purge"  # gone from the trash (purged, emptied or expired), bytes and all
+    LINK_CREATED = "link_created"  # file_id/path: the linked file or folder
+    LINK_REVOKED = "link_revoked"  # revoked by its owner (not: expired or used up)
+    LINK_ALERT = "link_alert"  # the analytics job saw one link downloaded from many addresses in a window
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -42,7 +46,9 @@ def utc_now_ms() -> datetime:
 
 class FileEvent(BaseModel):
     """One change to (or download of) a file or folder; the message key is the owner.
-    ``file_id`` and ``path`` were added in the second stage (readers ignore unknown fields)."""
+    ``file_id``, ``path``, ``link_id`` and ``client_address`` were added in the second stage
+    (readers ignore unknown fields). A download through a share link has ``actor`` =
+    ``link:<link_id>``."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -58,6 +64,10 @@ class FileEvent(BaseModel):
     occurred_at: datetime = Field(default_factory=utc_now_ms)
     file_id: str | None = Field(None, description="The file's (or folder's) stable id")
     path: str | None = Field(None, description="Its path at the time; for a move, the new one")
+    link_id: str | None = Field(None, description="The share link a download came through (else null)")
+    client_address: str | None = Field(
+        None, description="For a download through a link: the client's address (the leak alert counts them)"
+    )
 
     @field_serializer("occurred_at")
     def _serialize_occurred_at(self, value: datetime) -> str:

@@ -42,7 +42,9 @@ FORM_BODY: dict[str, Any] = {
         },
     }
 }
-UPLOAD_ERRORS = error_responses(400, 401, 403, 408, 411, 413, 422, 503)
+# 404: the user or a parent folder was deleted meanwhile; 409: the path (or a parent) is of
+# the other kind, or a concurrent upload of the same path won.
+UPLOAD_ERRORS = error_responses(400, 401, 403, 404, 408, 409, 411, 413, 422, 503)
 
 
 def upload_response(file: FileInfo, created: bool) -> JSONResponse:
