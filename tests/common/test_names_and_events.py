@@ -107,6 +107,8 @@ def test_event_wire_format() -> None:
         "occurred_at": "2026-11-24T12:05:00.123Z",
         "file_id": None,  # second-stage fields: null when the producer did not know them
         "path": None,
+        "link_id": None,
+        "client_address": None,
     }
     assert event.key == b"alice"
     assert FileEvent.from_json_bytes(event.to_json_bytes()) == event
