@@ -329,3 +329,75 @@ class DownloadWindow(BaseModel):
     window_end: datetime
     downloads: int
     bytes: int
+
+
+# Share links (DESIGN, second stage: /files/{id}/links, /links/{id}, /s/{token}).
+
+
+class NewLink(BaseModel):
+    """A share link on a file or folder; every field optional."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    expires_at: datetime | None = Field(None, description="When it stops working; must be in the future, with an offset")
+    password: Password | None = Field(None, description="Recipients must give it (form or X-Link-Password header)")
+    max_downloads: int | None = Field(
+        None, ge=1, description="Completed downloads allowed (see the README: what counts as one)"
+    )
+    upload_only: bool = Field(False, description="A file request: recipients upload into the folder, see nothing")
+
+
+class LinkInfo(BaseModel):
+    id: str
+    node_id: str = Field(description="The linked file or folder")
+    url: str = Field(description="The recipient's page (…/s/<token>); only in the answer that created the link")
+    expires_at: datetime | None
+    max_downloads: int | None
+    downloads: int = Field(description="Downloads counted against max_downloads so far")
+    has_password: bool
+    upload_only: bool
+    created_at: datetime
+
+
+class CreatedLink(LinkInfo):
+    token: str = Field(description="Shown this once only: LiftBit stores its hash")
+
+
+class WindowTotals(DownloadWindow):
+    """Downloads of one file or link in one window; ``alert``: the leak alert fired in it."""
+
+    addresses: int = Field(0, description="Distinct client addresses among link downloads")
+    alert: bool = False
+
+
+class LinkTotals(BaseModel):
+    link_id: str
+    downloads: int
+    bytes: int
+    addresses: int = Field(description="Distinct client addresses, over the whole range")
+    alert: bool = Field(description="Downloaded from more than LINK_ALERT_ADDRESSES addresses within one window")
+
+
+class NodeStats(BaseModel):
+    """GET /files/{id}/stats: downloads of a file (by anyone, through any way), or for a folder the
+    downloads through its links."""
+
+    downloads: int
+    bytes: int
+    windows: list[WindowTotals]
+    links: list[LinkTotals]
+
+
+class FileTotals(BaseModel):
+    file_id: str
+    path: str | None = Field(description="Where it is now; null once it is gone for good")
+    downloads: int
+    bytes: int
+
+
+class UserStats(BaseModel):
+    """GET /users/{username}/stats: what the user's files served, and the most downloaded ones."""
+
+    downloads: int
+    bytes: int
+    top_files: list[FileTotals]
