@@ -44,7 +44,7 @@ test-fast:
 # A longer schemathesis run than make test's (FUZZ_EXAMPLES cases, every check), on its own stack.
 fuzz:
 	@scripts/bootstrap.sh --test
-	@FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-5000} .venv/bin/pytest tests/contract -q
+	@FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-5000} .venv/bin/pytest tests/contract -q --timeout=3600
 
 lint:
 	@.venv/bin/ruff check .

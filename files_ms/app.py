@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from files_ms.api import analytics, auth, files, health, internal, nodes, permissions, tree, uploads, users
+from files_ms.api import analytics, auth, files, health, internal, links, nodes, permissions, tree, uploads, users
 from files_ms.api.deps import FilesServices
 from files_ms.api.guards import RefuseUndecodablePath
 from files_ms.clients.analytics import AnalyticsClient
@@ -19,6 +19,7 @@ from files_ms.service.access import AccessPolicy
 from files_ms.service.accounts import AccountService
 from files_ms.service.auth import Authenticator
 from files_ms.service.files import FileService
+from files_ms.service.links import LinkCookies, LinkService
 from files_ms.service.reconciler import Reconciler
 from files_ms.service.resumable import ResumableUploads
 from files_ms.service.tree import TreeService
@@ -49,6 +50,12 @@ def build_services(
     return FilesServices(
         files=file_service,
         tree=TreeService(metadata, access, file_service),
+        links=LinkService(
+            metadata,
+            access,
+            file_service,
+            LinkCookies(settings.internal_token.get_secret_value(), settings.link_cookie_seconds),
+        ),
         accounts=AccountService(
             metadata,
             authenticator,
@@ -120,6 +127,7 @@ def create_app(settings: FilesSettings | None = None, services: FilesServices | 
             tree.router,
             nodes.router,
             uploads.router,
+            links.router,
             analytics.router,
             health.router,
         ],

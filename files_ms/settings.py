@@ -18,6 +18,10 @@ class FilesSettings(ServiceSettings):
     # Token checks are cached this long; logout and account deletion clear this process's cache.
     token_cache_seconds: float = Field(5.0, ge=0)
 
+    # How long a share link's password, once given in its page's form, and a counted download's
+    # ticket stand (cookies scoped to that link).
+    link_cookie_seconds: int = Field(3600, ge=60)
+
     tus_part_size_bytes: int = Field(8 * MiB, ge=S3_MIN_PART_BYTES)
     tus_expiry_seconds: int = Field(24 * 3600, ge=60, description="Unfinished resumable uploads expire")
 

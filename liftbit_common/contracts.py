@@ -339,7 +339,9 @@ class NewLink(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    expires_at: datetime | None = Field(None, description="When it stops working; must be in the future, with an offset")
+    expires_at: datetime | None = Field(
+        None, description="When it stops working; must be in the future, with an offset"
+    )
     password: Password | None = Field(None, description="Recipients must give it (form or X-Link-Password header)")
     max_downloads: int | None = Field(
         None, ge=1, description="Completed downloads allowed (see the README: what counts as one)"
@@ -350,7 +352,9 @@ class NewLink(BaseModel):
 class LinkInfo(BaseModel):
     id: str
     node_id: str = Field(description="The linked file or folder")
-    url: str = Field(description="The recipient's page (…/s/<token>); only in the answer that created the link")
+    url: str | None = Field(
+        None, description="The recipient's page (…/s/<token>); only in the answer that created the link"
+    )
     expires_at: datetime | None
     max_downloads: int | None
     downloads: int = Field(description="Downloads counted against max_downloads so far")
@@ -360,7 +364,64 @@ class LinkInfo(BaseModel):
 
 
 class CreatedLink(LinkInfo):
+    url: str = Field(description="The recipient's page, …/s/<token>")
     token: str = Field(description="Shown this once only: LiftBit stores its hash")
+
+
+class LinkRequest(NewLink):
+    """metadata_ms's side of creating a link: the token's hash (never the token) and who asks."""
+
+    owner: str
+    token_hash: Sha256Hex
+
+
+class StoredLink(BaseModel):
+    """A link as metadata_ms hands it to files_ms (internal)."""
+
+    id: str
+    node_id: str | None = Field(description="None once the linked node was purged")
+    owner: str
+    expires_at: datetime | None
+    max_downloads: int | None
+    downloads: int
+    has_password: bool
+    upload_only: bool
+    created_at: datetime
+    revoked_at: datetime | None
+
+    def public(self, url: str | None = None) -> LinkInfo:
+        return LinkInfo(
+            **self.model_dump(exclude={"owner", "revoked_at", "node_id"}), node_id=self.node_id or "", url=url
+        )
+
+    @property
+    def used_up(self) -> bool:
+        return self.max_downloads is not None and self.downloads >= self.max_downloads
+
+
+class LinkAccess(BaseModel):
+    """A recipient's request: the password they gave (if any) and where they ask from."""
+
+    password: str | None = Field(None, max_length=1024)
+    address: str
+
+
+class ResolvedLink(BaseModel):
+    """A working link (not revoked or expired) and its live node; ``password_checked``: a password
+    was given and is right (a wrong one is refused with 401, throttled)."""
+
+    link: StoredLink
+    node: StoredNode
+    password_checked: bool
+
+
+class LinkDownload(BaseModel):
+    """A download through a link; ``counted`` ones take one of max_downloads (410 once used up)."""
+
+    node_id: str
+    size: int = Field(ge=0)
+    counted: bool
+    address: str
 
 
 class WindowTotals(DownloadWindow):

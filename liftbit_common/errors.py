@@ -85,6 +85,16 @@ class ErrorCode(StrEnum):
     INTERNAL_ERROR = "internal_error"
     NOT_IMPLEMENTED = "not_implemented"  # nginx
     DEPENDENCY_UNAVAILABLE = "dependency_unavailable"
+    LINK_NOT_FOUND = "link_not_found"
+    LINK_PASSWORD_REQUIRED = "link_password_required"
+    WRONG_LINK_PASSWORD = "wrong_link_password"
+    UPLOAD_ONLY_LINK = "upload_only_link"
+    NOT_AN_UPLOAD_LINK = "not_an_upload_link"
+    GONE = "gone"
+    LINK_EXPIRED = "link_expired"
+    LINK_REVOKED = "link_revoked"
+    LINK_USED_UP = "link_used_up"
+    LINK_TARGET_GONE = "link_target_gone"
 
 
 # The catalogue: each status with what it means and the codes it carries (the first is the
@@ -110,11 +120,23 @@ STATUS_CODES: dict[int, tuple[str, tuple[ErrorCode, ...]]] = {
     ),
     401: (
         "Missing, invalid or expired token",
-        (ErrorCode.UNAUTHORIZED, ErrorCode.INVALID_CREDENTIALS, ErrorCode.INTERNAL_TOKEN_REQUIRED),
+        (
+            ErrorCode.UNAUTHORIZED,
+            ErrorCode.INVALID_CREDENTIALS,
+            ErrorCode.INTERNAL_TOKEN_REQUIRED,
+            ErrorCode.LINK_PASSWORD_REQUIRED,
+            ErrorCode.WRONG_LINK_PASSWORD,
+        ),
     ),
     403: (
         "The token's user may not act on this path",
-        (ErrorCode.FORBIDDEN, ErrorCode.NOT_YOUR_NAMESPACE, ErrorCode.NOT_THE_OWNER),
+        (
+            ErrorCode.FORBIDDEN,
+            ErrorCode.NOT_YOUR_NAMESPACE,
+            ErrorCode.NOT_THE_OWNER,
+            ErrorCode.UPLOAD_ONLY_LINK,
+            ErrorCode.NOT_AN_UPLOAD_LINK,
+        ),
     ),
     404: (
         "Not found (or not visible to the caller)",
@@ -128,6 +150,7 @@ STATUS_CODES: dict[int, tuple[str, tuple[ErrorCode, ...]]] = {
             ErrorCode.TRASH_ENTRY_NOT_FOUND,
             ErrorCode.VERSION_NOT_FOUND,
             ErrorCode.GONE_MEANWHILE,
+            ErrorCode.LINK_NOT_FOUND,
         ),
     ),
     405: ("Method not allowed", (ErrorCode.METHOD_NOT_ALLOWED,)),
@@ -145,6 +168,16 @@ STATUS_CODES: dict[int, tuple[str, tuple[ErrorCode, ...]]] = {
             ErrorCode.PATH_IS_A_FOLDER,
             ErrorCode.TARGET_EXISTS,
             ErrorCode.CONCURRENT_CHANGE,
+        ),
+    ),
+    410: (
+        "The share link no longer works",
+        (
+            ErrorCode.GONE,
+            ErrorCode.LINK_EXPIRED,
+            ErrorCode.LINK_REVOKED,
+            ErrorCode.LINK_USED_UP,
+            ErrorCode.LINK_TARGET_GONE,
         ),
     ),
     411: ("Neither Content-Length nor Transfer-Encoding", (ErrorCode.LENGTH_REQUIRED,)),
@@ -249,6 +282,10 @@ class Conflict(LiftbitError):
 
 class RequestTimeout(LiftbitError):
     status_code, code = 408, ErrorCode.REQUEST_TIMEOUT
+
+
+class Gone(LiftbitError):
+    status_code, code = 410, ErrorCode.GONE
 
 
 class LengthRequired(LiftbitError):

@@ -16,11 +16,12 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from liftbit_common.db import create_engine, migrate_when_reachable
 from liftbit_common.errors import Conflict, ErrorCode, InvalidInput, NotFound, ServiceUnavailable
 from liftbit_common.service_app import create_service_app
-from metadata_ms.api import files, health, objects, tokens, uploads, users
+from metadata_ms.api import files, health, links, objects, tokens, uploads, users
 from metadata_ms.api.deps import MetadataServices
 from metadata_ms.outbox import BrokerProducer, OutboxRelay
 from metadata_ms.service.accounts import AccountService
 from metadata_ms.service.catalog import Catalog
+from metadata_ms.service.links import LinkRegistry
 from metadata_ms.service.nodes import PathLimits
 from metadata_ms.service.objects import ObjectLedger
 from metadata_ms.service.passwords import PasswordVault
@@ -63,12 +64,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     relay = OutboxRelay(
         engine, settings.database_url, producer, settings.outbox_batch_size, settings.outbox_linger_seconds
     )
+    # One vault and one throttle for logins and link passwords: together they bound argon2's CPU.
+    vault = PasswordVault(concurrency=settings.password_hash_concurrency, queue=settings.password_hash_queue)
+    throttle = Throttle(sessions, throttle_policy(settings))
     app.state.services = MetadataServices(
         database=engine,
         accounts=AccountService(
             sessions,
-            PasswordVault(concurrency=settings.password_hash_concurrency, queue=settings.password_hash_queue),
-            Throttle(sessions, throttle_policy(settings)),
+            vault,
+            throttle,
             token_ttl_seconds=settings.token_ttl_seconds,
             default_quota_bytes=settings.default_quota_bytes,
             max_live_tokens=settings.max_live_tokens_per_user,
@@ -83,6 +87,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             sessions, limits=limits, replaced_object_retention_seconds=settings.replaced_object_retention_seconds
         ),
         uploads=UploadRegistry(sessions, max_unfinished_per_user=settings.max_unfinished_uploads_per_user),
+        links=LinkRegistry(sessions, vault, throttle),
         ledger=ObjectLedger(sessions),
         producer=producer,
         relay=relay,
@@ -129,7 +134,7 @@ def create_app(settings: MetadataSettings | None = None) -> FastAPI:
     app = create_service_app(
         service="metadata_ms",
         settings=settings,
-        internal_routers=[users.router, tokens.router, files.router, uploads.router, objects.router],
+        internal_routers=[users.router, tokens.router, files.router, uploads.router, links.router, objects.router],
         public_routers=[health.router],
         title="LiftBit metadata service (internal)",
         lifespan=lifespan,

@@ -179,3 +179,23 @@ class KnownAddress(Base):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     address: Mapped[str] = mapped_column(sa.Text, primary_key=True)
     last_login_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class Link(Base):
+    """A share link. Only the token's SHA-256 is kept (the token is 256 random bits, so a hash
+    dump gives nothing to guess from), and the password's argon2 hash. ``node_id`` is nulled when
+    the node is purged, so the link answers 410 rather than vanishing into a 404."""
+
+    __tablename__ = "links"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.Text, unique=True)
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    node_id: Mapped[int | None] = mapped_column(sa.ForeignKey("nodes.id", ondelete="SET NULL"), index=True)
+    password_hash: Mapped[str | None] = mapped_column(sa.Text)
+    expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    max_downloads: Mapped[int | None] = mapped_column(sa.Integer)
+    downloads: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    upload_only: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

@@ -25,9 +25,16 @@ from tests.support.users import User, register, unique_name
 def stack() -> Iterator[StackInfo]:
     """The session's stack; on the way out, `down` must leave no process of it behind."""
     given = os.environ.get("LIFTBIT_TEST_HOME")
-    with throwaway_stack(TEST_STACK_SETTINGS, home=Path(given) if given else None, show_progress=True) as info:
+    # LIFTBIT_TEST_REUSE=1: a stack already running in LIFTBIT_TEST_HOME serves the run and stays up
+    # (while changing code: the supervisor restarts a service whose process one kills).
+    reuse = given is not None and os.environ.get("LIFTBIT_TEST_REUSE") == "1"
+    with throwaway_stack(
+        TEST_STACK_SETTINGS, home=Path(given) if given else None, reuse_running=reuse, show_progress=True
+    ) as info:
         yield info
         processes = info.processes()
+    if reuse:
+        return
     survivors = sorted(pid for pid in processes if process_alive(pid))
     assert not survivors, f"processes outlived `down`: {survivors}"
 

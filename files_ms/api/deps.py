@@ -17,6 +17,7 @@ from files_ms.clients.protocols import Analytics, Dependency
 from files_ms.service.accounts import AccountService
 from files_ms.service.auth import Authenticator
 from files_ms.service.files import FileService
+from files_ms.service.links import LinkService
 from files_ms.service.reconciler import Reconciler
 from files_ms.service.resumable import ResumableUploads
 from files_ms.service.tree import TreeService
@@ -47,6 +48,7 @@ FilenamePath = Annotated[
 class FilesServices:
     files: FileService
     tree: TreeService
+    links: LinkService
     accounts: AccountService
     uploads: ResumableUploads
     authenticator: Authenticator

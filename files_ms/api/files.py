@@ -200,7 +200,10 @@ async def download(
 
 @router.head("/{filename:path}", response_class=Response, include_in_schema=False)
 async def head(username: Username, filename: FilenamePath, actor: CurrentUser, services: Services) -> Response:
-    file = await services.files.describe(actor, username, filename)
+    return head_response(await services.files.describe(actor, username, filename))
+
+
+def head_response(file: FileInfo) -> Response:
     headers = representation_headers(file) | {"Content-Length": str(file.size), "Content-Type": file.content_type}
     return Response(status_code=status.HTTP_200_OK, headers=headers)
 

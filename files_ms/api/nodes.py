@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Path, Request, Response, status
 
-from files_ms.api.deps import CurrentUser, Services
+from files_ms.api.deps import CurrentUser, Services, public_base_url
 from files_ms.api.files import DownloadConditions, download_response
-from liftbit_common.contracts import FileInfo, NodeInfo, Username, VersionInfo
+from liftbit_common.contracts import CreatedLink, FileInfo, LinkInfo, NewLink, NodeInfo, Username, VersionInfo
 from liftbit_common.errors import error_responses
 
 router = APIRouter(prefix="/files/{file_id}", tags=["files by id"])
@@ -77,3 +77,20 @@ async def download_version(
 async def restore_version(file_id: FileId, version: VersionNumber, actor: CurrentUser, services: Services) -> FileInfo:
     """Make that version's content current again, as a new version (nothing is lost)."""
     return (await services.tree.restore_version(actor, file_id, version)).file
+
+
+@router.post("/links", status_code=status.HTTP_201_CREATED, responses=error_responses(401, 403, 404, 422, 503))
+async def create_link(
+    file_id: FileId, new: NewLink, request: Request, actor: CurrentUser, services: Services
+) -> CreatedLink:
+    """A share link for people without an account: optional expiry, password and download limit;
+    `upload_only` (folders) makes it a file request. The `token` (and the `url` holding it) is shown
+    in this answer only: LiftBit keeps only its hash."""
+    return await services.links.create(actor, file_id, new, public_base_url(request, services.public_url))
+
+
+@router.get("/links", responses=ID_ERRORS)
+async def list_links(file_id: FileId, actor: CurrentUser, services: Services) -> list[LinkInfo]:
+    """This file's or folder's links that were not revoked (expired and used-up ones too), with
+    their download counts; newest first. Their tokens are not shown again."""
+    return await services.links.links(actor, file_id)

@@ -12,6 +12,9 @@ from liftbit_common.contracts import (
     FilePage,
     FolderResult,
     IssuedToken,
+    LinkAccess,
+    LinkDownload,
+    LinkRequest,
     LoginAttempt,
     MoveRequest,
     NewAccount,
@@ -22,6 +25,8 @@ from liftbit_common.contracts import (
     ObjectRef,
     ProgressUpdate,
     RemovedObjects,
+    ResolvedLink,
+    StoredLink,
     StoredNode,
     StoredVersion,
     TokenOwner,
@@ -132,6 +137,21 @@ class MetadataClient:
 
     async def shared_with(self, username: str, query: str | None) -> list[NodeInfo]:
         return await self.http.call(api.SHARED_WITH, api.SharedQuery(q=query), username=username)
+
+    async def create_link(self, node_id: str, request: LinkRequest) -> StoredLink:
+        return await self.http.call(api.CREATE_LINK, request, node_id=node_id)
+
+    async def links(self, node_id: str, owner: str) -> list[StoredLink]:
+        return await self.http.call(api.LINKS, api.OwnerQuery(owner=owner), node_id=node_id)
+
+    async def revoke_link(self, link_id: str, owner: str) -> None:
+        await self.http.call(api.REVOKE_LINK, api.OwnerQuery(owner=owner), link_id=link_id)
+
+    async def resolve_link(self, token_hash: str, access: LinkAccess) -> ResolvedLink:
+        return await self.http.call(api.RESOLVE_LINK, access, token_hash=token_hash)
+
+    async def record_link_download(self, link_id: str, download: LinkDownload) -> StoredLink:
+        return await self.http.call(api.RECORD_LINK_DOWNLOAD, download, link_id=link_id)
 
     async def create_upload(self, owner: str, new: NewUpload) -> UploadState:
         return await self.http.call(api.CREATE_UPLOAD, new, owner=owner)

@@ -17,6 +17,9 @@ from liftbit_common.contracts import (
     FilePage,
     FolderResult,
     IssuedToken,
+    LinkAccess,
+    LinkDownload,
+    LinkRequest,
     LoginAttempt,
     MoveRequest,
     NewAccount,
@@ -26,8 +29,10 @@ from liftbit_common.contracts import (
     ObjectRef,
     ProgressUpdate,
     RemovedObjects,
+    ResolvedLink,
     StaleMultipartUpload,
     StaleObjects,
+    StoredLink,
     StoredNode,
     StoredVersion,
     TokenOwner,
@@ -85,6 +90,16 @@ class Metadata(Dependency, Protocol):
     async def grant(self, node_id: str, owner: str, grantee: str) -> None: ...
     async def revoke(self, node_id: str, owner: str, grantee: str) -> None: ...
     async def shared_with(self, username: str, query: str | None) -> list[NodeInfo]: ...
+    async def create_link(self, node_id: str, request: LinkRequest) -> StoredLink: ...
+    async def links(self, node_id: str, owner: str) -> list[StoredLink]: ...
+    async def revoke_link(self, link_id: str, owner: str) -> None: ...
+    async def resolve_link(self, token_hash: str, access: LinkAccess) -> ResolvedLink:
+        """A working link and its live node (410 revoked, expired or node gone; 404 unknown;
+        401 a wrong password, 429 too many)."""
+
+    async def record_link_download(self, link_id: str, download: LinkDownload) -> StoredLink:
+        """The download event; a counted download takes one of max_downloads (410 if none is left)."""
+
     async def create_upload(self, owner: str, new: NewUpload) -> UploadState: ...
     async def get_upload(self, owner: str, upload_id: uuid.UUID) -> UploadState: ...
     async def advance_upload(self, owner: str, upload_id: uuid.UUID, update: ProgressUpdate) -> UploadState: ...

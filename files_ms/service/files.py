@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from files_ms.clients.protocols import Metadata, Storage
@@ -41,6 +41,10 @@ class Conditions:
     if_range: str | None = None
     if_match: str | None = None
     if_none_match: str | None = None
+
+
+# Publishes a download about to be served: (bytes served, the range or None for the whole file).
+DownloadRecorder = Callable[[int, ByteRange | None], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -179,10 +183,19 @@ class FileService:
             await asyncio.shield(self._storage.delete(objects))
 
     async def download(self, actor: str, owner: str, path: str, conditions: Conditions) -> Download:
-        return await self.serve(actor, await self._access.readable_file(actor, owner, path), conditions)
+        return await self.serve_to(actor, await self._access.readable_file(actor, owner, path), conditions)
 
-    async def serve(self, actor: str, file: StoredFile, conditions: Conditions) -> Download:
-        """Answer a download of these bytes (a file's current content or one of its versions)."""
+    async def serve_to(self, actor: str, file: StoredFile, conditions: Conditions) -> Download:
+        """A download by a user: the event names them as its actor."""
+
+        async def record(served: int, _: ByteRange | None) -> None:
+            await self._metadata.record_download(file.id, DownloadRecord(actor=actor, size=served))
+
+        return await self.serve(file, conditions, record)
+
+    async def serve(self, file: StoredFile, conditions: Conditions, record: DownloadRecorder) -> Download:
+        """Answer a download of these bytes (a file's current content or one of its versions);
+        ``record`` publishes it (and may refuse it) once the bytes are about to be served."""
         headers = representation_headers(file.public())
         etag = headers["ETag"]
         if if_match_fails(conditions.if_match, etag):
@@ -195,7 +208,7 @@ class FileService:
         url = await self._storage.presigned_url(
             file.object_key, content_type=file.content_type, content_disposition=headers["Content-Disposition"]
         )
-        await self._metadata.record_download(file.id, DownloadRecord(actor=actor, size=served))
+        await record(served, byte_range)
         return Download(status=206 if byte_range else 200, headers=headers, byte_range=byte_range, object_url=url)
 
     async def describe(self, actor: str, owner: str, path: str) -> StoredFile:

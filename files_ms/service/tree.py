@@ -85,7 +85,7 @@ class TreeService:
             updated_at=version.created_at,
             object_key=stored.object_key,
         )
-        return await self._files.serve(actor, file, conditions)
+        return await self._files.serve_to(actor, file, conditions)
 
     async def restore_version(self, actor: str, node_id: str, number: int) -> CommitResult:
         await self._access.owned_by_id(actor, node_id)

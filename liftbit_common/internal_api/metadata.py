@@ -15,6 +15,9 @@ from liftbit_common.contracts import (
     FilePath,
     FolderResult,
     IssuedToken,
+    LinkAccess,
+    LinkDownload,
+    LinkRequest,
     LoginAttempt,
     MoveRequest,
     NewAccount,
@@ -25,6 +28,8 @@ from liftbit_common.contracts import (
     ObjectRef,
     ProgressUpdate,
     RemovedObjects,
+    ResolvedLink,
+    StoredLink,
     StoredNode,
     StoredVersion,
     TokenOwner,
@@ -155,6 +160,19 @@ RESTORE_VERSION: Route[ActorQuery, CommitResult] = Route(
 GRANTEES: Route[OwnerQuery, list[str]] = Route("GET", f"{_BY_ID}/grants", OwnerQuery, list[str], request_in="query")
 GRANT: Route[OwnerQuery, None] = Route("PUT", f"{_BY_ID}/grants/{{grantee}}", OwnerQuery, request_in="query")
 REVOKE_GRANT: Route[OwnerQuery, None] = Route("DELETE", f"{_BY_ID}/grants/{{grantee}}", OwnerQuery, request_in="query")
+
+CREATE_LINK: Route[LinkRequest, StoredLink] = Route(
+    "POST", f"{_BY_ID}/links", LinkRequest, StoredLink, status_code=201
+)
+LINKS: Route[OwnerQuery, list[StoredLink]] = Route(
+    "GET", f"{_BY_ID}/links", OwnerQuery, list[StoredLink], request_in="query"
+)
+REVOKE_LINK: Route[OwnerQuery, None] = Route("DELETE", "/links/{link_id}", OwnerQuery, request_in="query")
+# POST: the recipient's password travels in the body, never in a URL that logs keep.
+RESOLVE_LINK: Route[LinkAccess, ResolvedLink] = Route("POST", "/links/by-token/{token_hash}", LinkAccess, ResolvedLink)
+RECORD_LINK_DOWNLOAD: Route[LinkDownload, StoredLink] = Route(
+    "POST", "/links/{link_id}/downloads", LinkDownload, StoredLink
+)
 
 _UPLOAD = "/users/{owner}/uploads/{upload_id}"
 CREATE_UPLOAD: Route[NewUpload, UploadState] = Route(

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from metadata_ms.outbox import BrokerProducer, OutboxRelay
 from metadata_ms.service.accounts import AccountService
 from metadata_ms.service.catalog import Catalog
+from metadata_ms.service.links import LinkRegistry
 from metadata_ms.service.objects import ObjectLedger
 from metadata_ms.service.tree import Tree
 from metadata_ms.service.uploads import UploadRegistry
@@ -23,6 +24,7 @@ class MetadataServices:
     catalog: Catalog
     tree: Tree
     uploads: UploadRegistry
+    links: LinkRegistry
     ledger: ObjectLedger
     producer: BrokerProducer
     relay: OutboxRelay

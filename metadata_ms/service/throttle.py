@@ -143,9 +143,12 @@ class Throttle:
             raise too_many("too many logins from this address", attempts.resets_at, now)
 
     async def record_failure(self, username: str, address: str) -> None:
+        await self._record_failure(f"pair:{username} {address}", f"user:{username}", address)
+
+    async def _record_failure(self, pair_key: str, target_key: str, address: str) -> None:
+        """One more failed guess of a pair (backing it off), of its target and of the address."""
         now = datetime.now(UTC)
         async with self._sessions.begin() as session:
-            pair_key = f"pair:{username} {address}"
             pair = await self._bump(session, pair_key, PAIR_WINDOW_SECONDS, now)
             backoff = self.policy.pair_backoff_seconds(pair.count)
             if backoff:
@@ -154,12 +157,37 @@ class Throttle:
                     .where(ThrottleCounter.key == pair_key)
                     .values(blocked_until=now + timedelta(seconds=backoff))
                 )
-            await self._bump(session, f"user:{username}", HOUR, now)
+            await self._bump(session, target_key, HOUR, now)
             if self._limits_address(address):
                 await self._bump(session, f"addr:{address}", self.policy.address_window_seconds, now)
             # Counters of guesses long over go here, where guessing creates them (indexed, cheap).
             cutoff = now - timedelta(seconds=PAIR_WINDOW_SECONDS)
             await session.execute(sa.delete(ThrottleCounter).where(ThrottleCounter.window_start < cutoff))
+
+    async def admit_link_password(self, link_id: str, address: str) -> None:
+        """A share link's password is guessed like a login: per (link, address) pair the same
+        backoff, per link at most ``user_failures_per_hour`` failures from everywhere, and the
+        address's failures count with its login failures."""
+        now = datetime.now(UTC)
+        keys = {
+            f"linkpair:{link_id} {address}": PAIR_WINDOW_SECONDS,
+            f"link:{link_id}": HOUR,
+            f"addr:{address}": self.policy.address_window_seconds,
+        }
+        async with self._sessions() as session:
+            counters = await self._read(session, keys, now)
+        pair = counters.get(f"linkpair:{link_id} {address}")
+        if pair is not None and pair.blocked_until is not None and pair.blocked_until > now:
+            raise too_many("too many wrong passwords for this link from this address", pair.blocked_until, now)
+        link = counters.get(f"link:{link_id}")
+        if link is not None and link.count >= self.policy.user_failures_per_hour:
+            raise too_many("too many wrong passwords for this link", link.resets_at, now)
+        failures = counters.get(f"addr:{address}")
+        if self._limits_address(address) and failures is not None and failures.count >= self.policy.address_failures:
+            raise too_many("too many failed passwords from this address", failures.resets_at, now)
+
+    async def record_link_failure(self, link_id: str, address: str) -> None:
+        await self._record_failure(f"linkpair:{link_id} {address}", f"link:{link_id}", address)
 
     async def record_success(self, session: AsyncSession, user_id: int, username: str, address: str) -> None:
         """In the transaction that issues the token: the pair starts afresh, the address is known."""

@@ -46,6 +46,7 @@ SAMPLE_PATH = {
     "grantee": "bob",
     "token_hash": "0" * 64,
     "upload_id": uuid.UUID(int=1),
+    "link_id": uuid.UUID(int=2),
     "key": "0" * 32,
 }
 

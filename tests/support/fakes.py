@@ -30,6 +30,9 @@ from liftbit_common.contracts import (
     FolderInfo,
     FolderResult,
     IssuedToken,
+    LinkAccess,
+    LinkDownload,
+    LinkRequest,
     LoginAttempt,
     MoveRequest,
     NewAccount,
@@ -39,8 +42,10 @@ from liftbit_common.contracts import (
     ObjectRef,
     ProgressUpdate,
     RemovedObjects,
+    ResolvedLink,
     StaleMultipartUpload,
     StaleObjects,
+    StoredLink,
     StoredNode,
     StoredVersion,
     TokenOwner,
@@ -59,6 +64,7 @@ from liftbit_common.errors import (
     BadRequest,
     Conflict,
     ErrorCode,
+    Gone,
     InvalidInput,
     NotFound,
     PayloadTooLarge,
@@ -114,6 +120,13 @@ class FakeNode:
         return self.path.startswith(folder + "/")
 
 
+@dataclass
+class FakeLink:
+    stored: StoredLink
+    token_hash: str
+    password: str | None  # the fake compares in the clear; metadata_ms keeps an argon2 hash
+
+
 class FakeMetadata:
     """metadata_ms in dictionaries; ``downloads`` records what would be download events. The tree
     keeps metadata_ms's rules that files_ms's answers depend on (the access rule, 404/409/422)."""
@@ -128,6 +141,8 @@ class FakeMetadata:
         self.uploads: dict[uuid.UUID, UploadState] = {}
         self.deletions: list[ObjectRef] = []
         self.downloads: list[tuple[str, DownloadRecord]] = []
+        self.share_links: dict[str, FakeLink] = {}  # link id → link
+        self.link_downloads: list[tuple[str, LinkDownload]] = []
         self.health = {"metadata_ms": "ok", "postgres": "ok", "broker": "ok"}
         self._ids = itertools.count(1)
 
@@ -542,6 +557,68 @@ class FakeMetadata:
                 if (n := self.nodes[node_id]).trashed_in is None
             ]
         return [self._info(n) for n in sorted(found, key=lambda n: (n.owner, n.path.encode()))]
+
+    def _link_of(self, link_id: str, owner: str) -> FakeLink:
+        link = self.share_links.get(link_id)
+        if link is None or link.stored.owner != owner or link.stored.revoked_at is not None:
+            raise NotFound("no such link", code=ErrorCode.LINK_NOT_FOUND)
+        return link
+
+    async def create_link(self, node_id: str, request: LinkRequest) -> StoredLink:
+        node = self._by_id(node_id, request.owner)
+        if node.owner != request.owner:
+            raise NotFound(f"no file or folder with id {node_id!r}", code=ErrorCode.FILE_NOT_FOUND)
+        if request.expires_at is not None and request.expires_at <= datetime.now(UTC):
+            raise InvalidInput("expires_at: must be in the future")
+        if request.upload_only and node.type != "folder":
+            raise InvalidInput("upload_only: a file request needs a folder to upload into")
+        stored = StoredLink(
+            id=str(uuid.uuid4()),
+            node_id=node_id,
+            owner=request.owner,
+            expires_at=request.expires_at,
+            max_downloads=request.max_downloads,
+            downloads=0,
+            has_password=request.password is not None,
+            upload_only=request.upload_only,
+            created_at=datetime.now(UTC),
+            revoked_at=None,
+        )
+        self.share_links[stored.id] = FakeLink(stored, request.token_hash, request.password)
+        return stored
+
+    async def links(self, node_id: str, owner: str) -> list[StoredLink]:
+        self._by_id(node_id, owner)
+        return [
+            link.stored
+            for link in self.share_links.values()
+            if link.stored.node_id == node_id and link.stored.revoked_at is None
+        ]
+
+    async def revoke_link(self, link_id: str, owner: str) -> None:
+        link = self._link_of(link_id, owner)
+        link.stored = link.stored.model_copy(update={"revoked_at": datetime.now(UTC)})
+
+    async def resolve_link(self, token_hash: str, access: LinkAccess) -> ResolvedLink:
+        link = next((link for link in self.share_links.values() if link.token_hash == token_hash), None)
+        if link is None:
+            raise NotFound("no such link", code=ErrorCode.LINK_NOT_FOUND)
+        node = self.nodes.get(int(link.stored.node_id or 0))
+        if link.stored.revoked_at is not None or node is None or node.trashed_in is not None:
+            raise Gone("this link no longer works", code=ErrorCode.LINK_REVOKED)
+        checked = link.password is not None and access.password is not None
+        if checked and access.password != link.password:
+            raise Unauthorized("wrong password for this link", code=ErrorCode.WRONG_LINK_PASSWORD)
+        return ResolvedLink(link=link.stored, node=self._stored(node), password_checked=checked)
+
+    async def record_link_download(self, link_id: str, download: LinkDownload) -> StoredLink:
+        link = self.share_links[link_id]
+        if download.counted:
+            if link.stored.used_up:
+                raise Gone("this link's downloads are used up", code=ErrorCode.LINK_USED_UP)
+            link.stored = link.stored.model_copy(update={"downloads": link.stored.downloads + 1})
+        self.link_downloads.append((link_id, download))
+        return link.stored
 
     async def create_upload(self, owner: str, new: NewUpload) -> UploadState:
         self._account(owner)
