@@ -128,6 +128,7 @@ def create_app(settings: FilesSettings | None = None, services: FilesServices | 
             nodes.router,
             uploads.router,
             links.router,
+            links.upload_router,
             analytics.router,
             health.router,
         ],

@@ -220,6 +220,10 @@ class FileCommit(BaseModel):
     content_type: str
     actor: str
     upload_id: uuid.UUID | None = Field(None, description="The resumable upload this completes, if any")
+    keep_existing: bool = Field(
+        False, description="Never replace: a taken name becomes 'name (2).ext' (uploads through a file request)"
+    )
+    uploader_name: str | None = Field(None, max_length=200, description="Named in the upload event")
 
 
 class CommitResult(BaseModel):
@@ -257,6 +261,8 @@ class NewUpload(BaseModel):
     s3_upload_id: str
     metadata_header: str = ""
     expires_at: datetime
+    link_id: uuid.UUID | None = Field(None, description="The file-request link it came through, if any")
+    uploader_name: str | None = Field(None, max_length=200, description="The name a link's uploader gave")
 
 
 class UploadPart(BaseModel):

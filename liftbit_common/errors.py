@@ -332,6 +332,14 @@ class ServiceUnavailable(LiftbitError):
         self.dependency = dependency
 
 
+def upload_not_found(upload_id: object) -> NotFound:
+    return NotFound(f"upload {upload_id} not found or expired", code=ErrorCode.UPLOAD_NOT_FOUND)
+
+
+def link_not_found() -> NotFound:
+    return NotFound("no such link: check that the whole address was copied", code=ErrorCode.LINK_NOT_FOUND)
+
+
 def error_for_status(status_code: int, message: str, code: ErrorCode | None = None) -> LiftbitError:
     """Rebuild the typed error another service answered with (its class matters to callers)."""
     for error_class in LiftbitError.__subclasses__():

@@ -16,7 +16,7 @@ SCHEMA_VERSION: Literal[1] = 1
 SPARK_SCHEMA_DDL = (
     "schema_version INT, event_id STRING, type STRING, owner STRING, filename STRING, "
     "size BIGINT, actor STRING, occurred_at TIMESTAMP, file_id STRING, path STRING, link_id STRING, "
-    "client_address STRING"
+    "client_address STRING, uploader STRING"
 )
 
 
@@ -68,6 +68,7 @@ class FileEvent(BaseModel):
     client_address: str | None = Field(
         None, description="For a download through a link: the client's address (the leak alert counts them)"
     )
+    uploader: str | None = Field(None, description="For an upload through a file request: the name its uploader gave")
 
     @field_serializer("occurred_at")
     def _serialize_occurred_at(self, value: datetime) -> str:

@@ -133,6 +133,9 @@ class Upload(Base):
     parts: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")  # [{number, etag}]
     tail_key: Mapped[str | None] = mapped_column(sa.Text)
     metadata_header: Mapped[str] = mapped_column(sa.Text, server_default="")
+    # Through a file-request link: which one, and the name its uploader gave (if any).
+    link_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    uploader_name: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
     expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), index=True)
 

@@ -13,8 +13,10 @@ from fastapi.templating import Jinja2Templates
 
 from files_ms.api.deps import CurrentUser, FilenamePath, FilesServices, Services, client_address
 from files_ms.api.files import DownloadConditions, download_response, head_response
+from files_ms.api.uploads import TUS_ERRORS, tus_router
 from files_ms.service.files import Conditions
 from files_ms.service.links import LinkService, OpenedLink, Recipient
+from files_ms.service.resumable import Uploader
 from liftbit_common.contracts import FileInfo, FolderInfo, StoredFile
 from liftbit_common.errors import ErrorCode, LiftbitError, error_responses
 from liftbit_common.names import InvalidName, normalize_path
@@ -73,6 +75,19 @@ def recipient(
 
 
 LinkRecipient = Annotated[Recipient, Depends(recipient)]
+
+
+async def link_uploader(who: LinkRecipient, services: Services) -> Uploader:
+    """A file request's recipient uploads into the link's folder, on its owner's quota."""
+    opened = await services.links.open(who, for_upload=True)
+    folder = opened.folder()
+    assert folder is not None  # metadata_ms makes upload-only links on folders only
+    return Uploader(owner=opened.resolved.link.owner, folder=folder.path, link_id=opened.link_id)
+
+
+upload_router = tus_router(
+    "/s/{token}/uploads", ["share links"], link_uploader, {**TUS_ERRORS, **error_responses(403, 410)}
+)
 
 
 def set_link_cookie(

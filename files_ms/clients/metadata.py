@@ -79,8 +79,9 @@ class MetadataClient:
     async def readable_by_id(self, node_id: str, reader: str) -> StoredNode:
         return await self.http.call(api.READABLE_BY_ID, api.ReaderQuery(reader=reader), node_id=node_id)
 
-    async def upload_allowance(self, owner: str, path: str) -> UploadAllowance:
-        return await self.http.call(api.UPLOAD_ALLOWANCE, api.AllowanceQuery(path=path), username=owner)
+    async def upload_allowance(self, owner: str, path: str, *, keep_existing: bool = False) -> UploadAllowance:
+        query = api.AllowanceQuery(path=path, keep_existing=keep_existing)
+        return await self.http.call(api.UPLOAD_ALLOWANCE, query, username=owner)
 
     async def commit(self, owner: str, path: str, commit: FileCommit) -> CommitResult:
         return await self.http.call(api.COMMIT_FILE, commit, owner=owner, path=path)

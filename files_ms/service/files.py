@@ -112,10 +112,11 @@ class FileService:
         self._access = access
         self.max_file_size = max_file_size
 
-    async def upload_limit(self, owner: str, path: str) -> UploadLimit:
+    async def upload_limit(self, owner: str, path: str, *, keep_existing: bool = False) -> UploadLimit:
         """Also refuses, before any byte is stored, a path that is too deep or long, or has a
-        folder where the file goes or a file where a folder goes."""
-        allowance = await self._metadata.upload_allowance(owner, path)
+        folder where the file goes (unless the commit will keep what exists) or a file where a
+        folder goes."""
+        allowance = await self._metadata.upload_allowance(owner, path, keep_existing=keep_existing)
         if allowance.max_bytes is not None and allowance.max_bytes < self.max_file_size:
             return UploadLimit(
                 allowance.max_bytes,

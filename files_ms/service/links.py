@@ -42,13 +42,9 @@ from liftbit_common.contracts import (
     ResolvedLink,
     StoredFile,
 )
-from liftbit_common.errors import ErrorCode, Forbidden, Gone, NotFound, Unauthorized
+from liftbit_common.errors import ErrorCode, Forbidden, Gone, Unauthorized, link_not_found
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
-
-
-def link_not_found() -> NotFound:
-    return NotFound("no such link: check that the whole address was copied", code=ErrorCode.LINK_NOT_FOUND)
 
 
 def token_hash(token: str) -> str:
@@ -165,7 +161,7 @@ class LinkService:
         if for_upload and not link.upload_only:
             raise Forbidden("this link does not accept uploads", code=ErrorCode.NOT_AN_UPLOAD_LINK)
         has_ticket = self.cookies.valid(recipient.ticket_cookie, link.id, "ticket")
-        if link.used_up and not has_ticket:
+        if link.used_up and not has_ticket and not for_upload:
             raise Gone("this link's downloads are used up", code=ErrorCode.LINK_USED_UP)
         return OpenedLink(resolved, has_ticket, recipient.address)
 

@@ -16,13 +16,22 @@ import math
 import uuid
 import weakref
 from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from files_ms.clients.protocols import Metadata, Storage
 from files_ms.service.files import CountedBody, FileService
 from files_ms.service.http_semantics import stored_media_type
 from liftbit_common.contracts import FileCommit, NewUpload, ObjectRef, ProgressUpdate, UploadProgress, UploadState
-from liftbit_common.errors import BadRequest, Conflict, ErrorCode, LiftbitError, PayloadTooLarge, ServiceUnavailable
+from liftbit_common.errors import (
+    BadRequest,
+    Conflict,
+    ErrorCode,
+    LiftbitError,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    upload_not_found,
+)
 from liftbit_common.names import normalize_path
 from liftbit_common.rules import S3_MAX_PARTS, MiB, new_object_key
 
@@ -71,6 +80,33 @@ class Segments:
             yield piece
 
 
+@dataclass(frozen=True)
+class Uploader:
+    """Who uploads: a user into their own namespace, or a recipient of a file-request link into
+    the link's folder, where nothing is ever replaced (a taken name becomes ``name (2).ext``) and
+    only the uploads made through that link can be seen or continued."""
+
+    owner: str
+    folder: str | None = None
+    link_id: str | None = None
+
+    @property
+    def actor(self) -> str:
+        return self.owner if self.link_id is None else f"link:{self.link_id}"
+
+    def path_of(self, named: str) -> str:
+        path = normalize_path(named)
+        return path if self.folder is None else f"{self.folder}/{path}"
+
+    def name_in(self, metadata: dict[str, str]) -> str | None:
+        """The name a link's uploader gave (Upload-Metadata ``uploader``), if any."""
+        name = metadata.get("uploader", "").strip()[:200] if self.link_id else ""
+        return name or None
+
+    def may_see(self, upload: UploadState) -> bool:
+        return self.link_id is None or str(upload.link_id) == self.link_id
+
+
 def part_size_for(length: int, preferred: int) -> int:
     """The preferred part size, grown (in whole MiB) so the file fits in S3's 10,000 parts."""
     needed = math.ceil(length / S3_MAX_PARTS / MiB) * MiB
@@ -95,7 +131,8 @@ class ResumableUploads:
         # Per upload, in this process; metadata_ms's offset check covers several processes.
         self._locks: weakref.WeakValueDictionary[uuid.UUID, asyncio.Lock] = weakref.WeakValueDictionary()
 
-    async def create(self, owner: str, length: int, metadata_header: str | None) -> UploadState:
+    async def create(self, uploader: Uploader, length: int, metadata_header: str | None) -> UploadState:
+        """``uploader`` (an optional key of Upload-Metadata) is the name a link's uploader gives."""
         metadata = parse_upload_metadata(metadata_header)
         # ``path`` (folders and name) wins; else ``filename``, which may itself be a path.
         named = metadata.get("path") or metadata.get("filename")
@@ -104,8 +141,9 @@ class ResumableUploads:
                 "Upload-Metadata must name the file: filename <base64> (or path <base64>)",
                 code=ErrorCode.FILENAME_REQUIRED,
             )
-        path = normalize_path(named)
-        limit = await self._files.upload_limit(owner, path)
+        path = uploader.path_of(named)
+        owner = uploader.owner
+        limit = await self._files.upload_limit(owner, path, keep_existing=uploader.link_id is not None)
         if length > limit.max_bytes:
             raise limit.error()
         content_type = stored_media_type(metadata.get("filetype") or metadata.get("content_type"), path)
@@ -121,6 +159,8 @@ class ResumableUploads:
             s3_upload_id=s3_upload_id,
             metadata_header=metadata_header or "",
             expires_at=datetime.now(UTC) + self._expiry,
+            link_id=uploader.link_id,
+            uploader_name=uploader.name_in(metadata),
         )
         try:
             upload = await self._metadata.create_upload(owner, new)
@@ -145,9 +185,15 @@ class ResumableUploads:
         finally:
             lock.release()
 
-    async def status(self, owner: str, upload_id: uuid.UUID) -> UploadState:
+    async def _upload(self, uploader: Uploader, upload_id: uuid.UUID) -> UploadState:
+        upload = await self._metadata.get_upload(uploader.owner, upload_id)
+        if not uploader.may_see(upload):
+            raise upload_not_found(upload_id)
+        return upload
+
+    async def status(self, uploader: Uploader, upload_id: uuid.UUID) -> UploadState:
         async with self._exclusive(upload_id):
-            upload = await self._metadata.get_upload(owner, upload_id)
+            upload = await self._upload(uploader, upload_id)
             if upload.progress.offset == upload.length:
                 # All bytes arrived but the file was not committed (a crash right at the end).
                 await self._finish(upload)
@@ -155,7 +201,7 @@ class ResumableUploads:
 
     async def append(
         self,
-        owner: str,
+        uploader: Uploader,
         upload_id: uuid.UUID,
         offset: int,
         body: AsyncIterable[bytes],
@@ -163,7 +209,7 @@ class ResumableUploads:
         upload_checksum: str | None,
     ) -> UploadState:
         async with self._exclusive(upload_id):
-            upload = await self._metadata.get_upload(owner, upload_id)
+            upload = await self._upload(uploader, upload_id)
             if offset != upload.progress.offset:
                 raise Conflict(
                     f"Upload-Offset {offset} does not match the upload's offset {upload.progress.offset}",
@@ -214,16 +260,22 @@ class ResumableUploads:
             size=written.size,
             sha256=written.sha256,
             content_type=upload.content_type,
-            actor=upload.owner,
+            actor=upload.owner if upload.link_id is None else f"link:{upload.link_id}",
             upload_id=upload.id,
+            keep_existing=upload.link_id is not None,
+            uploader_name=upload.uploader_name,
         )
         try:
             await self._files.commit_or_discard(upload.owner, upload.path, commit)
         except LiftbitError as exc:
             if exc.status_code < 500:  # refused for good (e.g. quota): the upload cannot finish
-                await self.terminate(upload.owner, upload.id)
+                await self._remove(upload.owner, upload.id)
             raise
 
-    async def terminate(self, owner: str, upload_id: uuid.UUID) -> None:
+    async def terminate(self, uploader: Uploader, upload_id: uuid.UUID) -> None:
+        await self._upload(uploader, upload_id)
+        await self._remove(uploader.owner, upload_id)
+
+    async def _remove(self, owner: str, upload_id: uuid.UUID) -> None:
         removed = await self._metadata.remove_upload(owner, upload_id)
         await self._files.discard(removed.objects)

@@ -48,6 +48,7 @@ PageLimit = Annotated[int, Field(ge=1, le=1000)]
 
 class AllowanceQuery(BaseModel):
     path: FilePath
+    keep_existing: bool = Field(False, description="The commit will not replace: a node at the path is no conflict")
 
 
 class PageQuery(BaseModel):

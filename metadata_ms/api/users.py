@@ -39,7 +39,7 @@ async def remove(username: Username, services: Services) -> RemovedObjects:
 async def upload_allowance(
     username: Username, query: Annotated[api.AllowanceQuery, Query()], services: Services
 ) -> UploadAllowance:
-    return await services.catalog.upload_allowance(username, query.path)
+    return await services.catalog.upload_allowance(username, query.path, keep_existing=query.keep_existing)
 
 
 @serve(router, api.SHARED_WITH)

@@ -161,7 +161,7 @@ class Catalog:
             raise node_not_found(node_id)
         return stored(row[0], row[1], row[2], row[3])
 
-    async def upload_allowance(self, owner: str, path: str) -> UploadAllowance:
+    async def upload_allowance(self, owner: str, path: str, *, keep_existing: bool = False) -> UploadAllowance:
         """Checked before any byte is stored: the path's limits, that no folder is in the way of the
         file and no file in the way of its folders, and the bytes the quota leaves."""
         self._limits.check(path)
@@ -173,7 +173,7 @@ class Catalog:
                 sa.select(Node).where(Node.owner_id == user.id, Node.path.in_(prefixes), live())
             )
             for node in in_the_way:
-                if node.path == path and node.type == FOLDER:
+                if node.path == path and node.type == FOLDER and not keep_existing:
                     raise Conflict(f"{path!r} is a folder", code=ErrorCode.PATH_IS_A_FOLDER)
                 if node.path != path and node.type == FILE:
                     raise Conflict(f"{node.path!r} is a file, not a folder", code=ErrorCode.PATH_IS_A_FILE)
@@ -190,6 +190,8 @@ class Catalog:
         now = datetime.now(UTC)
         async with self._sessions.begin() as session:
             user = await find_user(session, owner, for_update=True)
+            if commit.keep_existing:
+                path = await self._free_path(session, user.id, path, commit.object_key)
             node = await find_live(session, user.id, path, lock=True)
             if node is not None and node.object_key == commit.object_key:
                 # The caller retries a commit whose answer it lost: it is done already. Going on
@@ -235,8 +237,27 @@ class Catalog:
                     await schedule_deletions(session, [ObjectRef(object_key=finished.tail_key)], now)
             await session.flush()
             info = file_info(node, owner)
-            await add_events(session, [_event(EventType.UPLOAD, info, commit.size, commit.actor, now)])
+            event = _event(EventType.UPLOAD, info, commit.size, commit.actor, now)
+            await add_events(session, [event.model_copy(update={"uploader": commit.uploader_name})])
         return CommitResult(file=info, created=created)
+
+    async def _free_path(self, session: AsyncSession, owner_id: int, path: str, object_key: str) -> str:
+        """``path``, or if something lives there ``name (2).ext``, ``name (3).ext`` …; a retried
+        commit (its object already a file's content) keeps the path it got the first time."""
+        retried = await session.scalar(
+            sa.select(Node.path).where(Node.owner_id == owner_id, Node.object_key == object_key, live())
+        )
+        if retried is not None:
+            return retried
+        folders, name = parent_and_name(path)
+        stem, dot, extension = name.rpartition(".") if "." in name.lstrip(".") else (name, "", "")
+        candidate, number = path, 1
+        while await find_live(session, owner_id, candidate) is not None:
+            number += 1
+            renamed = f"{stem} ({number}){dot}{extension}"
+            candidate = f"{folders}/{renamed}" if folders else renamed
+        self._limits.check(candidate)
+        return candidate
 
     async def _drop_old_versions(self, session: AsyncSession, node: Node, now: datetime) -> int:
         """Keep FILE_VERSIONS_KEPT contents per file, the one being written included; return the

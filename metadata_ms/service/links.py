@@ -22,7 +22,7 @@ from liftbit_common.contracts import (
     ResolvedLink,
     StoredLink,
 )
-from liftbit_common.errors import ErrorCode, Gone, InvalidInput, NotFound, Unauthorized
+from liftbit_common.errors import ErrorCode, Gone, InvalidInput, Unauthorized, link_not_found
 from liftbit_common.events import EventType, FileEvent
 from metadata_ms.models import Link, Node, User
 from metadata_ms.outbox import add_events
@@ -30,10 +30,6 @@ from metadata_ms.service.accounts import find_user
 from metadata_ms.service.nodes import FOLDER, folder_stats, live, node_not_found, parse_id, stored
 from metadata_ms.service.passwords import PasswordVault
 from metadata_ms.service.throttle import Throttle
-
-
-def link_not_found() -> NotFound:
-    return NotFound("no such link: check that the whole address was copied", code=ErrorCode.LINK_NOT_FOUND)
 
 
 def _stored(link: Link, owner: str) -> StoredLink:

@@ -17,7 +17,7 @@ from liftbit_common.contracts import (
     UploadProgress,
     UploadState,
 )
-from liftbit_common.errors import Conflict, ErrorCode, NotFound, PayloadTooLarge, TooManyRequests
+from liftbit_common.errors import Conflict, ErrorCode, PayloadTooLarge, TooManyRequests, upload_not_found
 from metadata_ms.models import Upload, User
 from metadata_ms.service.accounts import find_user
 from metadata_ms.service.objects import schedule_deletions, upload_objects
@@ -35,6 +35,8 @@ def _state(upload: Upload, owner: str) -> UploadState:
         s3_upload_id=upload.s3_upload_id,
         metadata_header=upload.metadata_header,
         expires_at=upload.expires_at,
+        link_id=upload.link_id,
+        uploader_name=upload.uploader_name,
         progress=UploadProgress(
             offset=upload.offset,
             parts=[UploadPart.model_validate(p) for p in upload.parts],
@@ -52,10 +54,6 @@ async def reserved_bytes(session: AsyncSession, user_id: int, *, except_upload: 
     if except_upload is not None:
         query = query.where(Upload.id != except_upload)
     return int(await session.scalar(query) or 0)
-
-
-def upload_not_found(upload_id: uuid.UUID) -> NotFound:
-    return NotFound(f"upload {upload_id} not found or expired", code=ErrorCode.UPLOAD_NOT_FOUND)
 
 
 class UploadRegistry:

@@ -109,6 +109,7 @@ def test_event_wire_format() -> None:
         "path": None,
         "link_id": None,
         "client_address": None,
+        "uploader": None,
     }
     assert event.key == b"alice"
     assert FileEvent.from_json_bytes(event.to_json_bytes()) == event

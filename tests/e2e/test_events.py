@@ -45,8 +45,12 @@ def test_upload_download_delete_each_publish_one_event(
             "occurred_at",
             "file_id",
             "path",
+            "link_id",
+            "client_address",
+            "uploader",
             "_key",
         }
+        assert event["link_id"] is event["client_address"] is event["uploader"] is None  # not through a link
         assert event["schema_version"] == 1
         assert event["_key"] == alice.name
         assert event["filename"] == event["path"] == "e.txt"

@@ -4,17 +4,20 @@ their folder; links of deleted files; the events; and the bad input around them.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import psycopg
 import pytest
+from tusclient.client import TusClient
 
 from scripts.stack.info import StackInfo
 from tests.support.events import EventLog
@@ -351,3 +354,97 @@ def test_a_link_page_is_a_page_for_people(api: httpx.Client, alice: User) -> Non
     assert re.search(r"<script", page.text) is None  # no scripts: nothing for the CSP to allow
     assert page.headers["x-frame-options"] == "DENY" and "default-src 'self'" in page.headers["content-security-policy"]
     assert '<meta name="robots" content="noindex, nofollow">' in page.text
+
+
+TUS = {"Tus-Resumable": "1.0.0"}
+
+
+def tus_metadata(**values: str) -> str:
+    return ",".join(f"{key} {base64.b64encode(value.encode()).decode()}" for key, value in values.items())
+
+
+def tus_create(api: httpx.Client, base: str, length: int, **metadata: str) -> httpx.Response:
+    headers = TUS | {"Upload-Length": str(length), "Upload-Metadata": tus_metadata(**metadata)}
+    return api.post(f"{base}/uploads/", headers=headers)
+
+
+def tus_patch(api: httpx.Client, location: str, offset: int, body: bytes) -> httpx.Response:
+    headers = TUS | {"Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream"}
+    return api.patch(location, content=body, headers=headers)
+
+
+def test_a_file_request_takes_uploads_and_shows_nothing(
+    api: httpx.Client, stack: StackInfo, alice: User, events: EventLog, tmp_path: Path
+) -> None:
+    assert put(api, alice, "inbox/report.txt", b"the owner's own report").status_code == 201
+    assert put(api, alice, "outside.txt", b"not for uploaders").status_code == 201
+    link = make_link(api, alice, folder_id(api, alice, "inbox"), upload_only=True)
+    assert link["upload_only"] is True
+    used_before = api.get(f"/users/{alice.name}", headers=alice.auth).json()["used_bytes"]
+    base = share("", link)
+
+    # Two parts through tus, the second after asking where to resume.
+    body = content(9 * 1024 * 1024 + 17, seed=21)
+    created = tus_create(api, base, len(body), filename="report.txt", uploader="Dana from Acme")
+    assert created.status_code == 201, created.text
+    location = created.headers["location"]
+    assert urlsplit(location).path.startswith(f"/s/{link['token']}/uploads/")
+    assert tus_patch(api, location, 0, body[:5_000_000]).status_code == 204
+    offset = int(api.head(location, headers=TUS).headers["upload-offset"])
+    assert 0 < offset <= 5_000_000
+    assert tus_patch(api, location, offset, body[offset:]).status_code == 204
+
+    # The name was taken: the owner's file stays, the upload lands beside it.
+    assert (
+        api.get(f"/users/{alice.name}/files/inbox/report.txt", headers=alice.auth).content == b"the owner's own report"
+    )
+    landed = api.get(f"/users/{alice.name}/files/inbox/report (2).txt", headers=alice.auth)
+    assert (landed.status_code, landed.content == body) == (200, True)
+    used_after = api.get(f"/users/{alice.name}", headers=alice.auth).json()["used_bytes"]
+    assert used_after == used_before + len(body)  # on the owner's quota
+    upload_event = events.wait_for(lambda e: e["type"] == "upload" and e["path"] == "inbox/report (2).txt", 1)
+    assert upload_event and upload_event[0]["actor"] == f"link:{link['id']}"
+    assert upload_event[0]["uploader"] == "Dana from Acme" and upload_event[0]["owner"] == alice.name
+
+    # The official tus client, through the link, with a folder in the name.
+    source = tmp_path / "photo.jpg"
+    source.write_bytes(content(300_000, seed=22))
+    client = TusClient(f"{stack.url}{base}/uploads/")
+    client.uploader(str(source), chunk_size=100_000, metadata={"filename": "trip/photo.jpg"}).upload()
+    assert api.get(f"/users/{alice.name}/files/inbox/trip/photo.jpg", headers=alice.auth).content == source.read_bytes()
+
+    # Uploaders see and fetch nothing: no listing, no download, no escape from the folder.
+    page = api.get(base)
+    assert page.status_code == 200 and "report.txt" not in page.text and "accepts uploads only" in page.text
+    for path in ("/download", "/files/report.txt", "/files/report (2).txt"):
+        refused = api.get(share(path, link))
+        assert refused.status_code == 403 and error_of(refused)[0] == "upload_only_link", path
+    escaped = tus_create(api, base, 3, filename="../outside.txt")
+    assert escaped.status_code == 422, escaped.text
+    assert api.get(f"/users/{alice.name}/files/outside.txt", headers=alice.auth).content == b"not for uploaders"
+
+
+def test_a_file_request_continues_only_its_own_uploads(api: httpx.Client, alice: User) -> None:
+    inbox = folder_id(api, alice, "requests")
+    link = make_link(api, alice, inbox, upload_only=True)
+    other = make_link(api, alice, inbox, upload_only=True)
+    # The owner's own unfinished upload, by its id, through the link: unknown there.
+    own = api.post(
+        "/uploads/",
+        headers=alice.auth | TUS | {"Upload-Length": "10", "Upload-Metadata": tus_metadata(filename="mine.bin")},
+    )
+    assert own.status_code == 201
+    own_id = own.headers["location"].rsplit("/", 1)[-1]
+    through_link = api.head(share(f"/uploads/{own_id}", link), headers=TUS)
+    assert through_link.status_code == 404
+    started = tus_create(api, share("", link), 4, filename="a.bin")
+    upload_id = started.headers["location"].rsplit("/", 1)[-1]
+    assert api.head(share(f"/uploads/{upload_id}", other), headers=TUS).status_code == 404
+    assert tus_patch(api, share(f"/uploads/{upload_id}", other), 0, b"evil").status_code == 404
+    # A link that is not a file request takes no uploads; a revoked one neither.
+    readable = make_link(api, alice, inbox)
+    refused = tus_create(api, share("", readable), 4, filename="b.bin")
+    assert refused.status_code == 403 and error_of(refused)[0] == "not_an_upload_link"
+    assert api.delete(f"/links/{link['id']}", headers=alice.auth).status_code == 204
+    revoked = tus_patch(api, share(f"/uploads/{upload_id}", link), 0, b"data")
+    assert revoked.status_code == 410 and error_of(revoked)[0] == "link_revoked"

@@ -318,9 +318,9 @@ class FakeMetadata:
     async def readable_by_id(self, node_id: str, reader: str) -> StoredNode:
         return self._stored(self._by_id(node_id, reader))
 
-    async def upload_allowance(self, owner: str, path: str) -> UploadAllowance:
+    async def upload_allowance(self, owner: str, path: str, *, keep_existing: bool = False) -> UploadAllowance:
         account = self._account(owner)
-        existing = self._live(owner, path)
+        existing = None if keep_existing else self._live(owner, path)
         if existing is not None and existing.type == "folder":
             raise Conflict(f"{path!r} is a folder", code=ErrorCode.PATH_IS_A_FOLDER)
         if account.quota_bytes is None:

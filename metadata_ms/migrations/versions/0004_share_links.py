@@ -37,7 +37,11 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_links_owner_id"), "links", ["owner_id"], unique=False)
     op.create_index(op.f("ix_links_node_id"), "links", ["node_id"], unique=False)
+    op.add_column("uploads", sa.Column("link_id", sa.Uuid(), nullable=True))
+    op.add_column("uploads", sa.Column("uploader_name", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("uploads", "uploader_name")
+    op.drop_column("uploads", "link_id")
     op.drop_table("links")
