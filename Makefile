@@ -7,10 +7,10 @@ export PORT LIFTBIT_HOME
 PYTHON := .venv/bin/python
 STACK := $(PYTHON) -m scripts.stack
 
-.PHONY: help install up down status logs cli test test-fast fuzz lint compose-check bench bench-analytics bench-load bench-tree bench-flood docs clean
+.PHONY: help install up down status logs cli test test-fast fuzz lint compose-check bench bench-analytics bench-load bench-tree bench-flood bench-links docs clean
 
 help:
-	@echo "make up | down | status | logs [s=part] [f=1] | cli [ARGS=...] | test | test-fast | fuzz | lint | bench | bench-analytics | bench-load | bench-tree | bench-flood | docs"
+	@echo "make up | down | status | logs [s=part] [f=1] | cli [ARGS=...] | test | test-fast | fuzz | lint | bench | bench-analytics | bench-load | bench-tree | bench-flood | bench-links | docs"
 
 install:
 	@scripts/bootstrap.sh
@@ -68,6 +68,9 @@ bench-tree: install
 
 bench-flood: install
 	@$(PYTHON) -m bench.flood
+
+bench-links: install
+	@$(PYTHON) -m bench.links
 
 docs: install
 	@scripts/docs.sh
