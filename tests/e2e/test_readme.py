@@ -35,3 +35,5 @@ def test_readme_walkthrough_runs_as_written(stack: StackInfo, tmp_path: Path) ->
     assert '"path":"docs/plan-2026.txt"' in output  # moved, found by search and below the folder
     assert '"type":"folder","path":"docs"' in output  # the trash entry of the folder
     assert '"version":2' in output
+    assert '"downloads":1,"has_password":true' in output  # the link, after one download through it
+    assert '"code":"link_revoked"' in output
