@@ -11,12 +11,13 @@ from fastapi import APIRouter, Depends, Form, Header, Query, Request, Response, 
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from files_ms.api.deps import CurrentUser, FilenamePath, FilesServices, Services, client_address
-from files_ms.api.files import DownloadConditions, download_response, head_response
+from files_ms.api.deps import CurrentUser, FilenamePath, FilesServices, Services, arriving_body, client_address
+from files_ms.api.files import FORM_BODY, DownloadConditions, download_response, head_response
+from files_ms.api.multipart import open_form_file
 from files_ms.api.uploads import TUS_ERRORS, tus_router
-from files_ms.service.files import Conditions
+from files_ms.service.files import Conditions, Uploader
+from files_ms.service.http_semantics import stored_media_type
 from files_ms.service.links import LinkService, OpenedLink, Recipient
-from files_ms.service.resumable import Uploader
 from liftbit_common.contracts import FileInfo, FolderInfo, StoredFile
 from liftbit_common.errors import ErrorCode, LiftbitError, error_responses
 from liftbit_common.names import InvalidName, normalize_path
@@ -32,9 +33,13 @@ RECIPIENT_ERRORS = error_responses(401, 403, 404, 410, 412, 416, 422, 429, 503)
 PAGE_ERRORS: dict[int | str, dict[str, Any]] = {
     status_code: {"content": {"text/html": {}}, "description": description}
     for status_code, description in {
+        400: "An upload form that is not multipart/form-data",
         401: "A wrong password (the form again, saying so)",
+        403: "An upload to a link that takes none",
         404: "No such link",
+        409: "An upload's path runs into a file where a folder should be",
         410: "Revoked, expired, used up, or its file was deleted",
+        413: "An upload over the owner's quota or the size limit",
         422: "A path that cannot be below the folder",
         429: "Too many wrong passwords",
         503: "A dependency is unavailable",
@@ -79,7 +84,7 @@ LinkRecipient = Annotated[Recipient, Depends(recipient)]
 
 async def link_uploader(who: LinkRecipient, services: Services) -> Uploader:
     """A file request's recipient uploads into the link's folder, on its owner's quota."""
-    opened = await services.links.open(who, for_upload=True)
+    opened = await services.links.open(who, use="upload")
     folder = opened.folder()
     assert folder is not None  # metadata_ms makes upload-only links on folders only
     return Uploader(owner=opened.resolved.link.owner, folder=folder.path, link_id=opened.link_id)
@@ -184,7 +189,8 @@ async def link_password(
     while (HttpOnly, SameSite=Strict, the link's path only); wrong, and the form again with why."""
     try:
         opened = await services.links.open(
-            Recipient(token=token, address=who.address, password=password, ticket_cookie=who.ticket_cookie)
+            Recipient(token=token, address=who.address, password=password, ticket_cookie=who.ticket_cookie),
+            use="either",
         )
     except LiftbitError as error:
         needs_password = error.code in (ErrorCode.WRONG_LINK_PASSWORD, ErrorCode.LINK_PASSWORD_REQUIRED)
@@ -193,6 +199,32 @@ async def link_password(
     cookie = services.links.cookies.issue(opened.link_id, "pass")
     set_link_cookie(answer, request, services.links, token, PASS_COOKIE, cookie)
     return answer
+
+
+@router.post("/s/{token}/upload", response_class=HTMLResponse, responses=PAGE_ERRORS, openapi_extra=FORM_BODY)
+async def link_form_upload(token: str, request: Request, who: LinkRecipient, services: Services) -> Response:
+    """A file request's form on its page, for browsers without scripts (tus under
+    /s/{token}/uploads/ resumes; this does not): the file lands in the folder, then the page again."""
+    try:
+        uploader = await link_uploader(who, services)
+    except LiftbitError as error:
+        return render(request, error.status_code, token=token, error=error.message)
+    try:
+        form = await open_form_file(request.headers.get("content-type"), arriving_body(request))
+        path = uploader.path_of(form.filename)
+        result = await services.files.store(
+            uploader,
+            path,
+            form.body,
+            content_type=stored_media_type(form.content_type, path),
+            declared_size=None,
+            expected_sha256=None,
+        )
+    except InvalidName as error:
+        return render(request, 422, token=token, upload_only=True, error=str(error))
+    except LiftbitError as error:
+        return render(request, error.status_code, token=token, upload_only=True, error=error.message)
+    return render(request, 200, token=token, upload_only=True, received=result.file.filename)
 
 
 async def serve_link_file(

@@ -15,7 +15,8 @@ from fastapi import APIRouter, Depends, Header, Request, Response, status
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from files_ms.api.deps import CurrentUser, Services, fell_silent, public_base_url, resumable_body
-from files_ms.service.resumable import TUS_EXTENSIONS, TUS_VERSION, Uploader
+from files_ms.service.files import Uploader
+from files_ms.service.resumable import TUS_EXTENSIONS, TUS_VERSION
 from liftbit_common.contracts import UploadState
 from liftbit_common.errors import (
     BadRequest,

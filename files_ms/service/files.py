@@ -27,9 +27,11 @@ from liftbit_common.contracts import (
     NodeInfo,
     ObjectRef,
     StoredFile,
+    UploadState,
 )
 from liftbit_common.errors import ErrorCode, LiftbitError, PayloadTooLarge, PreconditionFailed, ServiceUnavailable
 from liftbit_common.internal_api.storage import WriteOptions
+from liftbit_common.names import normalize_path
 from liftbit_common.rules import new_object_key
 
 
@@ -55,6 +57,33 @@ class Download:
     headers: dict[str, str] = field(default_factory=dict)
     byte_range: ByteRange | None = None
     object_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Uploader:
+    """Who uploads: a user into their own namespace, or a recipient of a file-request link into
+    the link's folder, where nothing is ever replaced (a taken name becomes ``name (2).ext``) and
+    only the uploads made through that link can be seen or continued."""
+
+    owner: str
+    folder: str | None = None
+    link_id: str | None = None
+
+    @property
+    def actor(self) -> str:
+        return self.owner if self.link_id is None else f"link:{self.link_id}"
+
+    def path_of(self, named: str) -> str:
+        path = normalize_path(named)
+        return path if self.folder is None else f"{self.folder}/{path}"
+
+    def name_in(self, metadata: dict[str, str]) -> str | None:
+        """The name a link's uploader gave (Upload-Metadata ``uploader``), if any."""
+        name = metadata.get("uploader", "").strip()[:200] if self.link_id else ""
+        return name or None
+
+    def may_see(self, upload: UploadState) -> bool:
+        return self.link_id is None or str(upload.link_id) == self.link_id
 
 
 @dataclass(frozen=True)
@@ -138,10 +167,32 @@ class FileService:
         declared_size: int | None,
         expected_sha256: str | None,
     ) -> CommitResult:
-        """Store the bytes under a fresh key, then point the file at them in one metadata commit
-        (the replaced content becomes a version). A failure at any step changes nothing."""
+        """A user's upload into their own namespace."""
         self._access.require_self(actor, owner)
-        limit = await self.upload_limit(owner, path)
+        return await self.store(
+            Uploader(owner=owner),
+            path,
+            body,
+            content_type=content_type,
+            declared_size=declared_size,
+            expected_sha256=expected_sha256,
+        )
+
+    async def store(
+        self,
+        uploader: Uploader,
+        path: str,
+        body: AsyncIterable[bytes],
+        *,
+        content_type: str,
+        declared_size: int | None,
+        expected_sha256: str | None,
+    ) -> CommitResult:
+        """Store the bytes under a fresh key, then point the file at them in one metadata commit
+        (the replaced content becomes a version; through a file request nothing is replaced). A
+        failure at any step changes nothing."""
+        owner, keep_existing = uploader.owner, uploader.link_id is not None
+        limit = await self.upload_limit(owner, path, keep_existing=keep_existing)
         if declared_size is not None and declared_size > limit.max_bytes:
             raise limit.error()
         key = new_object_key()
@@ -162,7 +213,12 @@ class FileService:
                 raise limit.error() from exc
             raise
         commit = FileCommit(
-            object_key=key, size=written.size, sha256=written.sha256, content_type=content_type, actor=actor
+            object_key=key,
+            size=written.size,
+            sha256=written.sha256,
+            content_type=content_type,
+            actor=uploader.actor,
+            keep_existing=keep_existing,
         )
         return await self.commit_or_discard(owner, path, commit)
 

@@ -25,6 +25,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Literal
 
 from files_ms.clients.protocols import Metadata
 from files_ms.service.access import AccessPolicy, not_a_file
@@ -107,6 +108,10 @@ class LinkDownloadAnswer:
     counted: bool  # a ticket cookie goes with the answer
 
 
+# What a request wants of a link: its bytes or listing, to upload, or either (the password form).
+LinkUse = Literal["read", "upload", "either"]
+
+
 def counts_as_download(byte_range: ByteRange | None) -> bool:
     return byte_range is None or byte_range.start == 0
 
@@ -137,10 +142,10 @@ class LinkService:
 
     # The recipient's side.
 
-    async def open(self, recipient: Recipient, *, for_upload: bool = False) -> OpenedLink:
-        """The link if it works for this recipient: 404 unknown, 410 gone (or used up without a
-        ticket), 401 password missing or wrong, 403 an upload-only link used to read or the other
-        way round."""
+    async def open(self, recipient: Recipient, *, use: LinkUse = "read") -> OpenedLink:
+        """The link if it works for this recipient and this ``use``: 404 unknown, 410 gone (or,
+        to read, used up without a ticket), 401 password missing or wrong, 403 an upload-only link
+        used to read or the other way round."""
         if not _TOKEN.match(recipient.token):
             raise link_not_found()
         access = LinkAccess(password=recipient.password, address=recipient.address)
@@ -156,12 +161,12 @@ class LinkService:
                 code=ErrorCode.LINK_PASSWORD_REQUIRED,
                 headers={"WWW-Authenticate": 'X-Link-Password realm="share link"'},
             )
-        if link.upload_only and not for_upload:
+        if link.upload_only and use == "read":
             raise Forbidden("this link only accepts uploads", code=ErrorCode.UPLOAD_ONLY_LINK)
-        if for_upload and not link.upload_only:
+        if use == "upload" and not link.upload_only:
             raise Forbidden("this link does not accept uploads", code=ErrorCode.NOT_AN_UPLOAD_LINK)
         has_ticket = self.cookies.valid(recipient.ticket_cookie, link.id, "ticket")
-        if link.used_up and not has_ticket and not for_upload:
+        if link.used_up and not has_ticket and use == "read":
             raise Gone("this link's downloads are used up", code=ErrorCode.LINK_USED_UP)
         return OpenedLink(resolved, has_ticket, recipient.address)
 

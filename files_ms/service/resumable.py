@@ -16,11 +16,10 @@ import math
 import uuid
 import weakref
 from collections.abc import AsyncIterable, AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from files_ms.clients.protocols import Metadata, Storage
-from files_ms.service.files import CountedBody, FileService
+from files_ms.service.files import CountedBody, FileService, Uploader
 from files_ms.service.http_semantics import stored_media_type
 from liftbit_common.contracts import FileCommit, NewUpload, ObjectRef, ProgressUpdate, UploadProgress, UploadState
 from liftbit_common.errors import (
@@ -32,7 +31,6 @@ from liftbit_common.errors import (
     ServiceUnavailable,
     upload_not_found,
 )
-from liftbit_common.names import normalize_path
 from liftbit_common.rules import S3_MAX_PARTS, MiB, new_object_key
 
 TUS_VERSION = "1.0.0"
@@ -78,33 +76,6 @@ class Segments:
                 piece, self._leftover = self._leftover[:remaining], self._leftover[remaining:]
             remaining -= len(piece)
             yield piece
-
-
-@dataclass(frozen=True)
-class Uploader:
-    """Who uploads: a user into their own namespace, or a recipient of a file-request link into
-    the link's folder, where nothing is ever replaced (a taken name becomes ``name (2).ext``) and
-    only the uploads made through that link can be seen or continued."""
-
-    owner: str
-    folder: str | None = None
-    link_id: str | None = None
-
-    @property
-    def actor(self) -> str:
-        return self.owner if self.link_id is None else f"link:{self.link_id}"
-
-    def path_of(self, named: str) -> str:
-        path = normalize_path(named)
-        return path if self.folder is None else f"{self.folder}/{path}"
-
-    def name_in(self, metadata: dict[str, str]) -> str | None:
-        """The name a link's uploader gave (Upload-Metadata ``uploader``), if any."""
-        name = metadata.get("uploader", "").strip()[:200] if self.link_id else ""
-        return name or None
-
-    def may_see(self, upload: UploadState) -> bool:
-        return self.link_id is None or str(upload.link_id) == self.link_id
 
 
 def part_size_for(length: int, preferred: int) -> int:

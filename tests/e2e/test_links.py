@@ -402,7 +402,9 @@ def test_a_file_request_takes_uploads_and_shows_nothing(
     assert (landed.status_code, landed.content == body) == (200, True)
     used_after = api.get(f"/users/{alice.name}", headers=alice.auth).json()["used_bytes"]
     assert used_after == used_before + len(body)  # on the owner's quota
-    upload_event = events.wait_for(lambda e: e["type"] == "upload" and e["path"] == "inbox/report (2).txt", 1)
+    upload_event = events.wait_for(
+        lambda e: e["type"] == "upload" and e["path"] == "inbox/report (2).txt" and e["owner"] == alice.name, 1
+    )
     assert upload_event and upload_event[0]["actor"] == f"link:{link['id']}"
     assert upload_event[0]["uploader"] == "Dana from Acme" and upload_event[0]["owner"] == alice.name
 
@@ -448,3 +450,22 @@ def test_a_file_request_continues_only_its_own_uploads(api: httpx.Client, alice:
     assert api.delete(f"/links/{link['id']}", headers=alice.auth).status_code == 204
     revoked = tus_patch(api, share(f"/uploads/{upload_id}", link), 0, b"data")
     assert revoked.status_code == 410 and error_of(revoked)[0] == "link_revoked"
+
+
+def test_a_file_request_page_takes_a_file_from_a_browser_form(api: httpx.Client, alice: User) -> None:
+    assert put(api, alice, "drop/notes.txt", b"the owner's").status_code == 201
+    link = make_link(api, alice, folder_id(api, alice, "drop"), upload_only=True, password="open sesame")
+    with httpx.Client(base_url=str(api.base_url), timeout=30) as browser:
+        assert 'type="password"' in browser.get(share("", link)).text
+        assert browser.post(share("", link), data={"password": "open sesame"}).status_code == 303
+        page = browser.get(share("", link))
+        assert 'enctype="multipart/form-data"' in page.text and "notes.txt" not in page.text
+        sent = browser.post(share("/upload", link), files={"file": ("notes.txt", b"from a visitor", "text/plain")})
+        assert sent.status_code == 200 and "Received: notes (2).txt" in sent.text
+        escaping = browser.post(share("/upload", link), files={"file": ("../x.txt", b"x", "text/plain")})
+        assert escaping.status_code == 422 and "Send a file" in escaping.text
+    # Without the password's cookie the form is refused, as a page.
+    refused = api.post(share("/upload", link), files={"file": ("y.txt", b"y", "text/plain")})
+    assert refused.status_code == 401 and "password" in refused.text
+    assert api.get(f"/users/{alice.name}/files/drop/notes (2).txt", headers=alice.auth).content == b"from a visitor"
+    assert api.get(f"/users/{alice.name}/files/drop/notes.txt", headers=alice.auth).content == b"the owner's"
