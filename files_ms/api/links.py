@@ -26,6 +26,7 @@ router = APIRouter(tags=["share links"])
 PASS_COOKIE = "liftbit_link_pass"
 TICKET_COOKIE = "liftbit_link_ticket"
 PAGE_SIZE = 200
+MAX_PASSWORD_CHARACTERS = 1024
 templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
 
 RECIPIENT_ERRORS = error_responses(401, 403, 404, 410, 412, 416, 422, 429, 503)
@@ -141,8 +142,8 @@ async def link_page(
     request: Request,
     who: LinkRecipient,
     services: Services,
-    path: Annotated[str | None, Query(description="A folder below a linked folder", max_length=4096)] = None,
-    cursor: Annotated[str | None, Query(max_length=4096)] = None,
+    path: Annotated[str | None, Query(description="A folder below a linked folder")] = None,
+    cursor: Annotated[str | None, Query()] = None,
 ) -> HTMLResponse:
     """The recipient's page: the file with a download button, or the folder's listing, or the
     password form. Errors are pages too (a person reads them)."""
@@ -183,10 +184,13 @@ async def link_password(
     request: Request,
     who: LinkRecipient,
     services: Services,
-    password: Annotated[str, Form(max_length=1024)],
+    password: Annotated[str | None, Form()] = None,
 ) -> Response:
     """The page's password form: right, and a cookie for this link stands for the password for a
     while (HttpOnly, SameSite=Strict, the link's path only); wrong, and the form again with why."""
+    if not password or len(password) > MAX_PASSWORD_CHARACTERS:
+        # Checked here rather than by FastAPI, whose 422 would be JSON, not a page.
+        return render(request, 422, token=token, needs_password=True, error="enter the link's password")
     try:
         opened = await services.links.open(
             Recipient(token=token, address=who.address, password=password, ticket_cookie=who.ticket_cookie),
