@@ -16,7 +16,7 @@ from pyspark.sql import DataFrame
 
 from analytics_ms.transforms import COUNT_COLUMNS, WINDOW_COLUMNS
 from liftbit_common.contracts import DownloadWindow
-from liftbit_common.events import EventType, FileEvent, utc_now_ms
+from liftbit_common.events import EventType, FileEvent, format_timestamp, utc_now_ms
 from liftbit_common.settings import libpq_url
 
 # The namespace of the link_alert events' ids: uuid5(link, window) is the same for a replayed
@@ -107,7 +107,7 @@ class LinkAlert:
 
     @property
     def event_id(self) -> uuid.UUID:
-        return uuid.uuid5(ALERT_NAMESPACE, f"{self.link_id}@{self.window_start.isoformat()}")
+        return uuid.uuid5(ALERT_NAMESPACE, f"{self.link_id}@{format_timestamp(self.window_start)}")
 
     def event(self) -> FileEvent:
         """The link_alert event: the link's owner, its most downloaded file in the window, and
