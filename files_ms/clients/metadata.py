@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Literal
 
 from liftbit_common.contracts import (
@@ -132,6 +133,9 @@ class MetadataClient:
 
     async def shared_with(self, username: str, query: str | None) -> list[NodeInfo]:
         return await self.http.call(api.SHARED_WITH, api.SharedQuery(q=query), username=username)
+
+    async def owned_nodes(self, owner: str, node_ids: Sequence[str]) -> list[NodeInfo]:
+        return await self.http.call(api.OWNED_NODES, api.NodeIds(ids=list(node_ids)), owner=owner)
 
     async def create_upload(self, owner: str, new: NewUpload) -> UploadState:
         return await self.http.call(api.CREATE_UPLOAD, new, owner=owner)
