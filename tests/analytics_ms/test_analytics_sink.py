@@ -100,7 +100,7 @@ def test_a_link_from_more_addresses_than_allowed_raises_one_alert_and_one_event(
     spark: SparkSession, sink: DownloadSink, topic: str
 ) -> None:
     rows = [*link_rows("L1", ALERT_ADDRESSES + 1), *link_rows("L2", ALERT_ADDRESSES)]
-    rows.append((0, "alice", "8", "L1", "198.51.100.1", 3, 5000, "docs/b.txt"))  # L1's most downloaded file
+    rows.append((0, "alice", "8", "L1", "198.51.100.1", 7, 5000, "docs/b.txt"))  # L1's most downloaded file
     batch = count_batch(spark, rows)
 
     sink(batch, 0)
