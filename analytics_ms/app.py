@@ -10,7 +10,7 @@ from pathlib import Path
 import structlog
 from fastapi import FastAPI
 
-from analytics_ms.api import health, windows
+from analytics_ms.api import health, stats, windows
 from analytics_ms.api.deps import AnalyticsServices
 from analytics_ms.job import AnalyticsJob
 from analytics_ms.repository import WindowRepository
@@ -71,7 +71,7 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
     app = create_service_app(
         service="analytics_ms",
         settings=settings,
-        internal_routers=[windows.router],
+        internal_routers=[windows.router, stats.router],
         public_routers=[health.router],
         title="LiftBit analytics service (internal)",
         lifespan=lifespan,

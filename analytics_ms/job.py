@@ -1,4 +1,4 @@
-"""The streaming query: Kafka records → download windows → console and Postgres."""
+"""The streaming query: Kafka records → download counts → Postgres (and the platform windows on the console)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from prometheus_client import Gauge
@@ -17,10 +18,10 @@ from pyspark.sql.streaming.query import StreamingQuery
 
 from analytics_ms.kafka_source import SOURCE_NAME, KafkaDataSource, KafkaSourceOptions, Offsets, TopicEnds
 from analytics_ms.settings import AnalyticsSettings
-from analytics_ms.sink import WindowSink
-from analytics_ms.transforms import download_windows, parse_events
+from analytics_ms.sink import AlertPublisher, DownloadSink
+from analytics_ms.transforms import download_counts, parse_events
 
-QUERY_NAME = "download_windows"
+QUERY_NAME = "download_counts"
 CONSUMER_LAG = Gauge("liftbit_analytics_consumer_lag", "Records on the topic the query has not processed yet")
 STOP_GRACE_SECONDS = 15
 
@@ -62,17 +63,29 @@ def read_kafka_records(spark: SparkSession, settings: AnalyticsSettings) -> Data
     )
 
 
-def start_window_query(
+def checkpoint_location(settings: AnalyticsSettings) -> Path:
+    """The query's checkpoint, in a folder named after the query: the seed's query (platform
+    windows only) kept a different state in the folder itself, which this query cannot resume
+    from; after the upgrade it starts afresh from ANALYTICS_STARTING_OFFSETS."""
+    return settings.analytics_checkpoint_dir / QUERY_NAME
+
+
+def download_sink(settings: AnalyticsSettings) -> DownloadSink:
+    publisher = AlertPublisher(settings.kafka_bootstrap_servers, settings.kafka_topic)
+    return DownloadSink(settings.database_url, publisher, settings.link_alert_addresses)
+
+
+def start_download_query(
     spark: SparkSession, settings: AnalyticsSettings, sink: BatchSink, *, available_now: bool = False
 ) -> StreamingQuery:
     """Start the query; with ``available_now`` it processes what the topic holds now and stops."""
     events = parse_events(read_kafka_records(spark, settings))
-    windows = download_windows(events, window=settings.analytics_window, watermark=settings.analytics_watermark)
+    counts = download_counts(events, window=settings.analytics_window, watermark=settings.analytics_watermark)
     writer = (
-        windows.writeStream.queryName(QUERY_NAME)
+        counts.writeStream.queryName(QUERY_NAME)
         .outputMode("update")
         .foreachBatch(sink)
-        .option("checkpointLocation", str(settings.analytics_checkpoint_dir))
+        .option("checkpointLocation", str(checkpoint_location(settings)))
     )
     if available_now:
         writer = writer.trigger(availableNow=True)
@@ -128,7 +141,7 @@ class AnalyticsJob:
             try:
                 if self._spark is None:
                     self._spark = build_spark_session(self.settings)
-                self._query = start_window_query(self._spark, self.settings, WindowSink(self.settings.database_url))
+                self._query = start_download_query(self._spark, self.settings, download_sink(self.settings))
             except Exception as exc:
                 self._start_error = f"{type(exc).__name__}: {exc}"
                 raise

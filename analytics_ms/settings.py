@@ -47,3 +47,6 @@ class AnalyticsSettings(ServiceSettings):
     # per-batch overhead: measured p50 delay 2.3 s with 2, 4.0 s with 4). Raise it for a cluster
     # before the first run; the checkpoint fixes it from then on.
     analytics_shuffle_partitions: int = Field(2, ge=1)
+    # The leak alert: a link downloaded from more distinct client addresses than this within one
+    # window is flagged in its stats and announced by a link_alert event.
+    link_alert_addresses: int = Field(5, ge=1)

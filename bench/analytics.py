@@ -54,9 +54,9 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
 from analytics_ms.app import MIGRATIONS, VERSION_TABLE
-from analytics_ms.job import AnalyticsJob, build_spark_session, start_window_query
+from analytics_ms.job import AnalyticsJob, build_spark_session, start_download_query
 from analytics_ms.settings import AnalyticsSettings
-from analytics_ms.sink import WindowSink
+from analytics_ms.sink import AlertPublisher, DownloadSink
 from bench.harness import (
     ROOT,
     Section,
@@ -146,7 +146,10 @@ def stored_totals(database_url: str) -> Totals:
 
 def produce_synthetic(bootstrap_servers: str, topic: str, count: int, seed: int) -> float:
     """``count`` messages over one hour of event time: 90% downloads, the rest uploads and deletes,
-    1% of them redeliveries of an earlier message. Returns the seconds producing took."""
+    1% of them redeliveries of an earlier message; 1,000 owners with 10 files each, a tenth of the
+    events through a share link of the file from one of 8 addresses (so the job keeps per-file,
+    per-link and per-address rows, and some links raise the leak alert). Returns the seconds
+    producing took."""
     rng = random.Random(seed)
     producer = Producer(
         {
@@ -165,13 +168,20 @@ def produce_synthetic(bootstrap_servers: str, topic: str, count: int, seed: int)
         if recent and rng.random() < 0.01:
             key, value = rng.choice(recent)
         else:
+            owner = rng.randrange(1000)
+            file = rng.randrange(10)
+            link = f"{owner}-{file}" if rng.random() < 0.1 else None  # a tenth through share links
             event = FileEvent(
                 type=rng.choice(kinds),
-                owner=f"user{rng.randrange(1000)}",
+                owner=f"user{owner}",
                 filename="data.bin",
                 size=rng.randrange(100 * 1024**2),
-                actor="bench",
+                actor=f"link:{link}" if link else "bench",
                 occurred_at=start + timedelta(seconds=3600 * i / count + rng.random()),
+                file_id=f"{owner}{file:02d}",
+                path=f"files/data-{file}.bin",
+                link_id=link,
+                client_address=f"198.51.100.{rng.randrange(8)}" if link else None,
             )
             key, value = event.key, event.to_json_bytes()
             recent = [*recent[-99:], (key, value)]
@@ -297,7 +307,8 @@ def measure_throughput(bootstrap: str, database: str, events: int, seed: int) ->
         with open(os.devnull, "w") as nowhere:
             try:
                 began = time.perf_counter()
-                query = start_window_query(spark, settings, WindowSink(scratch, nowhere), available_now=True)
+                sink = DownloadSink(scratch, AlertPublisher(bootstrap, topic), settings.link_alert_addresses, nowhere)
+                query = start_download_query(spark, settings, sink, available_now=True)
                 query.awaitTermination()
                 spark_seconds = time.perf_counter() - began
                 spark_rows = sum(p["numInputRows"] for p in query.recentProgress)
@@ -367,10 +378,12 @@ def throughput_rows(result: Throughput) -> list[list[str]]:
 def throughput_notes(result: Throughput) -> list[str]:
     return [
         f"{result.events:,} synthetic events on a scratch topic of {PARTITIONS} partitions, one hour of event"
-        " time: 90 % downloads, the rest uploads and deletes, 1 % redeliveries of an earlier event_id.",
+        " time: 90 % downloads, the rest uploads and deletes, 1 % redeliveries of an earlier event_id;"
+        " 1,000 owners × 10 files, a tenth through share links from 8 addresses.",
         "Spark: the service's own query code (Python Data Source over confluent-kafka → parse → keep downloads"
-        " → watermark → dedup by event_id → 5-minute windows → count and sum → upsert into a scratch"
-        f" Postgres database), trigger availableNow, from query start to its end; micro-batches took"
+        " → watermark → dedup by event_id → 5-minute windows by owner, file, link and address → count and"
+        " sum → upsert into a scratch Postgres database, platform windows and leak alerts recomputed"
+        f" there), trigger availableNow, from query start to its end; micro-batches took"
         f" {', '.join(f'{ms / 1000:.1f}' for ms in result.spark_batches)} s ({result.spark_rows:,} rows read)."
         " Python: one consumer (aiokafka, then confluent-kafka), json.loads, a set of seen event_ids and a dict"
         " of windows, from consumer creation to the last message; neither writes to Postgres.",

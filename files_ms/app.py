@@ -22,6 +22,7 @@ from files_ms.service.files import FileService
 from files_ms.service.links import LinkCookies, LinkService
 from files_ms.service.reconciler import Reconciler
 from files_ms.service.resumable import ResumableUploads
+from files_ms.service.stats import StatsService
 from files_ms.service.tree import TreeService
 from files_ms.settings import FilesSettings
 from liftbit_common.service_app import create_service_app
@@ -70,6 +71,7 @@ def build_services(
         ),
         authenticator=authenticator,
         analytics=analytics,
+        stats=StatsService(metadata, analytics),
         reconciler=Reconciler(
             metadata,
             storage,

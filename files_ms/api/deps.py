@@ -20,6 +20,7 @@ from files_ms.service.files import FileService
 from files_ms.service.links import LinkService
 from files_ms.service.reconciler import Reconciler
 from files_ms.service.resumable import ResumableUploads
+from files_ms.service.stats import StatsService
 from files_ms.service.tree import TreeService
 from liftbit_common.errors import RequestTimeout
 from liftbit_common.names import PATH_RULE, normalize_path, path_pattern
@@ -53,6 +54,7 @@ class FilesServices:
     uploads: ResumableUploads
     authenticator: Authenticator
     analytics: Analytics
+    stats: StatsService
     reconciler: Reconciler
     dependencies: tuple[Dependency, ...]  # what /health asks
     public_url: str  # LIFTBIT_PUBLIC_URL; "" when not configured

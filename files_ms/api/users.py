@@ -3,9 +3,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
+from pydantic import AwareDatetime
 
 from files_ms.api.deps import CurrentUser, Services, client_address
-from liftbit_common.contracts import NewAccount, NewUser, NodeInfo, UserCreated, UserInfo, Username
+from liftbit_common.contracts import NewAccount, NewUser, NodeInfo, UserCreated, UserInfo, Username, UserStats
 from liftbit_common.errors import error_responses
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -52,3 +53,18 @@ async def shared_with_me(
 ) -> list[NodeInfo]:
     """Files and folders other users allow you to read (at most 1,000)."""
     return await services.files.shared_with(actor, username, q)
+
+
+@router.get("/{username}/stats", responses=error_responses(401, 403, 422, 503))
+async def user_stats(
+    username: Username,
+    actor: CurrentUser,
+    services: Services,
+    since: Annotated[AwareDatetime | None, Query(description="RFC 3339; windows starting at or after this")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="RFC 3339; windows ending at or before this")] = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="How many of the most downloaded files")] = 10,
+) -> UserStats:
+    """What your files served (downloads and bytes, through any way, share links included) in the
+    5-minute windows inside [since, until], and your most downloaded files by their current path
+    (null once in the trash or purged)."""
+    return await services.stats.user_stats(actor, username, since, until, limit)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Literal
 
 from liftbit_common.contracts import (
@@ -153,6 +154,9 @@ class MetadataClient:
 
     async def record_link_download(self, link_id: str, download: LinkDownload) -> StoredLink:
         return await self.http.call(api.RECORD_LINK_DOWNLOAD, download, link_id=link_id)
+
+    async def owned_nodes(self, owner: str, node_ids: Sequence[str]) -> list[NodeInfo]:
+        return await self.http.call(api.OWNED_NODES, api.NodeIds(ids=list(node_ids)), owner=owner)
 
     async def create_upload(self, owner: str, new: NewUpload) -> UploadState:
         return await self.http.call(api.CREATE_UPLOAD, new, owner=owner)

@@ -26,6 +26,7 @@ from liftbit_common.contracts import (
     NewUpload,
     NodeInfo,
     NodePage,
+    NodeStats,
     ObjectRef,
     ProgressUpdate,
     RemovedObjects,
@@ -43,6 +44,7 @@ from liftbit_common.contracts import (
     UploadState,
     UserCreated,
     UserInfo,
+    UserStats,
     VersionInfo,
     WrittenObject,
 )
@@ -103,6 +105,9 @@ class Metadata(Dependency, Protocol):
     async def record_link_download(self, link_id: str, download: LinkDownload) -> StoredLink:
         """The download event; a counted download takes one of max_downloads (410 if none is left)."""
 
+    async def owned_nodes(self, owner: str, node_ids: Sequence[str]) -> list[NodeInfo]:
+        """The owner's live nodes among the ids (trashed, purged or unknown ones left out)."""
+
     async def create_upload(self, owner: str, new: NewUpload) -> UploadState: ...
     async def get_upload(self, owner: str, upload_id: uuid.UUID) -> UploadState: ...
     async def advance_upload(self, owner: str, upload_id: uuid.UUID, update: ProgressUpdate) -> UploadState: ...
@@ -132,6 +137,13 @@ class Storage(Dependency, Protocol):
 
 
 class Analytics(Dependency, Protocol):
-    """analytics_ms: the download windows of the streaming job."""
+    """analytics_ms: the download windows and owners' stats of the streaming job."""
 
     async def download_windows(self, since: datetime | None, until: datetime | None) -> list[DownloadWindow]: ...
+    async def node_stats(
+        self, file_id: str | None, link_ids: Sequence[str], since: datetime | None, until: datetime | None
+    ) -> NodeStats:
+        """Downloads of the file (any way; None: none) or through the links, per window and link."""
+
+    async def owner_stats(self, owner: str, since: datetime | None, until: datetime | None, limit: int) -> UserStats:
+        """The owner's totals and top files by downloads, with ``path`` None (analytics does not know it)."""

@@ -94,6 +94,12 @@ class DeletionsQuery(BaseModel):
     limit: PageLimit = 500
 
 
+class NodeIds(BaseModel):
+    ids: list[str] = Field(
+        max_length=1000, description="Node ids; those not live, not the owner's or unknown are left out"
+    )
+
+
 class ExpiryReport(BaseModel):
     expired_uploads: int
 
@@ -107,6 +113,8 @@ UPLOAD_ALLOWANCE: Route[AllowanceQuery, UploadAllowance] = Route(
 SHARED_WITH: Route[SharedQuery, list[NodeInfo]] = Route(
     "GET", "/users/{username}/shared", SharedQuery, list[NodeInfo], request_in="query"
 )
+# The owner's live nodes among the ids, where they are now (the stats name files by current path).
+OWNED_NODES: Route[NodeIds, list[NodeInfo]] = Route("POST", "/users/{owner}/nodes-by-id", NodeIds, list[NodeInfo])
 
 ISSUE_TOKEN: Route[LoginAttempt, IssuedToken] = Route("POST", "/tokens", LoginAttempt, IssuedToken)
 RESOLVE_TOKEN: Route[None, TokenOwner] = Route("GET", "/tokens/{token_hash}", answer=TokenOwner)

@@ -47,3 +47,8 @@ async def shared_with(
     username: Username, query: Annotated[api.SharedQuery, Query()], services: Services
 ) -> list[NodeInfo]:
     return await services.catalog.shared_with(username, query.q, query.limit)
+
+
+@serve(router, api.OWNED_NODES)
+async def owned_nodes(owner: Username, body: api.NodeIds, services: Services) -> list[NodeInfo]:
+    return await services.catalog.owned_nodes(owner, body.ids)

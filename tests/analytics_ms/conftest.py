@@ -54,9 +54,9 @@ def analytics_database_url(analytics_endpoints: dict[str, str]) -> Iterator[str]
 
 @pytest.fixture
 def download_windows_table(analytics_database_url: str) -> str:
-    """The tests' database URL, with ``download_windows`` emptied for this test."""
+    """The tests' database URL, with the job's tables emptied for this test."""
     with psycopg.connect(analytics_database_url) as connection:
-        connection.execute("DELETE FROM download_windows")
+        connection.execute("TRUNCATE download_windows, download_counts, link_alerts")
     return analytics_database_url
 
 

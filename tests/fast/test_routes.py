@@ -10,6 +10,7 @@ from urllib.parse import quote
 from fastapi.testclient import TestClient
 
 from liftbit_common.contracts import DownloadWindow
+from tests.support.fakes import FakeDownload
 from tests.support.http import error_of, put
 from tests.support.in_process import MAX_FILE_SIZE_BYTES, Fakes
 from tests.support.users import User
@@ -188,3 +189,45 @@ def test_download_windows_are_passed_on_within_the_bounds(api: TestClient, fakes
     )
     assert response.status_code == 200
     assert [(w["downloads"], w["bytes"]) for w in response.json()] == [(11, 110), (12, 120)]
+
+
+def test_user_stats_name_top_files_by_their_current_path_and_are_the_users_own(
+    api: TestClient, fakes: Fakes, alice: User, bob: User
+) -> None:
+    kept = put(api, alice, "docs/kept.txt", b"k").json()["id"]
+    moved = put(api, alice, "old.txt", b"m").json()["id"]
+    trashed = put(api, alice, "gone.txt", b"g").json()["id"]
+    api.post(f"/users/{alice.name}/move", json={"from": "old.txt", "to": "docs/new.txt"}, headers=alice.auth)
+    api.delete(f"/users/{alice.name}/files/gone.txt", headers=alice.auth)
+    at = datetime(2026, 11, 24, 12, tzinfo=UTC)
+    fakes.analytics.downloads = [
+        *[FakeDownload(at, alice.name, moved, 10) for _ in range(3)],
+        *[FakeDownload(at, alice.name, kept, 100, link_id="L1", client_address="198.51.100.1") for _ in range(2)],
+        FakeDownload(at, alice.name, trashed, 1000),
+        FakeDownload(at.replace(hour=13), alice.name, kept, 7),  # outside ?until
+        FakeDownload(at, bob.name, "999", 5),
+    ]
+
+    response = api.get(
+        f"/users/{alice.name}/stats", params={"until": "2026-11-24T12:30:00Z", "limit": 2}, headers=alice.auth
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "downloads": 6,
+        "bytes": 1230,
+        "top_files": [
+            {"file_id": moved, "path": "docs/new.txt", "downloads": 3, "bytes": 30},
+            {"file_id": kept, "path": "docs/kept.txt", "downloads": 2, "bytes": 200},
+        ],
+    }
+    everything = api.get(f"/users/{alice.name}/stats", headers=alice.auth).json()
+    assert {f["file_id"]: f["path"] for f in everything["top_files"]} == {
+        moved: "docs/new.txt",
+        kept: "docs/kept.txt",
+        trashed: None,
+    }
+    assert api.get(f"/users/{alice.name}/stats", headers=bob.auth).status_code == 403
+    assert api.get(f"/users/{alice.name}/stats").status_code == 401
+    bounds = {"since": "2026-11-24T13:00:00Z", "until": "2026-11-24T12:00:00Z"}
+    assert api.get(f"/users/{alice.name}/stats", params=bounds, headers=alice.auth).status_code == 422

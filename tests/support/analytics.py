@@ -16,15 +16,38 @@ from liftbit_common.events import EventType, FileEvent
 Totals = dict[datetime, tuple[int, int]]  # window start → (downloads, bytes)
 
 
-def event(at: datetime, size: int, *, kind: EventType = EventType.DOWNLOAD, owner: str = "alice") -> FileEvent:
+FileKey = tuple[datetime, str, str]  # window start, owner, file id
+FileTotals = dict[FileKey, tuple[int, int]]
+
+
+def event(
+    at: datetime,
+    size: int,
+    *,
+    kind: EventType = EventType.DOWNLOAD,
+    owner: str = "alice",
+    file_id: str | None = None,
+    path: str | None = None,
+    link_id: str | None = None,
+    client_address: str | None = None,
+) -> FileEvent:
     return FileEvent(
         type=kind,
         owner=owner,
-        filename="report.pdf",
+        filename=(path or "report.pdf").rpartition("/")[2],
         size=size,
-        actor="bob",
+        actor=f"link:{link_id}" if link_id else "bob",
         occurred_at=at,
+        file_id=file_id,
+        path=path,
+        link_id=link_id,
+        client_address=client_address,
     )
+
+
+def window_of(moment: datetime, window: timedelta = timedelta(minutes=5)) -> datetime:
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    return epoch + (moment - epoch) // window * window
 
 
 def utc(hour: int, minute: int, second: int = 0, millisecond: int = 0) -> datetime:
@@ -33,17 +56,42 @@ def utc(hour: int, minute: int, second: int = 0, millisecond: int = 0) -> dateti
 
 def ground_truth(events: Iterable[FileEvent], window: timedelta = timedelta(minutes=5)) -> Totals:
     """What the job must report, computed without Spark: downloads, each event id once."""
-    seen: set[uuid.UUID] = set()
     totals: defaultdict[datetime, list[int]] = defaultdict(lambda: [0, 0])
-    epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    for e in events:
-        if e.type is not EventType.DOWNLOAD or e.event_id in seen:
-            continue
-        seen.add(e.event_id)
-        start = epoch + (e.occurred_at - epoch) // window * window
+    for e in distinct_downloads(events):
+        start = window_of(e.occurred_at, window)
         totals[start][0] += 1
         totals[start][1] += e.size
     return {start: (count, size) for start, (count, size) in totals.items()}
+
+
+def distinct_downloads(events: Iterable[FileEvent]) -> list[FileEvent]:
+    """The downloads among ``events``, each event id once."""
+    seen: set[uuid.UUID] = set()
+    found = []
+    for e in events:
+        if e.type is EventType.DOWNLOAD and e.event_id not in seen:
+            seen.add(e.event_id)
+            found.append(e)
+    return found
+
+
+def file_ground_truth(events: Iterable[FileEvent]) -> FileTotals:
+    """Per (window, owner, file): downloads and bytes, without Spark (file id None → '')."""
+    totals: defaultdict[FileKey, list[int]] = defaultdict(lambda: [0, 0])
+    for e in distinct_downloads(events):
+        key = (window_of(e.occurred_at), e.owner, e.file_id or "")
+        totals[key][0] += 1
+        totals[key][1] += e.size
+    return {key: (count, size) for key, (count, size) in totals.items()}
+
+
+def stored_file_totals(database_url: str) -> FileTotals:
+    with psycopg.connect(database_url) as connection:
+        rows = connection.execute(
+            "SELECT window_start, owner, file_id, sum(downloads)::bigint, sum(bytes)::bigint FROM download_counts"
+            " GROUP BY window_start, owner, file_id"
+        ).fetchall()
+    return {(start, owner, file_id): (downloads, size) for start, owner, file_id, downloads, size in rows}
 
 
 def produce(producer: Producer, topic: str, events: Iterable[FileEvent]) -> None:

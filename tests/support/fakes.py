@@ -27,18 +27,21 @@ from liftbit_common.contracts import (
     FileCommit,
     FileInfo,
     FilePage,
+    FileTotals,
     FolderInfo,
     FolderResult,
     IssuedToken,
     LinkAccess,
     LinkDownload,
     LinkRequest,
+    LinkTotals,
     LoginAttempt,
     MoveRequest,
     NewAccount,
     NewUpload,
     NodeInfo,
     NodePage,
+    NodeStats,
     ObjectRef,
     ProgressUpdate,
     RemovedObjects,
@@ -57,6 +60,7 @@ from liftbit_common.contracts import (
     UploadState,
     UserCreated,
     UserInfo,
+    UserStats,
     VersionInfo,
     WrittenObject,
 )
@@ -541,6 +545,12 @@ class FakeMetadata:
         self._account(grantee)
         self.grants.get(node.id, set()).discard(grantee)
 
+    async def owned_nodes(self, owner: str, node_ids: Sequence[str]) -> list[NodeInfo]:
+        self._account(owner)
+        wanted = set(node_ids)
+        found = [n for n in self.nodes.values() if str(n.id) in wanted and n.owner == owner and n.trashed_in is None]
+        return [self._info(n) for n in sorted(found, key=lambda n: n.path)]
+
     async def shared_with(self, username: str, query: str | None) -> list[NodeInfo]:
         self._account(username)
         if query:
@@ -741,11 +751,24 @@ class FakeStorage:
         return [StaleMultipartUpload(key=key, upload_id=upload_id) for upload_id, (key, _) in self.multipart.items()]
 
 
+@dataclass(frozen=True)
+class FakeDownload:
+    """One counted download, as analytics_ms's fine rows hold it ('' for none)."""
+
+    window_start: datetime
+    owner: str
+    file_id: str
+    bytes: int
+    link_id: str = ""
+    client_address: str = ""
+
+
 class FakeAnalytics:
-    """analytics_ms's windows, as a list the test fills."""
+    """analytics_ms's platform windows and its counted downloads, as lists the test fills."""
 
     def __init__(self) -> None:
         self.windows: list[DownloadWindow] = []
+        self.downloads: list[FakeDownload] = []
         self.health = {"analytics_ms": "ok", "postgres": "ok", "streaming_query": "ok"}
 
     async def health_checks(self) -> dict[str, str]:
@@ -757,3 +780,48 @@ class FakeAnalytics:
             for w in self.windows
             if (since is None or w.window_start >= since) and (until is None or w.window_end <= until)
         ]
+
+    def _in_range(self, since: datetime | None, until: datetime | None) -> list[FakeDownload]:
+        window = timedelta(minutes=5)
+        return [
+            d
+            for d in self.downloads
+            if (since is None or d.window_start >= since) and (until is None or d.window_start + window <= until)
+        ]
+
+    async def node_stats(
+        self, file_id: str | None, link_ids: Sequence[str], since: datetime | None, until: datetime | None
+    ) -> NodeStats:
+        """Totals and per-link totals only (windows are analytics_ms's own tests' business)."""
+        chosen = [d for d in self._in_range(since, until) if d.file_id == file_id or d.link_id in link_ids]
+        links = sorted({d.link_id for d in chosen if d.link_id})
+        return NodeStats(
+            downloads=len(chosen),
+            bytes=sum(d.bytes for d in chosen),
+            windows=[],
+            links=[
+                LinkTotals(
+                    link_id=link,
+                    downloads=sum(1 for d in chosen if d.link_id == link),
+                    bytes=sum(d.bytes for d in chosen if d.link_id == link),
+                    addresses=len({d.client_address for d in chosen if d.link_id == link and d.client_address}),
+                    alert=False,
+                )
+                for link in links
+            ],
+        )
+
+    async def owner_stats(self, owner: str, since: datetime | None, until: datetime | None, limit: int) -> UserStats:
+        mine = [d for d in self._in_range(since, until) if d.owner == owner]
+        per_file: dict[str, list[int]] = {}
+        for d in mine:
+            if d.file_id:
+                totals = per_file.setdefault(d.file_id, [0, 0])
+                totals[0] += 1
+                totals[1] += d.bytes
+        ranked = sorted(per_file.items(), key=lambda item: (-item[1][0], item[0]))[:limit]
+        return UserStats(
+            downloads=len(mine),
+            bytes=sum(d.bytes for d in mine),
+            top_files=[FileTotals(file_id=f, path=None, downloads=n, bytes=b) for f, (n, b) in ranked],
+        )

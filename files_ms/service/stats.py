@@ -1,0 +1,30 @@
+"""Owners' download statistics: analytics_ms counts, metadata_ms says where the files are now."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from files_ms.clients.protocols import Analytics, Metadata
+from files_ms.service.access import AccessPolicy
+from liftbit_common.contracts import FileTotals, UserStats
+from liftbit_common.errors import InvalidInput
+
+
+class StatsService:
+    def __init__(self, metadata: Metadata, analytics: Analytics) -> None:
+        self._metadata = metadata
+        self._analytics = analytics
+
+    async def user_stats(
+        self, actor: str, username: str, since: datetime | None, until: datetime | None, limit: int
+    ) -> UserStats:
+        """The user's totals and most downloaded files, each named by its current path (null once
+        it is in the trash or gone for good: the downloads it had still count)."""
+        AccessPolicy.require_self(actor, username)
+        if since and until and since > until:
+            raise InvalidInput("since must not be after until")
+        stats = await self._analytics.owner_stats(username, since, until, limit)
+        ids = [top.file_id for top in stats.top_files]
+        paths = {node.id: node.path for node in await self._metadata.owned_nodes(username, ids)} if ids else {}
+        top_files = [FileTotals(**{**top.model_dump(), "path": paths.get(top.file_id)}) for top in stats.top_files]
+        return stats.model_copy(update={"top_files": top_files})
