@@ -71,7 +71,7 @@ def build_services(
         ),
         authenticator=authenticator,
         analytics=analytics,
-        stats=StatsService(metadata, analytics),
+        stats=StatsService(metadata, analytics, access),
         reconciler=Reconciler(
             metadata,
             storage,

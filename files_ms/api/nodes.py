@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
+from pydantic import AwareDatetime
 
 from files_ms.api.deps import CurrentUser, Services, public_base_url
 from files_ms.api.files import DownloadConditions, download_response
-from liftbit_common.contracts import CreatedLink, FileInfo, LinkInfo, NewLink, NodeInfo, Username, VersionInfo
+from liftbit_common.contracts import (
+    CreatedLink,
+    FileInfo,
+    LinkInfo,
+    NewLink,
+    NodeInfo,
+    NodeStats,
+    Username,
+    VersionInfo,
+)
 from liftbit_common.errors import error_responses
 
 router = APIRouter(prefix="/files/{file_id}", tags=["files by id"])
@@ -94,3 +104,18 @@ async def list_links(file_id: FileId, actor: CurrentUser, services: Services) ->
     """This file's or folder's links that were not revoked (expired and used-up ones too), with
     their download counts; newest first. Their tokens are not shown again."""
     return await services.links.links(actor, file_id)
+
+
+@router.get("/stats", responses=error_responses(401, 403, 404, 422, 503))
+async def node_stats(
+    file_id: FileId,
+    actor: CurrentUser,
+    services: Services,
+    since: Annotated[AwareDatetime | None, Query(description="RFC 3339; windows starting at or after this")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="RFC 3339; windows ending at or before this")] = None,
+) -> NodeStats:
+    """Downloads of this file in the 5-minute windows inside [since, until] (by you, grantees and
+    link recipients; totals, per window, per link, with each link's distinct addresses and leak
+    alert), or for a folder the downloads through its links. Counted by the analytics job: a
+    download shows here within the trigger interval (seconds)."""
+    return await services.stats.node_stats(actor, file_id, since, until)

@@ -143,8 +143,9 @@ class MetadataClient:
     async def create_link(self, node_id: str, request: LinkRequest) -> StoredLink:
         return await self.http.call(api.CREATE_LINK, request, node_id=node_id)
 
-    async def links(self, node_id: str, owner: str) -> list[StoredLink]:
-        return await self.http.call(api.LINKS, api.OwnerQuery(owner=owner), node_id=node_id)
+    async def links(self, node_id: str, owner: str, *, include_revoked: bool = False) -> list[StoredLink]:
+        query = api.LinksQuery(owner=owner, include_revoked=include_revoked)
+        return await self.http.call(api.LINKS, query, node_id=node_id)
 
     async def revoke_link(self, link_id: str, owner: str) -> None:
         await self.http.call(api.REVOKE_LINK, api.OwnerQuery(owner=owner), link_id=link_id)

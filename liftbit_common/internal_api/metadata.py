@@ -81,6 +81,10 @@ class OwnerQuery(BaseModel):
     owner: str = Field(description="The user asking, who must own the node (else 404)")
 
 
+class LinksQuery(OwnerQuery):
+    include_revoked: bool = Field(False, description="Revoked links too (their downloads stay in the stats)")
+
+
 class SharedQuery(BaseModel):
     q: str | None = Field(None, min_length=1, max_length=255, description="Search by name, in shared folders too")
     limit: PageLimit = 1000
@@ -170,11 +174,9 @@ GRANTEES: Route[OwnerQuery, list[str]] = Route("GET", f"{_BY_ID}/grants", OwnerQ
 GRANT: Route[OwnerQuery, None] = Route("PUT", f"{_BY_ID}/grants/{{grantee}}", OwnerQuery, request_in="query")
 REVOKE_GRANT: Route[OwnerQuery, None] = Route("DELETE", f"{_BY_ID}/grants/{{grantee}}", OwnerQuery, request_in="query")
 
-CREATE_LINK: Route[LinkRequest, StoredLink] = Route(
-    "POST", f"{_BY_ID}/links", LinkRequest, StoredLink, status_code=201
-)
-LINKS: Route[OwnerQuery, list[StoredLink]] = Route(
-    "GET", f"{_BY_ID}/links", OwnerQuery, list[StoredLink], request_in="query"
+CREATE_LINK: Route[LinkRequest, StoredLink] = Route("POST", f"{_BY_ID}/links", LinkRequest, StoredLink, status_code=201)
+LINKS: Route[LinksQuery, list[StoredLink]] = Route(
+    "GET", f"{_BY_ID}/links", LinksQuery, list[StoredLink], request_in="query"
 )
 REVOKE_LINK: Route[OwnerQuery, None] = Route("DELETE", "/links/{link_id}", OwnerQuery, request_in="query")
 # POST: the recipient's password travels in the body, never in a URL that logs keep.

@@ -20,8 +20,8 @@ async def create_link(node_id: str, body: LinkRequest, services: Services) -> St
 
 
 @serve(router, api.LINKS)
-async def links(node_id: str, query: Annotated[api.OwnerQuery, Query()], services: Services) -> list[StoredLink]:
-    return await services.links.links(node_id, query.owner)
+async def links(node_id: str, query: Annotated[api.LinksQuery, Query()], services: Services) -> list[StoredLink]:
+    return await services.links.links(node_id, query.owner, include_revoked=query.include_revoked)
 
 
 @serve(router, api.REVOKE_LINK)

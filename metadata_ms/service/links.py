@@ -124,14 +124,14 @@ class LinkRegistry:
             await add_events(session, [_link_event(EventType.LINK_CREATED, info, str(link.id), user.username)])
             return _stored(link, user.username)
 
-    async def links(self, node_id: str, owner: str) -> list[StoredLink]:
-        """The node's links that were not revoked, newest first (expired and used-up ones too)."""
+    async def links(self, node_id: str, owner: str, *, include_revoked: bool = False) -> list[StoredLink]:
+        """The node's links, newest first: expired and used-up ones too, revoked ones if asked."""
         async with self._sessions() as session:
             user = await find_user(session, owner)
             node = await self._owned_node(session, node_id, user.id)
             rows = await session.scalars(
                 sa.select(Link)
-                .where(Link.node_id == node.id, Link.revoked_at.is_(None))
+                .where(Link.node_id == node.id, sa.true() if include_revoked else Link.revoked_at.is_(None))
                 .order_by(Link.created_at.desc(), Link.id)
             )
             return [_stored(link, owner) for link in rows]

@@ -8,6 +8,7 @@ import base64
 import hashlib
 import re
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -469,3 +470,64 @@ def test_a_file_request_page_takes_a_file_from_a_browser_form(api: httpx.Client,
     assert refused.status_code == 401 and "password" in refused.text
     assert api.get(f"/users/{alice.name}/files/drop/notes (2).txt", headers=alice.auth).content == b"from a visitor"
     assert api.get(f"/users/{alice.name}/files/drop/notes.txt", headers=alice.auth).content == b"the owner's"
+
+
+def stats_when(api: httpx.Client, user: User, node: str, downloads: int, timeout: float = 120) -> dict[str, Any]:
+    """/files/{id}/stats once the analytics job counted ``downloads`` (it runs every second here)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = api.get(f"/files/{node}/stats", headers=user.auth)
+        assert answer.status_code == 200, answer.text
+        stats = dict(answer.json())
+        if stats["downloads"] >= downloads or time.monotonic() > deadline:
+            return stats
+        time.sleep(0.5)
+
+
+def test_owners_see_each_files_downloads_per_window_and_per_link(api: httpx.Client, alice: User, bob: User) -> None:
+    body = content(10_000, seed=31)
+    assert put(api, alice, "stats/report.pdf", body).status_code == 201
+    assert put(api, alice, "stats/other.txt", b"o").status_code == 201
+    node = file_id(api, alice, "stats/report.pdf")
+    first, second = make_link(api, alice, node), make_link(api, alice, node)
+    folder_link = make_link(api, alice, folder_id(api, alice, "stats"))
+    for address in ("127.0.0.11", "127.0.0.12"):
+        with httpx.Client(base_url=str(api.base_url), transport=httpx.HTTPTransport(local_address=address)) as c:
+            assert c.get(share("/download", first)).content == body
+    assert api.get(share("/download", second), headers={"Range": "bytes=0-99"}).status_code == 206
+    assert api.get(share("/files/report.pdf", folder_link)).content == body
+    assert api.get(share("/files/other.txt", folder_link)).content == b"o"
+    assert api.get(f"/users/{alice.name}/files/stats/report.pdf", headers=alice.auth).content == body
+    assert api.delete(f"/links/{second['id']}", headers=alice.auth).status_code == 204  # its downloads stay counted
+
+    stats = stats_when(api, alice, node, 5)
+    assert (stats["downloads"], stats["bytes"]) == (5, 4 * len(body) + 100)
+    assert sum(w["downloads"] for w in stats["windows"]) == 5
+    per_link = {link["link_id"]: link for link in stats["links"]}
+    assert (per_link[first["id"]]["downloads"], per_link[first["id"]]["addresses"]) == (2, 2)
+    assert (per_link[second["id"]]["downloads"], per_link[second["id"]]["bytes"]) == (1, 100)
+    assert per_link[folder_link["id"]]["downloads"] == 1  # only this file's download through the folder's link
+    assert not any(link["alert"] for link in stats["links"])
+
+    folder_stats = stats_when(api, alice, folder_link["node_id"], 2)
+    assert (folder_stats["downloads"], folder_stats["bytes"]) == (2, len(body) + 1)  # through its link only
+
+    since = datetime.now(UTC) + timedelta(hours=1)
+    assert api.get(f"/files/{node}/stats", params={"since": since.isoformat()}, headers=alice.auth).json() == {
+        "downloads": 0,
+        "bytes": 0,
+        "windows": [],
+        "links": [],
+    }
+    backwards = api.get(
+        f"/files/{node}/stats",
+        params={"since": since.isoformat(), "until": (since - timedelta(days=1)).isoformat()},
+        headers=alice.auth,
+    )
+    assert backwards.status_code == 422 and "since must not be after until" in error_of(backwards)[1]
+    # The owner's alone: a grantee is told so, anyone else does not learn the file exists.
+    assert api.get(f"/files/{node}/stats", headers=bob.auth).status_code == 404
+    assert api.put(f"/files/{node}/permissions/{bob.name}", headers=alice.auth).status_code == 204
+    assert api.get(f"/files/{node}/stats", headers=bob.auth).status_code == 403
+    top = api.get(f"/users/{alice.name}/stats", headers=alice.auth).json()
+    assert top["top_files"][0] == {"file_id": node, "path": "stats/report.pdf", "downloads": 5, "bytes": 40_100}

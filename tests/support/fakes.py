@@ -597,12 +597,12 @@ class FakeMetadata:
         self.share_links[stored.id] = FakeLink(stored, request.token_hash, request.password)
         return stored
 
-    async def links(self, node_id: str, owner: str) -> list[StoredLink]:
+    async def links(self, node_id: str, owner: str, *, include_revoked: bool = False) -> list[StoredLink]:
         self._by_id(node_id, owner)
         return [
             link.stored
             for link in self.share_links.values()
-            if link.stored.node_id == node_id and link.stored.revoked_at is None
+            if link.stored.node_id == node_id and (include_revoked or link.stored.revoked_at is None)
         ]
 
     async def revoke_link(self, link_id: str, owner: str) -> None:
