@@ -2,7 +2,8 @@
 # Install what LiftBit needs on a fresh Debian machine; quick when everything is already there.
 #   - uv (pinned) in .tools/, then the locked virtualenv .venv (uv.lock)
 #   - nginx and PostgreSQL from Debian's packages when missing
-#   - with --test: docker-compose, to validate docker-compose.yml (no engine needed)
+#   - with --test: docker-compose, to validate docker-compose.yml (no engine needed), and Debian's
+#     chromium for the browser tests (Playwright drives it; never `playwright install`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,6 +51,7 @@ compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || packages+=(postgre
 command -v java >/dev/null || packages+=(openjdk-17-jre-headless)
 if $want_test_tools; then
     command -v docker-compose >/dev/null || packages+=(docker-compose)
+    [[ -x /usr/bin/chromium ]] || packages+=(chromium)
 fi
 if ((${#packages[@]})); then
     apt_install "${packages[@]}"

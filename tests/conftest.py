@@ -20,6 +20,9 @@ from tests.support.events import EventLog
 from tests.support.stack import TEST_STACK_SETTINGS
 from tests.support.users import User, register, unique_name
 
+# The real browser's fixtures (browser, page, browser_errors) for tests anywhere.
+pytest_plugins = ["tests.support.browser"]
+
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[StackInfo]:

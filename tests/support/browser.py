@@ -1,0 +1,84 @@
+"""A real browser for the tests: Debian's Chromium (/usr/bin/chromium, installed by
+`scripts/bootstrap.sh --test`) driven by Playwright. Never `playwright install`: no browser is
+downloaded, the Python package only brings the driver.
+
+Registered for every test by tests/conftest.py (``pytest_plugins``):
+
+- ``browser``: one headless Chromium for the session;
+- ``page``: a new context (own cookies and storage) per test, with the stack's URL as base URL
+  (``page.goto("/docs")``) and downloads accepted (``with page.expect_download() as got: …``,
+  then ``got.value.path()``: the file is in the session's downloads folder);
+- ``browser_errors``: what the page printed to its console as an error (a CSP refusal, a script
+  failing) or threw, for tests to assert empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Error, Page, Playwright, sync_playwright
+
+from scripts.stack.info import StackInfo
+
+CHROMIUM = Path("/usr/bin/chromium")
+# What Chromium needs here, as root on a machine without a network: without the
+# background-networking flags it keeps dialling Google's services and the refused connections
+# slow every page down. Playwright adds --headless itself and gives each launch a fresh
+# --user-data-dir (a temporary profile it removes on close).
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT_MS = 15_000  # a busy 2-core machine renders slowly; far below pytest's own timeout
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/bootstrap.sh --test (it installs Debian's chromium)")
+    launched = playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=CHROMIUM_FLAGS,
+        downloads_path=tmp_path_factory.mktemp("downloads"),
+    )
+    yield launched
+    launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, stack: StackInfo) -> Iterator[Page]:
+    context = browser.new_context(base_url=stack.url, accept_downloads=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+@pytest.fixture
+def browser_errors(page: Page) -> list[str]:
+    errors: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(message.text)
+
+    def on_page_error(error: Error) -> None:
+        errors.append(f"uncaught: {error.message}")
+
+    page.on("console", on_console)
+    page.on("pageerror", on_page_error)
+    return errors
