@@ -13,16 +13,21 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from liftbit_cli.errors import CliError, ExitCode
 from liftbit_common.contracts import (
+    CreatedLink,
     FileInfo,
     FilePage,
     FolderInfo,
     IssuedToken,
+    LinkInfo,
     Move,
+    NewLink,
     NodeInfo,
     NodePage,
+    NodeStats,
     TrashEntry,
     TrashPage,
     UserInfo,
+    UserStats,
     VersionInfo,
 )
 
@@ -31,6 +36,7 @@ NODE = TypeAdapter[FileInfo | FolderInfo](NodeInfo)
 NODE_LIST = TypeAdapter(list[NodeInfo])
 VERSION_LIST = TypeAdapter(list[VersionInfo])
 NAMES = TypeAdapter(list[str])
+LINK_LIST = TypeAdapter(list[LinkInfo])
 
 
 class PageCursor(BaseModel):
@@ -187,6 +193,24 @@ class Api:
         response = self.send("GET", f"/users/{owner}/files/{remote_path(path)}/info", path)
         return FileInfo.model_validate_json(response.content)
 
+    def node(self, owner: str, path: str) -> FileInfo | FolderInfo:
+        """The file or folder at ``path``: a file's info route, else the folder among its parent's children
+        (there is no info route for folders)."""
+        try:
+            return self.info(owner, path)
+        except CliError as exc:
+            if exc.exit_code != ExitCode.NOT_FOUND:
+                raise
+        parent, _, name = path.strip("/").rpartition("/")
+        try:
+            for child in self.children(owner, parent or None):
+                if isinstance(child, FolderInfo) and child.name == name:
+                    return child
+        except CliError as exc:
+            if exc.exit_code != ExitCode.NOT_FOUND:  # no parent folder: no such path either
+                raise
+        raise CliError(ExitCode.NOT_FOUND, f"{path}: no such file or folder")
+
     def delete(self, owner: str, path: str) -> None:
         self.send("DELETE", f"/users/{owner}/files/{remote_path(path)}", path)
 
@@ -205,6 +229,29 @@ class Api:
         return NAMES.validate_json(
             self.send("GET", f"/users/{owner}/files/{remote_path(path)}/permissions", path).content
         )
+
+    # share links and download statistics
+    def create_link(self, node: FileInfo | FolderInfo, link: NewLink) -> CreatedLink:
+        body = link.model_dump(mode="json", exclude_none=True)
+        created = CreatedLink.model_validate_json(
+            self.send("POST", f"/files/{node.id}/links", node.path, json=body).content
+        )
+        # Absolute, whatever the server sends: the URL is for pasting into a mail or a browser.
+        return created.model_copy(update={"url": str(httpx.URL(self.url).join(created.url))})
+
+    def links(self, node: FileInfo | FolderInfo) -> list[LinkInfo]:
+        return LINK_LIST.validate_json(self.send("GET", f"/files/{node.id}/links", node.path).content)
+
+    def revoke_link(self, link_id: str) -> None:
+        self.send("DELETE", f"/links/{quote(link_id, safe='')}", f"link {link_id}")
+
+    def node_stats(self, node: FileInfo | FolderInfo, window: dict[str, str]) -> NodeStats:
+        response = self.send("GET", f"/files/{node.id}/stats", node.path, params=window)
+        return NodeStats.model_validate_json(response.content)
+
+    def user_stats(self, username: str, window: dict[str, str], limit: int) -> UserStats:
+        response = self.send("GET", f"/users/{username}/stats", username, params=window | {"limit": str(limit)})
+        return UserStats.model_validate_json(response.content)
 
     # tus 1.0 resumable uploads
     def tus_create(self, path: str, length: int, content_type: str) -> str:

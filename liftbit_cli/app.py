@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.filesize import pick_unit_and_suffix
 from rich.table import Table
@@ -33,7 +34,18 @@ from liftbit_cli.transfer import (
     sha256_of_file,
     upload,
 )
-from liftbit_common.contracts import FileInfo, FolderInfo, TrashEntry
+from liftbit_common.contracts import (
+    CreatedLink,
+    FileInfo,
+    FolderInfo,
+    LinkInfo,
+    LinkTotals,
+    NewLink,
+    NodeStats,
+    TrashEntry,
+    UserStats,
+    WindowTotals,
+)
 
 EPILOG = (
     "Exit status: 0 ok, 1 usage or bad input, 2 not logged in / wrong password / not allowed, 3 not found, "
@@ -633,6 +645,230 @@ def shared(ctx: typer.Context, as_json: JsonOption = False) -> None:
     cli = cli_of(ctx)
     with cli.signed_in() as (api, username):
         print_nodes(cli, api.shared_with(username), as_json, full_paths=True, with_owner=True)
+
+
+link_app = typer.Typer(
+    help="Share links: a URL that lets people without an account download a file or a folder, or upload into one.",
+    no_args_is_help=True,
+)
+app.add_typer(link_app, name="link")
+SPAN = re.compile(r"(\d+)\s*([mhdw])")
+SPAN_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_moment(text: str, *, option: str, ago: bool = False) -> datetime:
+    """`30m`, `12h`, `7d`, `2w` from now (``ago``: before now), or an ISO 8601 time (without an
+    offset: your local time)."""
+    if match := SPAN.fullmatch(text.strip()):
+        span = timedelta(seconds=int(match[1]) * SPAN_SECONDS[match[2]])
+        return datetime.now(UTC) - span if ago else datetime.now(UTC) + span
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise typer.BadParameter("give a span such as 7d, 12h or 30m, or an ISO 8601 time", param_hint=option) from None
+    return moment if moment.tzinfo else moment.astimezone()
+
+
+def utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def link_state(link: LinkInfo) -> str:
+    if link.expires_at is not None and link.expires_at <= datetime.now(UTC):
+        return "expired"
+    if link.max_downloads is not None and link.downloads >= link.max_downloads:
+        return "used up"
+    return "active"
+
+
+def link_terms(link: LinkInfo) -> str:
+    terms = [f"expires {utc_text(link.expires_at)} UTC" if link.expires_at else "never expires"]
+    if link.max_downloads is not None:
+        terms.append(f"at most {counted(link.max_downloads, 'download')}")
+    terms.append("password required" if link.has_password else "no password")
+    if link.upload_only:
+        terms.append("upload only")
+    return ", ".join(terms)
+
+
+def link_password(password: str | None, ask: bool) -> str | None:
+    if password is not None and ask:
+        raise CliError(ExitCode.USAGE, "give either --password or --password-prompt, not both")
+    if ask and not sys.stdin.isatty():  # piped, as `login` takes it: one line, no confirmation
+        return sys.stdin.readline().rstrip("\r\n")
+    if ask:
+        return str(typer.prompt("Link password", hide_input=True, confirmation_prompt=True))
+    return password
+
+
+@link_app.command("create")
+def create_link(
+    ctx: typer.Context,
+    path: OwnFile,
+    expires: Annotated[
+        str | None,
+        typer.Option("--expires", help="When it stops working: 7d, 12h, 30m from now, or an ISO 8601 time"),
+    ] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(
+            "--password",
+            help="Recipients must give it (8+ characters; --password-prompt keeps it off the command line)",
+        ),
+    ] = None,
+    ask_password: Annotated[bool, typer.Option("--password-prompt", help="Ask for the password, without echo")] = False,
+    max_downloads: Annotated[
+        int | None, typer.Option("--max-downloads", min=1, help="Completed downloads allowed, then it answers 410")
+    ] = None,
+    upload_only: Annotated[
+        bool, typer.Option("--upload-only", help="On a folder: recipients upload into it and see nothing")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="The created link (token included) as one JSON object")
+    ] = False,
+) -> None:
+    """Create a share link to one of your files or folders; its URL and token are shown this once only."""
+    cli = cli_of(ctx)
+    expires_at = parse_moment(expires, option="--expires") if expires else None
+    secret = link_password(password, ask_password)
+    try:
+        wanted = NewLink(expires_at=expires_at, password=secret, max_downloads=max_downloads, upload_only=upload_only)
+    except ValidationError as exc:  # e.g. a password of under 8 characters: said before anything is sent
+        problem = exc.errors()[0]
+        raise CliError(ExitCode.USAGE, f"{path}: {problem['loc'][0]}: {problem['msg']}") from None
+    with cli.signed_in() as (api, username):
+        node = api.node(username, path)
+        link = api.create_link(node, wanted)
+    if as_json:
+        print(link.model_dump_json(), flush=True)
+    else:
+        print_created_link(cli, node, link)
+    cli.err.print("The URL and token will not be shown again (LiftBit keeps only a hash of the token): copy them now.")
+
+
+def print_created_link(cli: Cli, node: Node, link: CreatedLink) -> None:
+    cli.out.print(f"created link {link.id} to {node.path}: {link_terms(link)}")
+    cli.out.print(f"url:      {link.url}")
+    if isinstance(node, FileInfo):  # the bytes themselves, for curl or wget (the url is the recipient's page)
+        cli.out.print(f"download: {link.url.rstrip('/')}/download")
+    cli.out.print(f"token:    {link.token}")
+
+
+@link_app.command("ls")
+def list_links(ctx: typer.Context, path: OwnFile, as_json: JsonOption = False) -> None:
+    """The share links of one of your files or folders, with how often each was downloaded."""
+    cli = cli_of(ctx)
+    with cli.signed_in() as (api, username):
+        links = api.links(api.node(username, path))
+    if as_json:
+        for link in links:
+            print(link.model_dump_json(), flush=True)
+        return
+    if not links:
+        cli.err.print(f"{path} has no share links (`liftbit link create {path}` makes one)")
+        return
+    table = Table(box=None, pad_edge=False)
+    for column in ("id", "created (UTC)", "expires (UTC)", "downloads", "password", "upload only", "state"):
+        table.add_column(column, justify="right" if column == "downloads" else "left")
+    for link in links:
+        downloads = f"{link.downloads}/{link.max_downloads}" if link.max_downloads is not None else str(link.downloads)
+        expires = utc_text(link.expires_at) if link.expires_at else "never"
+        yes_no = ("yes" if link.has_password else "no", "yes" if link.upload_only else "no")
+        table.add_row(link.id, utc_text(link.created_at), expires, downloads, *yes_no, link_state(link))
+    cli.out.print(table)
+
+
+@link_app.command("rm")
+def remove_link(
+    ctx: typer.Context, link_ids: Annotated[list[str], typer.Argument(help="Link ids (see `liftbit link ls`)")]
+) -> None:
+    """Revoke share links: their URLs answer 410 Gone from now on."""
+    cli = cli_of(ctx)
+    with cli.signed_in() as (api, _):
+        for link_id in link_ids:
+            api.revoke_link(link_id)
+            cli.out.print(f"revoked link {link_id}")
+
+
+def stats_table(columns: list[str], rows: list[list[str]]) -> Table:
+    """The first column names the row, the others are figures."""
+    table = Table(box=None, pad_edge=False)
+    for index, column in enumerate(columns):
+        table.add_column(column, overflow="fold", justify="right" if index else "left")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+ALERT = "many addresses"  # the leak alert: one link downloaded from more addresses than usual in one window
+
+
+def figures(totals: WindowTotals | LinkTotals) -> list[str]:
+    return [
+        f"{totals.downloads:,}",
+        size_text(totals.bytes),
+        f"{totals.addresses:,}",
+        ALERT if totals.alert else "",
+    ]
+
+
+def print_node_stats(cli: Cli, path: str, found: NodeStats) -> None:
+    cli.out.print(f"{path}: {counted(found.downloads, 'download')}, {size_text(found.bytes)}")
+    columns = ["downloads", "bytes", "addresses", ""]
+    if found.windows:
+        rows = [
+            [f"{utc_text(window.window_start)}–{window.window_end.astimezone(UTC):%H:%M}", *figures(window)]
+            for window in found.windows
+        ]
+        cli.out.print(stats_table(["window (UTC)", *columns], rows))
+    if found.links:
+        rows = [[f"link {link.link_id}", *figures(link)] for link in found.links]
+        cli.out.print(stats_table(["through", *columns], rows))
+
+
+def print_user_stats(cli: Cli, username: str, found: UserStats) -> None:
+    cli.out.print(f"{username}: {counted(found.downloads, 'download')}, {size_text(found.bytes)}")
+    if found.top_files:
+        rows = [
+            [file.path or f"(gone for good, id {file.file_id})", f"{file.downloads:,}", size_text(file.bytes)]
+            for file in found.top_files
+        ]
+        cli.out.print(stats_table(["most downloaded", "downloads", "bytes"], rows))
+
+
+@app.command()
+def stats(
+    ctx: typer.Context,
+    path: Annotated[str | None, typer.Argument(help="Your file or folder [default: all your files]")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="From then: 7d, 12h, 30m ago, or an ISO 8601 time")
+    ] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Up to then, the same way")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Without PATH: how many top files")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="The server's answer as one JSON object")] = False,
+) -> None:
+    """Downloads and bytes served: of one file (by 5-minute window and by share link; a folder:
+    through its links), or of all your files with the most downloaded ones. Counted by the analytics
+    job, seconds after the download."""
+    cli = cli_of(ctx)
+    moments = {"since": since, "until": until}
+    window = {
+        name: parse_moment(text, option=f"--{name}", ago=True).astimezone(UTC).isoformat()
+        for name, text in moments.items()
+        if text
+    }
+    with cli.signed_in() as (api, username):
+        found: NodeStats | UserStats
+        if path is None:
+            found = api.user_stats(username, window, limit)
+        else:
+            found = api.node_stats(api.node(username, path), window)
+    if as_json:
+        print(found.model_dump_json(), flush=True)
+    elif isinstance(found, NodeStats):
+        print_node_stats(cli, path or "", found)
+    else:
+        print_user_stats(cli, username, found)
 
 
 def main() -> None:

@@ -34,6 +34,7 @@ import httpx
 import typer
 from websockets.sync.client import ClientConnection, connect
 
+from scripts.chromium import CHROMIUM, CHROMIUM_FLAGS
 from scripts.stack.throwaway import throwaway_stack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,16 +43,9 @@ VIEWPORT_WIDTH = 1280
 VIEWPORT_HEIGHT = 900
 # Swagger UI debounces its form fields: a value typed just before "Execute" is not sent yet.
 INPUT_SETTLE_SECONDS = 0.5
-# The flags that work on the development machines (root, no GPU, no network needs).
-CHROMIUM_FLAGS = (
+SCREENSHOT_FLAGS = (
     "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
+    *CHROMIUM_FLAGS,
     "--hide-scrollbars",
     "--remote-debugging-address=127.0.0.1",
     "--remote-debugging-port=0",  # Chromium picks a free port and writes it to DevToolsActivePort
@@ -123,7 +117,7 @@ def chromium(executable: str) -> Iterator[DevToolsPage]:
     """Headless Chromium with a fresh profile; stopped by its PID (and process group) afterwards."""
     with tempfile.TemporaryDirectory(prefix="liftbit-chromium-") as profile:
         process = subprocess.Popen(
-            [executable, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
+            [executable, *SCREENSHOT_FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -421,7 +415,7 @@ def main(
         str | None, typer.Option(help="A running stack (e.g. http://127.0.0.1:3000); default: start one")
     ] = None,
     output: Annotated[Path, typer.Option(help="Folder for swagger-<operation>.png")] = DEFAULT_OUTPUT,
-    browser: Annotated[str, typer.Option(envvar="CHROMIUM", help="Chromium executable")] = "/usr/bin/chromium",
+    browser: Annotated[str, typer.Option(envvar="CHROMIUM", help="Chromium executable")] = CHROMIUM,
     username: Annotated[str, typer.Option(help="The demo user (must not exist yet)")] = "alice",
     grantee: Annotated[str, typer.Option(help="The user given permission (must not exist yet)")] = "bob",
 ) -> None:

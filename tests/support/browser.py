@@ -20,22 +20,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Error, Page, Playwright, sync_playwright
 
+from scripts.chromium import CHROMIUM, CHROMIUM_FLAGS
 from scripts.stack.info import StackInfo
 
-CHROMIUM = Path("/usr/bin/chromium")
-# What Chromium needs here, as root on a machine without a network: without the
-# background-networking flags it keeps dialling Google's services and the refused connections
-# slow every page down. Playwright adds --headless itself and gives each launch a fresh
-# --user-data-dir (a temporary profile it removes on close).
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TIMEOUT_MS = 15_000  # a busy 2-core machine renders slowly; far below pytest's own timeout
 
 
@@ -47,12 +34,14 @@ def playwright() -> Iterator[Playwright]:
 
 @pytest.fixture(scope="session")
 def browser(playwright: Playwright, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
-    if not CHROMIUM.exists():
+    if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run scripts/bootstrap.sh --test (it installs Debian's chromium)")
+    # Playwright adds --headless itself and gives the launch a fresh --user-data-dir (a temporary
+    # profile it removes on close).
     launched = playwright.chromium.launch(
         executable_path=CHROMIUM,
         headless=True,
-        args=CHROMIUM_FLAGS,
+        args=list(CHROMIUM_FLAGS),
         downloads_path=tmp_path_factory.mktemp("downloads"),
     )
     yield launched
