@@ -3,7 +3,8 @@
 #   - uv (pinned) in .tools/, then the locked virtualenv .venv (uv.lock)
 #   - nginx and PostgreSQL from Debian's packages when missing
 #   - with --test: docker-compose, to validate docker-compose.yml (no engine needed), and Debian's
-#     chromium for the browser tests (Playwright drives it; never `playwright install`)
+#     chromium for the browser tests (Playwright drives it; never `playwright install`) and the
+#     scripts they inject into pages (axe-core), from tests/browser-tools' npm lock file
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,8 +53,17 @@ command -v java >/dev/null || packages+=(openjdk-17-jre-headless)
 if $want_test_tools; then
     command -v docker-compose >/dev/null || packages+=(docker-compose)
     [[ -x /usr/bin/chromium ]] || packages+=(chromium)
+    command -v npm >/dev/null || packages+=(npm)
 fi
 if ((${#packages[@]})); then
     apt_install "${packages[@]}"
+fi
+
+# 4. with --test: the browser tests' npm packages, re-installed only when the lock changed
+tools=tests/browser-tools
+if $want_test_tools && { [[ ! -f $tools/node_modules/.package-lock.json ]] ||
+    [[ $tools/package-lock.json -nt $tools/node_modules/.package-lock.json ]]; }; then
+    log "npm ci in $tools"
+    npm ci --prefix "$tools" --silent --no-audit --no-fund
 fi
 log "ready"

@@ -9,13 +9,16 @@ Registered for every test by tests/conftest.py (``pytest_plugins``):
   (``page.goto("/docs")``) and downloads accepted (``with page.expect_download() as got: …``,
   then ``got.value.path()``: the file is in the session's downloads folder);
 - ``browser_errors``: what the page printed to its console as an error (a CSP refusal, a script
-  failing) or threw, for tests to assert empty.
+  failing) or threw, for tests to assert empty;
+- ``axe_violations(page)``: axe-core's accessibility findings (tests/browser-tools, npm ci'd by the
+  bootstrap).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Error, Page, Playwright, sync_playwright
@@ -71,3 +74,19 @@ def browser_errors(page: Page) -> list[str]:
     page.on("console", on_console)
     page.on("pageerror", on_page_error)
     return errors
+
+
+AXE = Path(__file__).resolve().parents[1] / "browser-tools" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page: Page, *, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict[str, Any]]:
+    """axe-core's accessibility violations of the page as it is now, of these impacts: each with
+    its rule ``id``, ``impact``, ``help`` and the ``nodes`` (``target`` selectors) that break it.
+    Evaluated through the DevTools protocol, so the page's CSP does not stand in its way and the
+    page's own scripts are not changed."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run scripts/bootstrap.sh --test (npm ci in tests/browser-tools)")
+    found: list[dict[str, Any]] = page.evaluate(
+        AXE.read_text() + "\n;axe.run(document, {resultTypes: ['violations']}).then(result => result.violations)"
+    )
+    return [violation for violation in found if violation["impact"] in impacts]
