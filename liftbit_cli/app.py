@@ -669,6 +669,16 @@ def parse_moment(text: str, *, option: str, ago: bool = False) -> datetime:
     return moment if moment.tzinfo else moment.astimezone()
 
 
+def print_table(console: Console, table: Table) -> None:
+    """A table of ids: in a pipe (a script, grep) at its natural width, so that no id is cut or
+    wrapped; in a terminal fitted to it (the id columns do not wrap)."""
+    if console.is_terminal:
+        console.print(table)
+        return
+    natural = console.measure(table, options=console.options.update_width(10_000)).maximum
+    Console(file=console.file, width=natural, markup=False, highlight=False).print(table)
+
+
 def utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
 
@@ -769,13 +779,13 @@ def list_links(ctx: typer.Context, path: OwnFile, as_json: JsonOption = False) -
         return
     table = Table(box=None, pad_edge=False)
     for column in ("id", "created (UTC)", "expires (UTC)", "downloads", "password", "upload only", "state"):
-        table.add_column(column, justify="right" if column == "downloads" else "left")
+        table.add_column(column, justify="right" if column == "downloads" else "left", no_wrap=column == "id")
     for link in links:
         downloads = f"{link.downloads}/{link.max_downloads}" if link.max_downloads is not None else str(link.downloads)
         expires = utc_text(link.expires_at) if link.expires_at else "never"
         yes_no = ("yes" if link.has_password else "no", "yes" if link.upload_only else "no")
         table.add_row(link.id, utc_text(link.created_at), expires, downloads, *yes_no, link_state(link))
-    cli.out.print(table)
+    print_table(cli.out, table)
 
 
 @link_app.command("rm")
@@ -794,7 +804,7 @@ def stats_table(columns: list[str], rows: list[list[str]]) -> Table:
     """The first column names the row, the others are figures."""
     table = Table(box=None, pad_edge=False)
     for index, column in enumerate(columns):
-        table.add_column(column, overflow="fold", justify="right" if index else "left")
+        table.add_column(column, justify="right" if index else "left", no_wrap=not index)
     for row in rows:
         table.add_row(*row)
     return table
@@ -820,10 +830,10 @@ def print_node_stats(cli: Cli, path: str, found: NodeStats) -> None:
             [f"{utc_text(window.window_start)}–{window.window_end.astimezone(UTC):%H:%M}", *figures(window)]
             for window in found.windows
         ]
-        cli.out.print(stats_table(["window (UTC)", *columns], rows))
+        print_table(cli.out, stats_table(["window (UTC)", *columns], rows))
     if found.links:
         rows = [[f"link {link.link_id}", *figures(link)] for link in found.links]
-        cli.out.print(stats_table(["through", *columns], rows))
+        print_table(cli.out, stats_table(["through", *columns], rows))
 
 
 def print_user_stats(cli: Cli, username: str, found: UserStats) -> None:
@@ -833,7 +843,7 @@ def print_user_stats(cli: Cli, username: str, found: UserStats) -> None:
             [file.path or f"(gone for good, id {file.file_id})", f"{file.downloads:,}", size_text(file.bytes)]
             for file in found.top_files
         ]
-        cli.out.print(stats_table(["most downloaded", "downloads", "bytes"], rows))
+        print_table(cli.out, stats_table(["most downloaded", "downloads", "bytes"], rows))
 
 
 @app.command()

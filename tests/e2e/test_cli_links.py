@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,52 +37,79 @@ def stats_once_counted(shell: Shell, *args: str) -> dict[str, Any]:
         time.sleep(1)
 
 
-def test_link_create_ls_download_stats_rm(stack: StackInfo, api: httpx.Client, alice: User, tmp_path: Path) -> None:
+@dataclass
+class PrintedLink:
+    """What `liftbit link create` printed for a file."""
+
+    id: str
+    url: str
+    download_url: str
+    token: str
+
+
+def create_file_link(shell: Shell, path: str, *options: str, stdin: str = "") -> PrintedLink:
+    created = shell.run("link", "create", path, *options, stdin=stdin)
+    assert created.returncode == 0, created.stderr
+    assert "will not be shown again" in created.stderr
+    return PrintedLink(
+        id=created.stdout.split()[2],  # "created link ID to PATH: terms"
+        url=printed(created.stdout, "url"),
+        download_url=printed(created.stdout, "download"),
+        token=printed(created.stdout, "token"),
+    )
+
+
+def test_link_create_ls_download_rm(stack: StackInfo, api: httpx.Client, alice: User, tmp_path: Path) -> None:
     me = shell_of(stack, tmp_path, "alice")
     me.login(alice)
     body = content(300_000, seed=7)
     assert put(api, alice, "reports/q4.pdf", body).status_code == 201
 
-    created = me.run(
-        "link", "create", "reports/q4.pdf", "--password-prompt", "--max-downloads", "2", stdin=LINK_PASSWORD + "\n"
+    link = create_file_link(
+        me, "reports/q4.pdf", "--password-prompt", "--max-downloads", "2", stdin=LINK_PASSWORD + "\n"
     )
-    assert created.returncode == 0, created.stderr
-    assert "will not be shown again" in created.stderr
-    token, url, download_url = (printed(created.stdout, label) for label in ("token", "url", "download"))
-    assert url.endswith(f"/s/{token}") and url.startswith("http")
-    assert download_url == f"{url}/download"
-    assert "at most 2 downloads, password required" in created.stdout
-    link_id = created.stdout.split()[2]  # "created link ID to PATH: terms"
-
+    assert link.url.startswith(stack.url) and link.url.endswith(f"/s/{link.token}")
+    assert link.download_url == f"{link.url}/download"
     (listed,) = json_lines(me.ok("link", "ls", "reports/q4.pdf", "--json").stdout)
-    assert (listed["id"], listed["downloads"], listed["max_downloads"]) == (link_id, 0, 2)
+    assert (listed["id"], listed["downloads"], listed["max_downloads"]) == (link.id, 0, 2)
     assert listed["has_password"] is True and listed["upload_only"] is False
     assert "token" not in listed
 
     # a recipient without an account: the password in its header, nothing else
     with httpx.Client(timeout=60) as recipient:
-        assert recipient.get(download_url).status_code == 401
-        got = recipient.get(download_url, headers={"X-Link-Password": LINK_PASSWORD})
+        assert recipient.get(link.download_url).status_code == 401
+        got = recipient.get(link.download_url, headers={"X-Link-Password": LINK_PASSWORD})
         assert got.status_code == 200, got.text
         assert got.content == body
 
-        table = me.ok("link", "ls", "reports/q4.pdf").stdout
-        (row,) = [line.split() for line in table.splitlines() if line.startswith(link_id)]
-        assert "1/2" in row and "yes" in row and row[-1] == "active"
+        (row,) = [line.split() for line in me.ok("link", "ls", "reports/q4.pdf").stdout.splitlines()[1:]]
+        assert row[0] == link.id and row[-4:] == ["1/2", "yes", "no", "active"]
 
-        found = stats_once_counted(me, "reports/q4.pdf")
-        assert (found["downloads"], found["bytes"]) == (1, len(body))
-        assert [(link["link_id"], link["downloads"]) for link in found["links"]] == [(link_id, 1)]
-        assert sum(window["downloads"] for window in found["windows"]) == 1
-        human = me.ok("stats", "reports/q4.pdf").stdout
-        assert human.startswith("reports/q4.pdf: 1 download, 293.0 KiB")
-        assert f"link {link_id}" in human
-        mine = json.loads(me.ok("stats", "--json", "--since", "1d").stdout)
-        assert ("reports/q4.pdf", 1) in [(file["path"], file["downloads"]) for file in mine["top_files"]]
-        assert "reports/q4.pdf" in me.ok("stats").stdout
+        assert me.ok("link", "rm", link.id).stdout.strip() == f"revoked link {link.id}"
+        assert recipient.get(link.download_url, headers={"X-Link-Password": LINK_PASSWORD}).status_code == 410
+    assert "has no share links" in me.run("link", "ls", "reports/q4.pdf").stderr
 
-        assert me.ok("link", "rm", link_id).stdout.strip() == f"revoked link {link_id}"
-        assert recipient.get(download_url, headers={"X-Link-Password": LINK_PASSWORD}).status_code == 410
+
+def test_stats_count_a_link_download(stack: StackInfo, api: httpx.Client, alice: User, tmp_path: Path) -> None:
+    me = shell_of(stack, tmp_path, "alice")
+    me.login(alice)
+    body = content(300_000, seed=8)
+    assert put(api, alice, "reports/q3.pdf", body).status_code == 201
+    link = create_file_link(me, "reports/q3.pdf")
+    assert httpx.get(link.download_url, timeout=60).content == body
+
+    found = stats_once_counted(me, "reports/q3.pdf")
+    assert (found["downloads"], found["bytes"]) == (1, len(body))
+    assert [(totals["link_id"], totals["downloads"]) for totals in found["links"]] == [(link.id, 1)]
+    assert sum(window["downloads"] for window in found["windows"]) == 1
+    human = me.ok("stats", "reports/q3.pdf").stdout
+    assert human.startswith("reports/q3.pdf: 1 download, 293.0 KiB")
+    assert f"link {link.id}" in human
+
+    mine = json.loads(me.ok("stats", "--json", "--since", "1d").stdout)
+    assert (mine["downloads"], mine["bytes"]) == (1, len(body))
+    assert [(file["path"], file["downloads"]) for file in mine["top_files"]] == [("reports/q3.pdf", 1)]
+    assert "reports/q3.pdf" in me.ok("stats").stdout
 
 
 def test_folder_link_and_errors(stack: StackInfo, alice: User, tmp_path: Path) -> None:
