@@ -18,19 +18,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Error, Page, Playwright, sync_playwright
 
 from scripts.chromium import CHROMIUM, CHROMIUM_FLAGS
 from scripts.stack.info import StackInfo
+
+if TYPE_CHECKING:  # Playwright is imported by the fixtures: ~1 s that tests without a browser do not pay
+    from playwright.sync_api import Browser, ConsoleMessage, Error, Page, Playwright
 
 TIMEOUT_MS = 15_000  # a busy 2-core machine renders slowly; far below pytest's own timeout
 
 
 @pytest.fixture(scope="session")
 def playwright() -> Iterator[Playwright]:
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as driver:
         yield driver
 
