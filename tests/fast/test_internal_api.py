@@ -4,7 +4,7 @@ or a call that strays from its route is refused before anything is sent.
 
 analytics_ms is left to the full tier: importing it loads PySpark, which alone would cost this
 tier a third of its time (measured with -X importtime); tests/e2e/test_platform.py and
-test_analytics.py call its one route."""
+test_analytics.py call its routes (the owner stats through files_ms's /users/{username}/stats)."""
 
 from __future__ import annotations
 
