@@ -13,7 +13,7 @@ from confluent_kafka import Producer
 
 from liftbit_common.events import EventType, FileEvent
 from scripts.stack.info import StackInfo
-from tests.support.analytics import Totals, ground_truth
+from tests.support.analytics import Totals, file_ground_truth, ground_truth
 from tests.support.events import EventLog
 from tests.support.http import put
 from tests.support.users import User
@@ -62,9 +62,10 @@ def plus(base: Totals, extra: Totals) -> Totals:
     return totals
 
 
-def synthetic(owner: str, now: datetime, sizes: list[int]) -> list[FileEvent]:
-    """Downloads in three consecutive windows, spanning under six minutes so that all stay within
-    the 10-minute watermark, plus a redelivered duplicate and an upload, which must not count."""
+def synthetic(owner: str, now: datetime, sizes: list[int], file_id: str | None = None) -> list[FileEvent]:
+    """Downloads (of ``file_id``) in three consecutive windows, spanning under six minutes so that
+    all stay within the 10-minute watermark, plus a redelivered duplicate and an upload, which must
+    not count."""
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     current = epoch + (now - epoch) // WINDOW * WINDOW
     moments = (
@@ -73,7 +74,16 @@ def synthetic(owner: str, now: datetime, sizes: list[int]) -> list[FileEvent]:
         current + WINDOW + timedelta(seconds=10),
     )
     events = [
-        FileEvent(type=EventType.DOWNLOAD, owner=owner, filename="s.bin", size=size, actor=owner, occurred_at=at)
+        FileEvent(
+            type=EventType.DOWNLOAD,
+            owner=owner,
+            filename="s.bin",
+            size=size,
+            actor=owner,
+            occurred_at=at,
+            file_id=file_id,
+            path="s.bin" if file_id else None,
+        )
         for at in moments
         for size in sizes
     ]
@@ -104,7 +114,8 @@ def test_download_windows_are_exact_and_survive_a_restart(
         FileEvent.model_validate({k: v for k, v in e.items() if k != "_key"})
         for e in events.wait_for(lambda e: e["owner"] == alice.name and e["type"] == "download", 3)
     ]
-    first = synthetic(alice.name, now, [5, 3 * 1024**3])  # 64-bit sums
+    file_id = f"synthetic-{uuid.uuid4().hex[:8]}"
+    first = synthetic(alice.name, now, [5, 3 * 1024**3], file_id)  # 64-bit sums
     produce(stack, first)
     expected = plus(baseline, ground_truth([*api_downloads, *first]))
     assert len(ground_truth(first)) == 3  # three windows
@@ -119,12 +130,19 @@ def test_download_windows_are_exact_and_survive_a_restart(
 
     # Restart the job: it resumes from its checkpoint, no loss, no double counting.
     stack.launcher("stop", "analytics_ms")
-    second = synthetic(alice.name, now, [7])
+    second = synthetic(alice.name, now, [7], file_id)
     produce(stack, second)  # produced while the job is down
     stack.launcher("start", "analytics_ms")
     expected = plus(expected, ground_truth(second))
     seen = wait_for(api, alice, since, expected, timeout=240)
     assert {k: seen.get(k) for k in expected} == expected
+
+    # The per-file rows too: each window of the file exact, nothing lost or counted twice.
+    per_file = {start: totals for (start, _, _), totals in file_ground_truth([*first, *second]).items()}
+    stats = wait_for_stats(stack, {"file_id": file_id, "link_ids": []}, sum(n for n, _ in per_file.values()))
+    assert {datetime.fromisoformat(w["window_start"]): (w["downloads"], w["bytes"]) for w in stats["windows"]} == (
+        per_file
+    )
 
 
 def node_stats(stack: StackInfo, body: dict[str, Any]) -> dict[str, Any]:
