@@ -56,9 +56,7 @@ def test_a_password_link_is_unlocked_and_downloaded_to_disk(
     assert browser_errors == ["Failed to load resource: the server responded with a status of 401 (Unauthorized)"]
 
 
-def test_a_folder_link_is_browsed_into_a_subfolder_at_phone_width(
-    page: Page, api: httpx.Client, alice: User
-) -> None:
+def test_a_folder_link_is_browsed_into_a_subfolder_at_phone_width(page: Page, api: httpx.Client, alice: User) -> None:
     for path, data in {"trip/day1.txt": b"beach", "trip/photos/sunset.txt": b"orange sky"}.items():
         assert put(api, alice, path, data).status_code == 201
     folder = api.put(f"/users/{alice.name}/folders/trip", headers=alice.auth).json()["id"]
