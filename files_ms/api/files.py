@@ -10,12 +10,12 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator
 
-from files_ms.api.deps import CurrentUser, FilenamePath, Services, arriving_body, request_body
+from files_ms.api.deps import CurrentUser, FilenamePath, FilesServices, Services, arriving_body, request_body
 from files_ms.api.multipart import open_form_file
 from files_ms.service.access import AccessPolicy
-from files_ms.service.files import Conditions, Download, representation_headers
+from files_ms.service.files import Conditions, Download, Uploader, representation_headers
 from files_ms.service.http_semantics import expected_sha256, stored_media_type
-from liftbit_common.contracts import FileInfo, FilePage, Username
+from liftbit_common.contracts import CommitResult, FileInfo, FilePage, Username
 from liftbit_common.errors import BadRequest, LengthRequired, error_responses
 from liftbit_common.names import normalize_path
 
@@ -83,18 +83,23 @@ async def upload_form(username: Username, request: Request, actor: CurrentUser, 
     """Upload (multipart form, field `file`); the part's filename names the file and may be a path
     (`photos/a.jpg`). 201 new, 200 replaced."""
     AccessPolicy.require_self(actor, username)  # before a byte of the body is read
+    result = await store_form_file(request, services, Uploader(owner=username))
+    return upload_response(result.file, result.created)
+
+
+async def store_form_file(request: Request, services: FilesServices, uploader: Uploader) -> CommitResult:
+    """The form's ``file`` field, streamed into storage: its part's filename (a path, maybe)
+    names it, below the uploader's folder if it has one."""
     form = await open_form_file(request.headers.get("content-type"), arriving_body(request))
-    path = normalize_path(form.filename)
-    result = await services.files.upload(
-        actor,
-        username,
+    path = uploader.path_of(form.filename)
+    return await services.files.store(
+        uploader,
         path,
         form.body,
         content_type=stored_media_type(form.content_type, path),
         declared_size=None,
         expected_sha256=None,
     )
-    return upload_response(result.file, result.created)
 
 
 @router.get("/{filename:path}/info", responses=error_responses(401, 404, 422, 503))

@@ -11,12 +11,10 @@ from fastapi import APIRouter, Depends, Form, Header, Query, Request, Response, 
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from files_ms.api.deps import CurrentUser, FilenamePath, FilesServices, Services, arriving_body, client_address
-from files_ms.api.files import FORM_BODY, DownloadConditions, download_response, head_response
-from files_ms.api.multipart import open_form_file
+from files_ms.api.deps import CurrentUser, FilenamePath, FilesServices, Services, client_address
+from files_ms.api.files import FORM_BODY, DownloadConditions, download_response, head_response, store_form_file
 from files_ms.api.uploads import TUS_ERRORS, tus_router
 from files_ms.service.files import Conditions, Uploader
-from files_ms.service.http_semantics import stored_media_type
 from files_ms.service.links import LinkService, OpenedLink, Recipient
 from liftbit_common.contracts import FileInfo, FolderInfo, StoredFile
 from liftbit_common.errors import ErrorCode, LiftbitError, error_responses
@@ -214,16 +212,7 @@ async def link_form_upload(token: str, request: Request, who: LinkRecipient, ser
     except LiftbitError as error:
         return render(request, error.status_code, token=token, error=error.message)
     try:
-        form = await open_form_file(request.headers.get("content-type"), arriving_body(request))
-        path = uploader.path_of(form.filename)
-        result = await services.files.store(
-            uploader,
-            path,
-            form.body,
-            content_type=stored_media_type(form.content_type, path),
-            declared_size=None,
-            expected_sha256=None,
-        )
+        result = await store_form_file(request, services, uploader)
     except InvalidName as error:
         return render(request, 422, token=token, upload_only=True, error=str(error))
     except LiftbitError as error:

@@ -60,7 +60,7 @@ def test_upload_download_delete_each_publish_one_event(
         assert datetime.fromisoformat(event["occurred_at"]) >= before.replace(microsecond=0)
     assert len({e["event_id"] for e in found}) == 4
     # Nothing more: HEAD and the failed requests published nothing.
-    assert len(events.of_owner(alice.name, 5, timeout=2)) == 4
+    assert len(events.of_owner(alice.name, 5, timeout=60, quiet_seconds=1.5)) == 4
 
 
 def test_refused_requests_publish_nothing(api: httpx.Client, events: EventLog, alice: User, bob: User) -> None:

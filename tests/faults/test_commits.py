@@ -39,7 +39,7 @@ def object_key(stack: StackInfo, owner: str, filename: str) -> str:
 def distinct_events(events: EventLog, owner: str, count: int) -> list[dict[str, Any]]:
     events.of_owner(owner, count, timeout=20)
     found: dict[str, dict[str, Any]] = {}
-    for event in events.of_owner(owner, count + 1, timeout=2):
+    for event in events.of_owner(owner, count + 1, timeout=60, quiet_seconds=1.5):
         found.setdefault(event["event_id"], event)
     return list(found.values())
 

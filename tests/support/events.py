@@ -19,10 +19,17 @@ class EventLog:
         self._topic = topic
 
     def wait_for(
-        self, predicate: Callable[[dict[str, Any]], bool], count: int, timeout: float = 20
+        self,
+        predicate: Callable[[dict[str, Any]], bool],
+        count: int,
+        timeout: float = 20,
+        *,
+        quiet_seconds: float | None = None,
     ) -> list[dict[str, Any]]:
         """The first events matching ``predicate``, once ``count`` of them are there; the test
-        sees fewer if they do not arrive within ``timeout``."""
+        sees fewer if they do not arrive within ``timeout``. With ``quiet_seconds`` the read also
+        ends once the topic has been silent that long: it reached the end (how a test makes sure
+        there is no more, whatever the topic's length, which a short timeout is not)."""
         consumer = Consumer(
             {
                 "bootstrap.servers": self._bootstrap,
@@ -37,8 +44,14 @@ class EventLog:
             consumer.assign([TopicPartition(self._topic, p, OFFSET_BEGINNING) for p in partitions])
             found: list[dict[str, Any]] = []
             deadline = time.monotonic() + timeout
+            last_message = time.monotonic()
             while time.monotonic() < deadline and len(found) < count:
-                for message in consumer.consume(num_messages=1000, timeout=0.2):
+                messages = consumer.consume(num_messages=1000, timeout=0.2)
+                if messages:
+                    last_message = time.monotonic()
+                elif quiet_seconds is not None and time.monotonic() - last_message >= quiet_seconds:
+                    break
+                for message in messages:
                     if message.error() is None:
                         event = json.loads(message.value() or b"{}")
                         key = message.key()
@@ -49,5 +62,7 @@ class EventLog:
         finally:
             consumer.close()
 
-    def of_owner(self, owner: str, count: int, timeout: float = 20) -> list[dict[str, Any]]:
-        return self.wait_for(lambda e: e["owner"] == owner, count, timeout)
+    def of_owner(
+        self, owner: str, count: int, timeout: float = 20, *, quiet_seconds: float | None = None
+    ) -> list[dict[str, Any]]:
+        return self.wait_for(lambda e: e["owner"] == owner, count, timeout, quiet_seconds=quiet_seconds)
