@@ -110,8 +110,9 @@ def main(
         auth = {"Authorization": f"Bearer {token}"}
         large = upload(client, user, auth, "large.bin", LARGE_BYTES)
         small = upload(client, user, auth, "small.bin", SMALL_BYTES)
-        large_link = client.post(f"/files/{large}/links", json={}, headers=auth).json()["url"]
-        small_link = client.post(f"/files/{small}/links", json={}, headers=auth).json()["url"]
+        # The link's url is its page; the bytes are under /download.
+        large_link = client.post(f"/files/{large}/links", json={}, headers=auth).json()["url"] + "/download"
+        small_link = client.post(f"/files/{small}/links", json={}, headers=auth).json()["url"] + "/download"
 
         log(f"throughput: {rounds} × {LARGE_BYTES // MiB} MiB each way")
         owner_s, link_s = alternate(
