@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from files_ms.clients.protocols import Metadata
-from files_ms.service.access import AccessPolicy, not_a_file
+from files_ms.service.access import AccessPolicy
 from files_ms.service.files import Conditions, Download, FileService
 from files_ms.service.http_semantics import ByteRange
 from liftbit_common.contracts import (
@@ -43,7 +43,7 @@ from liftbit_common.contracts import (
     ResolvedLink,
     StoredFile,
 )
-from liftbit_common.errors import ErrorCode, Forbidden, Gone, Unauthorized, link_not_found
+from liftbit_common.errors import ErrorCode, Forbidden, Gone, NotFound, Unauthorized, link_not_found
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 
@@ -188,13 +188,14 @@ class LinkService:
         owner = opened.resolved.link.owner
         if path is None:
             stored = opened.resolved.node
-            if opened.folder() is not None:
-                raise not_a_file(stored.node.path.rsplit("/", 1)[-1])
         else:
             stored = await self._metadata.readable(owner, self._below(opened, path), owner)
         file = stored.file()
         if file is None:
-            raise not_a_file(path or "")
+            what = "this link is to a folder" if path is None else f"{path!r} is a folder"
+            raise NotFound(
+                f"{what}: its page lists the files, each at /s/<token>/files/<path>", code=ErrorCode.NOT_A_FILE
+            )
         return file
 
     async def download(self, opened: OpenedLink, file: StoredFile, conditions: Conditions) -> LinkDownloadAnswer:

@@ -246,7 +246,9 @@ def test_a_folder_link_lists_and_serves_only_what_is_below_its_folder(api: httpx
     assert missing.status_code == 404
     folder_as_file = api.get(share("/files/sub", link))
     assert folder_as_file.status_code == 404 and error_of(folder_as_file)[0] == "not_a_file"
-    assert api.get(share("/download", link)).status_code == 404  # a folder has no single download
+    whole = api.get(share("/download", link))  # a folder has no single download
+    assert whole.status_code == 404 and "its page lists the files" in error_of(whole)[1]
+    assert "/users/" not in error_of(folder_as_file)[1]  # no hint at the owner's own routes
 
 
 def test_revoked_links_answer_410_and_a_running_download_finishes(
