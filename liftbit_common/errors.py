@@ -340,6 +340,10 @@ def link_not_found() -> NotFound:
     return NotFound("no such link: check that the whole address was copied", code=ErrorCode.LINK_NOT_FOUND)
 
 
+def link_used_up() -> Gone:
+    return Gone("this link's downloads are used up", code=ErrorCode.LINK_USED_UP)
+
+
 def error_for_status(status_code: int, message: str, code: ErrorCode | None = None) -> LiftbitError:
     """Rebuild the typed error another service answered with (its class matters to callers)."""
     for error_class in LiftbitError.__subclasses__():

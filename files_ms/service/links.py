@@ -43,7 +43,7 @@ from liftbit_common.contracts import (
     ResolvedLink,
     StoredFile,
 )
-from liftbit_common.errors import ErrorCode, Forbidden, Gone, NotFound, Unauthorized, link_not_found
+from liftbit_common.errors import ErrorCode, Forbidden, NotFound, Unauthorized, link_not_found, link_used_up
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 
@@ -167,7 +167,7 @@ class LinkService:
             raise Forbidden("this link does not accept uploads", code=ErrorCode.NOT_AN_UPLOAD_LINK)
         has_ticket = self.cookies.valid(recipient.ticket_cookie, link.id, "ticket")
         if link.used_up and not has_ticket and use == "read":
-            raise Gone("this link's downloads are used up", code=ErrorCode.LINK_USED_UP)
+            raise link_used_up()
         return OpenedLink(resolved, has_ticket, recipient.address)
 
     @staticmethod

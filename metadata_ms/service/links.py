@@ -22,7 +22,7 @@ from liftbit_common.contracts import (
     ResolvedLink,
     StoredLink,
 )
-from liftbit_common.errors import ErrorCode, Gone, InvalidInput, Unauthorized, link_not_found
+from liftbit_common.errors import ErrorCode, Gone, InvalidInput, Unauthorized, link_not_found, link_used_up
 from liftbit_common.events import EventType, FileEvent
 from metadata_ms.models import Link, Node, User
 from metadata_ms.outbox import add_events
@@ -63,10 +63,6 @@ def gone_reason(link: StoredLink, node_live: bool, now: datetime) -> Gone | None
     if not node_live:
         return Gone("the shared file or folder was deleted", code=ErrorCode.LINK_TARGET_GONE)
     return None
-
-
-def used_up() -> Gone:
-    return Gone("this link's downloads are used up", code=ErrorCode.LINK_USED_UP)
 
 
 def _link_event(kind: EventType, info: NodeInfo, link_id: str, actor: str, *, size: int = 0) -> FileEvent:
@@ -198,7 +194,7 @@ class LinkRegistry:
                     .returning(Link.id)
                 )
                 if counted is None:
-                    raise used_up()
+                    raise link_used_up()
             row = (
                 await session.execute(
                     sa.select(Link, User.username).join(User, User.id == Link.owner_id).where(Link.id == link_uuid)

@@ -73,6 +73,7 @@ from liftbit_common.errors import (
     NotFound,
     PayloadTooLarge,
     Unauthorized,
+    link_used_up,
 )
 from liftbit_common.internal_api.storage import WriteOptions
 from liftbit_common.rules import token_digest
@@ -625,7 +626,7 @@ class FakeMetadata:
         link = self.share_links[link_id]
         if download.counted:
             if link.stored.used_up:
-                raise Gone("this link's downloads are used up", code=ErrorCode.LINK_USED_UP)
+                raise link_used_up()
             link.stored = link.stored.model_copy(update={"downloads": link.stored.downloads + 1})
         self.link_downloads.append((link_id, download))
         return link.stored
