@@ -31,7 +31,11 @@ class MetadataSettings(ServiceSettings):
     # commits of a moment into one batch makes readers pay per batch, not per event.
     outbox_linger_seconds: float = Field(0.2, ge=0, le=5)
     # Logins and registrations (metadata_ms/service/throttle.py; README "Security" has the why).
-    password_hash_concurrency: int = Field(os.cpu_count() or 1, ge=1, description="argon2 hashes at once")
+    # One core is always left to transfers: with every core hashing, a registration flood took a
+    # victim's download p50 from 63 to 657 ms; with one of two, to 112 ms (bench/RESULTS-flood.md).
+    password_hash_concurrency: int = Field(
+        max(1, (os.cpu_count() or 1) - 1), ge=1, description="argon2 hashes at once (default: cores - 1)"
+    )
     password_hash_queue: int = Field(4, ge=0, description="argon2 hashes waiting; beyond: 503 Retry-After")
     max_live_tokens_per_user: int = Field(50, ge=1, description="a new login revokes the oldest beyond this")
     login_free_pair_failures: int = Field(5, ge=1)

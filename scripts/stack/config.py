@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import secrets
 import socket
 import sys
@@ -41,6 +42,35 @@ PORT_OFFSETS = {
 # SeaweedFS also listens on each of its HTTP ports + 10000 (gRPC).
 WEED_PORTS = ("S3_PORT", "WEED_MASTER_PORT", "WEED_VOLUME_PORT", "WEED_FILER_PORT", "WEED_ADMIN_PORT")
 SECRET_NAMES = ("POSTGRES_PASSWORD", "S3_KEY_ID", "S3_KEY_SECRET", "INTERNAL_TOKEN")
+
+
+@dataclass(frozen=True)
+class PasswordLimits:
+    """nginx's rate limits on the requests that make metadata_ms hash a password (registration,
+    login, a share link's password), in nginx's own terms: a rate ("10r/s", "30r/m") and how many
+    requests beyond it are let through at once before the rest get 429. Refused at the front door
+    an excess request costs microseconds; let in, each costs an argon2 hash (~60 ms of a core here)
+    or, beyond PASSWORD_HASH_QUEUE, a trip through two services to get its 503."""
+
+    per_address_rate: str = "10r/s"  # a person types a few a minute; an office NAT, a few a second
+    per_address_burst: int = 30
+    total_rate: str = "20r/s"  # about what one core hashes (16/s): the rest stays with transfers
+    total_burst: int = 40
+
+    def __post_init__(self) -> None:
+        for rate in (self.per_address_rate, self.total_rate):
+            if not re.fullmatch(r"[1-9][0-9]*r/[sm]", rate):
+                raise LauncherError(f"password rate {rate!r}: expected nginx's form, e.g. 10r/s or 30r/m")
+
+    @classmethod
+    def from_environment(cls) -> PasswordLimits:
+        defaults = cls()
+        return cls(
+            per_address_rate=os.environ.get("LIFTBIT_PASSWORD_RATE_PER_ADDRESS", defaults.per_address_rate),
+            per_address_burst=int(os.environ.get("LIFTBIT_PASSWORD_BURST_PER_ADDRESS", defaults.per_address_burst)),
+            total_rate=os.environ.get("LIFTBIT_PASSWORD_RATE_TOTAL", defaults.total_rate),
+            total_burst=int(os.environ.get("LIFTBIT_PASSWORD_BURST_TOTAL", defaults.total_burst)),
+        )
 
 
 class LauncherError(Exception):
@@ -84,6 +114,7 @@ class StackConfig:
     secrets: dict[str, str]
     bind_address: str = "0.0.0.0"
     server_names: tuple[str, ...] = ()  # LIFTBIT_SERVER_NAME: the only Host names nginx answers for
+    password_limits: PasswordLimits = PasswordLimits()
     settings: dict[str, str] = field(default_factory=dict)  # extra env for the services (tests tune them)
 
     @property
@@ -182,6 +213,7 @@ def load_config(home: Path, port_base: str | None = None, *, keep_recorded_ports
         server_names=tuple(
             name.strip().lower() for name in os.environ.get("LIFTBIT_SERVER_NAME", "").split(",") if name.strip()
         ),
+        password_limits=PasswordLimits.from_environment(),
         settings={k: v for k, v in os.environ.items() if k in names},
     )
 
