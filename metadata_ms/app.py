@@ -65,7 +65,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine, settings.database_url, producer, settings.outbox_batch_size, settings.outbox_linger_seconds
     )
     # One vault and one throttle for logins and link passwords: together they bound argon2's CPU.
-    vault = PasswordVault(concurrency=settings.password_hash_concurrency, queue=settings.password_hash_queue)
+    vault = PasswordVault(
+        concurrency=settings.password_hash_concurrency,
+        queue=settings.password_hash_queue,
+        nice=settings.password_hash_nice,
+    )
     throttle = Throttle(sessions, throttle_policy(settings))
     app.state.services = MetadataServices(
         database=engine,
@@ -101,6 +105,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await relay_task
         await asyncio.to_thread(producer.close)
         await engine.dispose()
+        vault.close()
 
 
 async def _unstorable_value(_: Request, exc: Exception) -> JSONResponse:

@@ -36,6 +36,7 @@ class MetadataSettings(ServiceSettings):
     password_hash_concurrency: int = Field(
         max(1, (os.cpu_count() or 1) - 1), ge=1, description="argon2 hashes at once (default: cores - 1)"
     )
+    password_hash_nice: int = Field(10, ge=0, le=19, description="CPU priority of the hashing threads (nice)")
     password_hash_queue: int = Field(4, ge=0, description="argon2 hashes waiting; beyond: 503 Retry-After")
     max_live_tokens_per_user: int = Field(50, ge=1, description="a new login revokes the oldest beyond this")
     login_free_pair_failures: int = Field(5, ge=1)
