@@ -28,7 +28,9 @@ T = TypeVar("T")
 
 def _lower_priority(nice: int) -> Callable[[], None]:
     def lower() -> None:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+        thread = threading.get_native_id()
+        # Never above the process's own nice: raising priority needs privileges.
+        os.setpriority(os.PRIO_PROCESS, thread, max(nice, os.getpriority(os.PRIO_PROCESS, thread)))
 
     return lower
 
