@@ -171,6 +171,13 @@ def up(
         wait_for_health(config, health_timeout)
     say(f"LiftBit is up at {config.url} (API docs {config.url}/docs) in {time.monotonic() - started_at:.1f} s")
     say(f"Endpoints: {config.home / 'stack.env'}  Logs: {config.logs}  Supervisor: {config.logs / 'supervisor.log'}")
+    if config.new_admin_password:
+        # Printed this once; afterwards it is only in secrets.env (mode 600).
+        say(
+            f"First administrator: {config.admin_user}  password: {config.secrets['LIFTBIT_ADMIN_PASSWORD']}"
+            f"  (kept in {config.home / 'secrets.env'} as LIFTBIT_ADMIN_PASSWORD; change it with"
+            f" `liftbit password`)"
+        )
 
 
 @app.command()
