@@ -75,10 +75,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         reset_seconds=settings.password_reset_seconds,
         default_quota_bytes=settings.default_quota_bytes,
     )
-    if settings.liftbit_admin_password is not None:
-        await administration.ensure_admin(
-            settings.liftbit_admin_user, settings.liftbit_admin_password.get_secret_value()
-        )
+    admin_password = settings.liftbit_admin_password.get_secret_value() if settings.liftbit_admin_password else ""
+    if admin_password:
+        await administration.ensure_admin(settings.liftbit_admin_user, admin_password)
     else:
         log.warning("no_first_admin", reason="LIFTBIT_ADMIN_PASSWORD is not set")
     app.state.services = MetadataServices(

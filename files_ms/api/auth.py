@@ -5,8 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from files_ms.api.deps import BearerToken, Services, client_address
-from liftbit_common.contracts import IssuedToken, LoginAttempt, PasswordReset
+from files_ms.api.deps import BearerToken, Identity, Services, client_address
+from liftbit_common.contracts import IssuedToken, LoginAttempt, PasswordReset, TokenOwner
 from liftbit_common.errors import Unauthorized, error_responses
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -47,3 +47,9 @@ async def reset_password(reset: PasswordReset, services: Services) -> None:
     """Set a new password with the reset token an administrator issued (single use: 410 once used
     or expired). Every session and API token of the account is revoked; log in afresh."""
     await services.accounts.reset_password(reset)
+
+
+@router.get("/me", responses=error_responses(401, 503))
+async def who_am_i(identity: Identity) -> TokenOwner:
+    """Whom this bearer token speaks for: the username, role, scope (API tokens) and expiry."""
+    return identity

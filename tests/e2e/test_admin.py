@@ -5,7 +5,9 @@ team lead's walk-through of the README (minus backup)."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,6 +16,7 @@ import pytest
 
 from scripts.stack.info import StackInfo, read_env_file
 from tests.support.admin import PASSWORD, api_token, invite, log_in, register_invited
+from tests.support.cli import fails, shell_of
 from tests.support.events import EventLog
 from tests.support.http import error_of, put
 from tests.support.users import User, unique_name
@@ -234,3 +237,39 @@ def test_the_team_lead_walk_through(api: httpx.Client, admin: User, events: Even
     assert api.post(f"/admin/users/{dave.name}/enable", headers=admin.auth).status_code == 204
     assert log_in(api, dave.name, PASSWORD).name == dave.name
     assert api.get(f"/s/{link['token']}/download").status_code == 200
+
+
+def test_the_cli_administers_and_scripts_use_api_tokens(
+    api: httpx.Client, stack: StackInfo, admin: User, tmp_path: Path
+) -> None:
+    lead = shell_of(stack, tmp_path, "lead")
+    lead.login(admin)
+    token = lead.ok("admin", "invite", "--quota", "5M").stdout.strip()
+    member = register_invited(api, token)
+    assert member.name in lead.ok("admin", "users").stdout
+    lines = lead.ok("admin", "users", "--json").stdout.splitlines()
+    rows = {row["username"]: row for row in map(json.loads, lines)}
+    assert rows[member.name]["quota_bytes"] == 5 * 1024**2
+    lead.ok("admin", "quota", member.name, "1M")
+    lead.ok("admin", "disable", member.name)
+    assert api.get(f"/users/{member.name}", headers=member.auth).status_code == 401
+    lead.ok("admin", "enable", member.name)
+    audit = lead.ok("admin", "audit", "--limit", "3").stdout
+    assert audit.index("user_enabled") < audit.index("user_disabled") < audit.index("quota_changed")
+    assert "user" in lead.ok("admin", "stats").stdout
+    fails(lead.run("admin", "disable", "admin"), 6, "last")
+
+    script = shell_of(stack, tmp_path, "script")
+    script.login(member)
+    reader_token = script.ok("token", "create", "nightly", "--read-only").stdout.strip()
+    (script.home / "a.txt").write_bytes(b"from a script")
+    with_reader = script.run("put", "a.txt", LIFTBIT_TOKEN=reader_token)
+    fails(with_reader, 2, "read")
+    assert "nightly" in script.ok("token", "list").stdout
+    full = script.ok("token", "create", "uploader").stdout.strip()
+    assert script.run("put", "a.txt", LIFTBIT_TOKEN=full).returncode == 0
+    listed = script.run("ls", LIFTBIT_TOKEN=reader_token)
+    assert listed.returncode == 0
+    assert "a.txt" in listed.stdout
+    member_users = script.run("admin", "users")
+    fails(member_users, 2, "administrators")
