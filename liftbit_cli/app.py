@@ -46,6 +46,7 @@ from liftbit_common.contracts import (
     NewLink,
     NodeStats,
     PasswordChange,
+    Role,
     TrashEntry,
     UserStats,
     WindowTotals,
@@ -1011,38 +1012,41 @@ def admin_quota(
         print_admin_users(cli, [api.set_quota(username, parse_size(quota))])
 
 
+def set_disabled(ctx: typer.Context, username: str, *, disabled: bool) -> None:
+    cli = cli_of(ctx)
+    with cli.signed_in() as (api, _):
+        api.set_disabled(username, disabled=disabled)
+    cli.err.print(f"{username} is {'disabled' if disabled else 'enabled'}")
+
+
 @admin_app.command("disable")
 def admin_disable(ctx: typer.Context, username: UserArgument) -> None:
     """Lock a user out at once (tokens and share links stop); their files stay."""
-    cli = cli_of(ctx)
-    with cli.signed_in() as (api, _):
-        api.set_disabled(username, disabled=True)
-    cli.err.print(f"{username} is disabled")
+    set_disabled(ctx, username, disabled=True)
 
 
 @admin_app.command("enable")
 def admin_enable(ctx: typer.Context, username: UserArgument) -> None:
     """Let a disabled user in again."""
-    cli = cli_of(ctx)
-    with cli.signed_in() as (api, _):
-        api.set_disabled(username, disabled=False)
-    cli.err.print(f"{username} is enabled")
+    set_disabled(ctx, username, disabled=False)
 
 
 @admin_app.command("promote")
 def admin_promote(ctx: typer.Context, username: UserArgument) -> None:
     """Make a user an administrator (to create an admin: invite them, then promote)."""
-    cli = cli_of(ctx)
-    with cli.signed_in() as (api, _):
-        print_admin_users(cli, [api.set_role(username, "admin")])
+    set_role(ctx, username, "admin")
 
 
 @admin_app.command("demote")
 def admin_demote(ctx: typer.Context, username: UserArgument) -> None:
     """Make an administrator a user again (never the last one)."""
+    set_role(ctx, username, "user")
+
+
+def set_role(ctx: typer.Context, username: str, role: Role) -> None:
     cli = cli_of(ctx)
     with cli.signed_in() as (api, _):
-        print_admin_users(cli, [api.set_role(username, "user")])
+        print_admin_users(cli, [api.set_role(username, role)])
 
 
 @admin_app.command("invite")

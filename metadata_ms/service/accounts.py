@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Literal, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -226,14 +227,7 @@ class AccountService:
             row = await session.scalar(
                 sa.select(PasswordResetToken).where(PasswordResetToken.token_hash == reset.token_hash).with_for_update()
             )
-            if row is None:
-                raise NotFound("no such reset token: check that it was copied whole", code=ErrorCode.RESET_NOT_FOUND)
-            if row.used_at is not None:
-                raise Gone("this reset token was used already", code=ErrorCode.RESET_USED)
-            now = datetime.now(UTC)
-            if row.expires_at <= now:
-                raise Gone(f"this reset token expired at {row.expires_at.isoformat()}", code=ErrorCode.RESET_EXPIRED)
-            row.used_at = now
+            row = spend(row, RESET)
             user = await session.get_one(User, row.user_id)
             user.password_hash = password_hash
             await session.execute(sa.delete(Token).where(Token.user_id == user.id))
@@ -314,6 +308,34 @@ class AccountService:
             return [_api_token_info(t) for t in rows]
 
 
+@dataclass(frozen=True)
+class SingleUse:
+    """A kind of single-use, expiring token (invitations, password resets) and its error codes."""
+
+    noun: str
+    unknown: ErrorCode
+    used: ErrorCode
+    expired: ErrorCode
+
+
+INVITE = SingleUse("invitation", ErrorCode.INVITE_NOT_FOUND, ErrorCode.INVITE_USED, ErrorCode.INVITE_EXPIRED)
+RESET = SingleUse("reset token", ErrorCode.RESET_NOT_FOUND, ErrorCode.RESET_USED, ErrorCode.RESET_EXPIRED)
+Spendable = TypeVar("Spendable", Invite, PasswordResetToken)
+
+
+def spend(row: Spendable | None, kind: SingleUse) -> Spendable:
+    """Mark the (locked) row used now; 404 unknown, 410 used already or expired."""
+    if row is None:
+        raise NotFound(f"no such {kind.noun}: check that it was copied whole", code=kind.unknown)
+    if row.used_at is not None:
+        raise Gone(f"this {kind.noun} was used already", code=kind.used)
+    now = datetime.now(UTC)
+    if row.expires_at <= now:
+        raise Gone(f"this {kind.noun} expired at {row.expires_at.isoformat()}", code=kind.expired)
+    row.used_at = now
+    return row
+
+
 def _unexpired() -> sa.ColumnElement[bool]:
     return sa.or_(Token.expires_at.is_(None), Token.expires_at > sa.func.now())
 
@@ -331,19 +353,14 @@ def _api_token_info(token: Token) -> ApiTokenInfo:
 
 async def _usable_invite(session: AsyncSession, token_hash: str, username: str) -> Invite:
     """The invite, locked and marked used by ``username``; 404 unknown, 410 used or expired."""
-    invite = await session.scalar(sa.select(Invite).where(Invite.token_hash == token_hash).with_for_update())
-    if invite is None:
-        raise NotFound("no such invitation: check that it was copied whole", code=ErrorCode.INVITE_NOT_FOUND)
-    if invite.used_at is not None:
-        raise Gone("this invitation was used already", code=ErrorCode.INVITE_USED)
-    now = datetime.now(UTC)
-    if invite.expires_at <= now:
-        raise Gone(f"this invitation expired at {invite.expires_at.isoformat()}", code=ErrorCode.INVITE_EXPIRED)
+    invite = spend(
+        await session.scalar(sa.select(Invite).where(Invite.token_hash == token_hash).with_for_update()), INVITE
+    )
     if invite.username is not None and invite.username != username:
         raise Forbidden(
             f"this invitation is for the username {invite.username!r}", code=ErrorCode.INVITE_FOR_ANOTHER_USER
         )
-    invite.used_at, invite.used_by = now, username
+    invite.used_by = username
     return invite
 
 
