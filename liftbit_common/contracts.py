@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from liftbit_common.names import (
     FILENAME_RULE,
@@ -80,6 +80,7 @@ AccountPassword = Annotated[
     ),
 ]
 Role = Literal["admin", "user"]
+MAX_BIGINT = 2**63 - 1  # what a Postgres bigint holds
 TokenScope = Literal["read", "full"]
 
 
@@ -554,6 +555,7 @@ class QuotaChange(BaseModel):
 
     quota_bytes: int | None = Field(
         ge=0,
+        le=MAX_BIGINT,
         description="Bytes; null or 0: unlimited. Below the current usage is allowed: uploads are then refused (413)",
     )
 
@@ -567,9 +569,13 @@ class RoleChange(BaseModel):
 class NewInvite(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    expires_at: datetime | None = Field(None, description="Default: INVITE_SECONDS from now; must be in the future")
+    expires_at: AwareDatetime | None = Field(
+        None, description="Default: INVITE_SECONDS from now; must be in the future, with an offset"
+    )
     username: Username | None = Field(None, description="Only this username may register with it")
-    quota_bytes: int | None = Field(None, ge=0, description="The new account's quota (default DEFAULT_QUOTA_BYTES)")
+    quota_bytes: int | None = Field(
+        None, ge=0, le=MAX_BIGINT, description="The new account's quota (default DEFAULT_QUOTA_BYTES)"
+    )
 
 
 class InviteRequest(NewInvite):
@@ -645,7 +651,9 @@ class NewApiToken(BaseModel):
 
     name: str = Field(min_length=1, max_length=100)
     scope: TokenScope
-    expires_at: datetime | None = Field(None, description="None: until revoked; else in the future")
+    expires_at: AwareDatetime | None = Field(
+        None, description="None: until revoked; else in the future, with an offset"
+    )
 
 
 class ApiTokenRequest(NewApiToken):

@@ -44,10 +44,11 @@ async def describe(username: Username, actor: CurrentUser, services: Services) -
     "/{username}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=error_responses(401, 403, 404, 422, 503),
+    responses=error_responses(401, 403, 404, 409, 422, 503),
 )
 async def delete_account(username: Username, actor: CurrentUser, services: Services) -> None:
-    """Delete your account with all your files, their bytes, your grants and your tokens."""
+    """Delete your account with all your files, their bytes, your grants and your tokens (409 for
+    the last enabled administrator)."""
     await services.accounts.delete(actor, username)
 
 

@@ -37,6 +37,7 @@ from liftbit_common.errors import (
     NotFound,
     Unauthorized,
     account_disabled,
+    last_admin,
 )
 from liftbit_common.events import EventType, FileEvent
 from liftbit_common.names import InvalidName, validate_username
@@ -52,6 +53,7 @@ RegistrationPolicy = Literal["open", "invite", "closed"]
 # and only on files_ms's cache misses, never per request.
 LAST_USED_GRANULARITY = timedelta(minutes=1)
 SESSION, API = "session", "api"
+ADMIN = "admin"
 
 
 def _is_username(value: str) -> bool:
@@ -137,8 +139,12 @@ class AccountService:
         )
 
     async def remove(self, username: str) -> RemovedAccount:
+        """The account's own deletion; the last enabled admin cannot leave (409)."""
         async with self._sessions.begin() as session:
-            return await remove_account(session, await find_user(session, username, for_update=True), username)
+            user = await find_user(session, username, for_update=True)
+            if user.role == ADMIN and user.disabled_at is None:
+                await keep_an_admin(session, user)
+            return await remove_account(session, user, username)
 
     async def issue_token(self, attempt: LoginAttempt) -> IssuedToken:
         user = None
@@ -334,6 +340,18 @@ def spend(row: Spendable | None, kind: SingleUse) -> Spendable:
         raise Gone(f"this {kind.noun} expired at {row.expires_at.isoformat()}", code=kind.expired)
     row.used_at = now
     return row
+
+
+async def keep_an_admin(session: AsyncSession, leaving: User) -> None:
+    """409 unless another enabled admin remains (their rows locked, so two admins disabling each
+    other at once cannot both succeed)."""
+    others = await session.scalars(
+        sa.select(User.id)
+        .where(User.role == ADMIN, User.disabled_at.is_(None), User.id != leaving.id)
+        .with_for_update()
+    )
+    if not others.first():
+        raise last_admin()
 
 
 def _unexpired() -> sa.ColumnElement[bool]:

@@ -22,15 +22,14 @@ from liftbit_common.contracts import (
     ResetRequest,
     Role,
 )
-from liftbit_common.errors import InvalidInput, last_admin
+from liftbit_common.errors import InvalidInput
 from liftbit_common.events import EventType, FileEvent
 from metadata_ms.models import AuditRecord, Invite, KnownAddress, Node, PasswordResetToken, User, Version
 from metadata_ms.outbox import add_events
-from metadata_ms.service.accounts import find_user, remove_account
+from metadata_ms.service.accounts import ADMIN, find_user, keep_an_admin, remove_account
 from metadata_ms.service.passwords import PasswordVault
 
 log = structlog.get_logger(__name__)
-ADMIN = "admin"
 
 
 async def record_admin_action(
@@ -126,7 +125,7 @@ class Administration:
         async with self._sessions.begin() as session:
             user = await find_user(session, username, for_update=True)
             if user.role == ADMIN and role != ADMIN:
-                await _keep_an_admin(session, user)
+                await keep_an_admin(session, user)
             before, user.role = user.role, role
             await record_admin_action(session, actor, EventType.ROLE_CHANGED, username, f"role={role} (was {before})")
             await session.flush()
@@ -138,7 +137,7 @@ class Administration:
         async with self._sessions.begin() as session:
             user = await find_user(session, username, for_update=True)
             if disabled and user.role == ADMIN and user.disabled_at is None:
-                await _keep_an_admin(session, user)
+                await keep_an_admin(session, user)
             if disabled and user.disabled_at is None:
                 user.disabled_at = datetime.now(UTC)
             elif not disabled:
@@ -150,7 +149,7 @@ class Administration:
         async with self._sessions.begin() as session:
             user = await find_user(session, username, for_update=True)
             if user.role == ADMIN and user.disabled_at is None:
-                await _keep_an_admin(session, user)
+                await keep_an_admin(session, user)
             removed = await remove_account(session, user, username)
             report = removed.report
             detail = f"files={report.files} bytes={report.bytes} folders={report.folders} links={report.links}"
@@ -240,18 +239,6 @@ class Administration:
             files=files or 0,
             uploads_today=(current or 0) + (earlier or 0),
         )
-
-
-async def _keep_an_admin(session: AsyncSession, leaving: User) -> None:
-    """409 unless another enabled admin remains (their rows locked, so two admins disabling each
-    other at once cannot both succeed)."""
-    others = await session.scalars(
-        sa.select(User.id)
-        .where(User.role == ADMIN, User.disabled_at.is_(None), User.id != leaving.id)
-        .with_for_update()
-    )
-    if not others.first():
-        raise last_admin()
 
 
 def _admin_user(user: User, file_count: int | None, last_login_at: datetime | None) -> AdminUser:

@@ -254,6 +254,9 @@ def test_an_admin_deletes_a_user_with_a_report(api: TestClient, fakes: Fakes, ad
     assert alice.name not in fakes.metadata.accounts
     assert api.get(f"/users/{alice.name}", headers=alice.auth).status_code == 401
     assert api.delete(f"/admin/users/{admin.name}", headers=admin.auth).status_code == 409
+    own = api.delete(f"/users/{admin.name}", headers=admin.auth)  # nor by deleting their own account
+    assert own.status_code == 409
+    assert error_of(own)[0] == "last_admin"
 
 
 def test_the_audit_lists_admin_actions_newest_first(api: TestClient, admin: User, alice: User) -> None:

@@ -352,7 +352,9 @@ class FakeMetadata:
         return sum(n.owner == username and n.type == "file" and n.trashed_in is None for n in self.nodes.values())
 
     async def remove_user(self, username: str) -> RemovedAccount:
-        self._account(username)
+        account = self._account(username)
+        if account.role == "admin" and not account.disabled:
+            self._keep_an_admin(username)
         owned = [n for n in self.nodes.values() if n.owner == username]
         doomed = [ObjectRef(object_key=key) for key in sorted({c.object_key for n in owned for c in n.contents})]
         files = [n for n in owned if n.type == "file"]
@@ -537,9 +539,6 @@ class FakeMetadata:
         self._audit(actor, "user_disabled" if disabled else "user_enabled", username)
 
     async def admin_remove_user(self, username: str, actor: str) -> RemovedAccount:
-        account = self._account(username)
-        if account.role == "admin" and not account.disabled:
-            self._keep_an_admin(username)
         removed = await self.remove_user(username)
         self._audit(actor, "user_deleted", username)
         return removed
