@@ -33,7 +33,9 @@ def admin_event(action: str, target: str) -> Callable[[dict[str, Any]], bool]:
     return lambda e: e["type"] == action and e["owner"] == target
 
 
-def test_the_first_admin_exists_and_a_user_gets_403(api: httpx.Client, admin: User, alice: User) -> None:
+def test_the_first_admin_exists_and_a_user_gets_403(
+    api: httpx.Client, stack: StackInfo, admin: User, alice: User
+) -> None:
     listed = api.get("/admin/users", headers=admin.auth)
     assert listed.status_code == 200
     rows = {row["username"]: row for row in listed.json()}
@@ -46,6 +48,8 @@ def test_the_first_admin_exists_and_a_user_gets_403(api: httpx.Client, admin: Us
         assert refused.status_code == 403
         assert error_of(refused)[0] == "admin_only"
     assert api.post("/admin/invites", json={}, headers=alice.auth).status_code == 403
+    logs = "".join(p.read_text(errors="replace") for p in (stack.home / "logs").glob("*.log"))
+    assert admin.password not in logs
 
 
 def test_the_last_admin_cannot_disable_themself(api: httpx.Client, admin: User) -> None:
