@@ -9,11 +9,11 @@ import hashlib
 import psycopg
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from liftbit_common.contracts import InviteRequest, NewAccount
+from liftbit_common.contracts import ApiTokenRequest, InviteRequest, LoginAttempt, NewAccount
 from liftbit_common.db import create_engine, upgrade_database
-from liftbit_common.errors import Forbidden, Gone
+from liftbit_common.errors import Forbidden, Gone, Unauthorized
 from metadata_ms.app import MIGRATIONS, VERSION_TABLE, throttle_policy
 from metadata_ms.service.accounts import AccountService, RegistrationPolicy
 from metadata_ms.service.admin import Administration
@@ -28,8 +28,7 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def scenario(url: str, registration: RegistrationPolicy) -> list[str]:
-    """What happens, in order, to registrations under ``registration``."""
+def services(url: str, registration: RegistrationPolicy = "open") -> tuple[AsyncEngine, AccountService, Administration]:
     engine = create_engine(url)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     vault = PasswordVault(concurrency=1, queue=4)
@@ -45,6 +44,12 @@ async def scenario(url: str, registration: RegistrationPolicy) -> list[str]:
         registration=registration,
     )
     admin = Administration(sessions, vault, invite_seconds=60, reset_seconds=60, default_quota_bytes=100)
+    return engine, accounts, admin
+
+
+async def scenario(url: str, registration: RegistrationPolicy) -> list[str]:
+    """What happens, in order, to registrations under ``registration``."""
+    engine, accounts, admin = services(url, registration)
     outcomes: list[str] = []
     try:
         await admin.ensure_admin("admin", "first password")
@@ -125,3 +130,47 @@ def test_migration_0005_goes_down_and_up_again(database_url: str) -> None:
     with psycopg.connect(database_url) as db:
         assert db.execute("SELECT role, disabled_at FROM users").fetchall() == [("user", None)]
         assert db.execute("SELECT kind, scope FROM tokens").fetchall() == [("session", "full")]
+
+
+async def token_lives(url: str) -> dict[str, object]:
+    engine, accounts, admin = services(url)
+    seen: dict[str, object] = {}
+    try:
+        await accounts.register(NewAccount(username="carol", password=PASSWORD, address="192.0.2.1"))
+        issued = await accounts.issue_token(
+            LoginAttempt(username="carol", password=PASSWORD, address="192.0.2.1", client="curl/8")
+        )
+        session_hash = digest(issued.access_token)
+        await accounts.resolve_token(session_hash)
+        first = (await accounts.sessions("carol", session_hash))[0]
+        await accounts.resolve_token(session_hash)
+        second = (await accounts.sessions("carol", session_hash))[0]
+        seen["last_used_written_once"] = first.last_used_at is not None and first.last_used_at == second.last_used_at
+        seen["client"] = first.client
+        await accounts.create_api_token("carol", ApiTokenRequest(name="ci", scope="read", token_hash=digest("api")))
+        owner = await accounts.resolve_token(digest("api"))
+        seen["api"] = (owner.username, owner.scope, owner.expires_at, owner.role)
+        for _ in range(6):  # past max_live_tokens sessions: the API token is no session and stays
+            await accounts.issue_token(LoginAttempt(username="carol", password=PASSWORD, address="192.0.2.1"))
+        seen["sessions"] = len(await accounts.sessions("carol", ""))
+        seen["api_tokens"] = [t.name for t in await accounts.api_tokens("carol")]
+        await admin.set_disabled("carol", True, "admin")
+        try:
+            await accounts.resolve_token(digest("api"))
+        except Unauthorized as exc:
+            seen["disabled"] = exc.code
+    finally:
+        await engine.dispose()
+    return seen
+
+
+def test_sessions_and_api_tokens_on_postgres(database_url: str) -> None:
+    upgrade_database(MIGRATIONS, database_url, VERSION_TABLE, "head")
+    assert asyncio.run(token_lives(database_url)) == {
+        "last_used_written_once": True,  # at most once a minute, not per resolution
+        "client": "curl/8 from 192.0.2.1",
+        "api": ("carol", "read", None, "user"),
+        "sessions": 5,
+        "api_tokens": ["ci"],
+        "disabled": "account_disabled",
+    }
