@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import AwareDatetime
@@ -52,10 +52,11 @@ async def delete_account(username: Username, actor: CurrentUser, services: Servi
     await services.accounts.delete(actor, username)
 
 
-NO_CONTENT = {"status_code": status.HTTP_204_NO_CONTENT, "response_class": Response}
+# The 204 routes below: no body, and no response model in the spec.
+NO_CONTENT: dict[str, Any] = {"status_code": status.HTTP_204_NO_CONTENT, "response_class": Response}
 
 
-@router.post("/{username}/password", **NO_CONTENT, responses=error_responses(401, 403, 404, 422, 503))  # type: ignore[arg-type]
+@router.post("/{username}/password", **NO_CONTENT, responses=error_responses(401, 403, 404, 422, 503))
 async def change_password(
     username: Username, change: PasswordChange, actor: CurrentUser, token: BearerToken, services: Services
 ) -> None:
@@ -70,13 +71,13 @@ async def sessions(username: Username, actor: CurrentUser, token: BearerToken, s
     return await services.accounts.sessions(actor, username, token or "")
 
 
-@router.delete("/{username}/sessions/{session_id}", **NO_CONTENT, responses=error_responses(401, 403, 404, 422, 503))  # type: ignore[arg-type]
+@router.delete("/{username}/sessions/{session_id}", **NO_CONTENT, responses=error_responses(401, 403, 404, 422, 503))
 async def revoke_session(username: Username, session_id: str, actor: CurrentUser, services: Services) -> None:
     """End one of your sessions (its token stops working)."""
     await services.accounts.revoke_session(actor, username, session_id)
 
 
-@router.delete("/{username}/sessions", **NO_CONTENT, responses=error_responses(401, 403, 404, 422, 503))  # type: ignore[arg-type]
+@router.delete("/{username}/sessions", **NO_CONTENT, responses=error_responses(401, 403, 404, 422, 503))
 async def revoke_other_sessions(username: Username, actor: CurrentUser, token: BearerToken, services: Services) -> None:
     """End every session of yours but this one (`POST /auth/logout` ends this one); API tokens stay."""
     await services.accounts.revoke_other_sessions(actor, username, token or "")
@@ -99,7 +100,7 @@ async def api_tokens(username: Username, actor: CurrentUser, services: Services)
     return await services.accounts.api_tokens(actor, username)
 
 
-@router.delete("/{username}/api-tokens/{token_id}", **NO_CONTENT, responses=error_responses(401, 403, 404, 422, 503))  # type: ignore[arg-type]
+@router.delete("/{username}/api-tokens/{token_id}", **NO_CONTENT, responses=error_responses(401, 403, 404, 422, 503))
 async def revoke_api_token(username: Username, token_id: str, actor: CurrentUser, services: Services) -> None:
     """Revoke one of your API tokens."""
     await services.accounts.revoke_api_token(actor, username, token_id)
