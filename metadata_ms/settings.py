@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import os
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from liftbit_common.events import TOPIC
 from liftbit_common.settings import ServiceSettings
@@ -49,3 +50,12 @@ class MetadataSettings(ServiceSettings):
     throttle_exempt_addresses: frozenset[str] = frozenset()
     # Each unfinished resumable upload holds an S3 multipart upload and reserves its length.
     max_unfinished_uploads_per_user: int = Field(20, ge=1, description="429 beyond")
+    # Team administration (README "Running it for a team").
+    registration: Literal["open", "invite", "closed"] = Field(
+        "open", description="open: anyone registers; invite: an admin's invitation is needed; closed: nobody"
+    )
+    liftbit_admin_user: str = Field("admin", description="The first admin, made at start if missing")
+    # The launcher generates it once into $LIFTBIT_HOME/secrets.env; without it no admin is made.
+    liftbit_admin_password: SecretStr | None = None
+    invite_seconds: int = Field(7 * 24 * 3600, ge=60, description="How long an invitation stands by default")
+    password_reset_seconds: int = Field(24 * 3600, ge=60, description="How long a reset token stands")

@@ -157,6 +157,13 @@ def up(
         wait_for_health(config, health_timeout)
     say(f"LiftBit is up at {config.url} (API docs {config.url}/docs) in {time.monotonic() - started_at:.1f} s")
     say(f"Endpoints: {config.home / 'stack.env'}  Logs: {config.logs}  Supervisor: {config.logs / 'supervisor.log'}")
+    if config.new_admin_password:
+        # Printed this once; afterwards it is only in secrets.env (mode 600).
+        say(
+            f"First administrator: {config.admin_user}  password: {config.secrets['LIFTBIT_ADMIN_PASSWORD']}"
+            f"  (kept in {config.home / 'secrets.env'} as LIFTBIT_ADMIN_PASSWORD; change it with"
+            f" `liftbit password`)"
+        )
 
 
 def start_parts(home: Path, port_base: str | None, parts: list[Part]) -> StackConfig:
@@ -296,6 +303,7 @@ def restore(
         fail(f"{exc} (only Postgres and S3 run: `make down`, fix it, restore again with --force)")
     up(home=home, port_base=None, wait=True, health_timeout=180.0)
     say(f"restored: {len(manifest.objects)} objects, {manifest.total_bytes} bytes, all verified")
+    say("every account, administrators included, logs in with its password from the backed-up stack")
 
 
 @app.command(hidden=True)
