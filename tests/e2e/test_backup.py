@@ -10,9 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
+from psycopg import sql
 
-from scripts.stack.info import StackInfo, run_launcher
+from scripts.stack.info import StackInfo, read_env_file, run_launcher
 from tests.support.http import content, put
 from tests.support.stack import TEST_STACK_SETTINGS
 from tests.support.users import User, register, unique_name
@@ -22,6 +24,16 @@ def node_id(api: httpx.Client, user: User, path: str) -> str:
     info = api.get(f"/users/{user.name}/files/{path}/info", headers=user.auth)
     assert info.status_code == 200, info.text
     return str(info.json()["id"])
+
+
+def row_counts(stack: StackInfo, tables: tuple[str, ...]) -> dict[str, int]:
+    counts = {}
+    with psycopg.connect(stack.env["DATABASE_URL"]) as db:
+        for table in tables:
+            row = db.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))).fetchone()
+            assert row is not None
+            counts[table] = int(row[0])
+    return counts
 
 
 @pytest.fixture
@@ -64,6 +76,8 @@ def test_a_backup_of_the_running_stack_restores_into_a_fresh_stack(
     refused = run_launcher("backup", "--to", str(backup), home=stack.home)
     assert refused.returncode == 1 and "not empty" in refused.stderr
 
+    tables = ("users", "nodes", "versions", "grants", "links", "tokens", "outbox", "download_counts")
+    backed_up = row_counts(stack, tables)  # nothing writes to the session stack meanwhile
     restored = run_launcher(
         "restore",
         "--from",
@@ -77,6 +91,7 @@ def test_a_backup_of_the_running_stack_restores_into_a_fresh_stack(
     assert f"{len(manifest['objects'])} objects" in restored.stdout and "all verified" in restored.stdout
     fresh = StackInfo.read(restored_home)
     assert fresh.url != stack.url
+    assert row_counts(fresh, tables) == backed_up
     with httpx.Client(base_url=fresh.url, timeout=60) as new:
         for user in (alice, bob):  # the same passwords log in; tokens issued before the backup still work
             login = new.post("/auth/token", data={"username": user.name, "password": user.password})
@@ -100,6 +115,10 @@ def test_a_backup_of_the_running_stack_restores_into_a_fresh_stack(
         assert new.get(f"/users/{alice.name}/files/old.txt", headers=alice.auth).content == b"thrown away"
         assert new.get(f"/s/{link['token']}/download").content == second
         assert new.get(f"/users/{bob.name}/files/bob.txt", headers=bob.auth).content == b"bob's own"
+        # The administrator's password is the backed-up stack's (the new home's own is not used).
+        admin_password = read_env_file(stack.home / "secrets.env")["LIFTBIT_ADMIN_PASSWORD"]
+        admin = new.post("/auth/token", data={"username": "admin", "password": admin_password})
+        assert admin.status_code == 200, admin.text
         # The restored stack takes new work as any other.
         assert put(new, bob, "after.txt", b"after the restore").status_code == 201
 
