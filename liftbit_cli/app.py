@@ -1123,6 +1123,30 @@ def admin_stats(ctx: typer.Context) -> None:
     )
 
 
+@admin_app.command("backup")
+def admin_backup(
+    ctx: typer.Context,
+    to: Annotated[str, typer.Option("--to", help="An empty folder, or s3://bucket/prefix")],
+    home: Annotated[
+        Path | None, typer.Option(envvar="LIFTBIT_HOME", help="The stack's data folder (default: the checkout's)")
+    ] = None,
+) -> None:
+    """Back up the stack running on this machine (the same as `make backup`; `make restore` brings
+    it back). An operator's command: it reads the stack's data folder, not the API."""
+    # Imported here: the launcher's code (boto3, psycopg, pg_dump) is needed by this command only.
+    from scripts.stack.backup import backup
+    from scripts.stack.config import DEFAULT_HOME, LauncherError
+    from scripts.stack.info import StackInfo
+
+    cli = cli_of(ctx)
+    try:
+        backup(StackInfo.read(home or DEFAULT_HOME), to, say=cli.out.print)
+    except FileNotFoundError as exc:
+        raise CliError(ExitCode.NOT_FOUND, str(exc)) from exc
+    except LauncherError as exc:
+        raise CliError(ExitCode.USAGE, str(exc)) from exc
+
+
 def main() -> None:
     """The console script: runs the app and turns every failure into one line and its exit status."""
     err = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)

@@ -15,6 +15,7 @@ import pytest
 from psycopg import sql
 
 from scripts.stack.info import StackInfo, read_env_file, run_launcher
+from tests.support.cli import fails, shell_of
 from tests.support.http import content, put
 from tests.support.stack import TEST_STACK_SETTINGS
 from tests.support.users import User, register, unique_name
@@ -127,3 +128,14 @@ def test_a_backup_of_the_running_stack_restores_into_a_fresh_stack(
     (tmp_path / "incomplete").mkdir()
     nothing = run_launcher("restore", "--from", str(tmp_path / "incomplete"), home=tmp_path / "other")
     assert nothing.returncode == 1 and "no complete backup" in nothing.stderr
+
+
+def test_liftbit_admin_backup_is_make_backup(stack: StackInfo, tmp_path: Path) -> None:
+    shell = shell_of(stack, tmp_path, "operator")
+    target = tmp_path / "cli-backup"
+    shell.ok("admin", "backup", "--to", str(target), "--home", str(stack.home))
+    manifest = json.loads((target / "manifest.json").read_text())
+    for item in manifest["objects"][:20]:
+        assert hashlib.sha256((target / "objects" / item["key"]).read_bytes()).hexdigest() == item["sha256"]
+    fails(shell.run("admin", "backup", "--to", str(target), "--home", str(stack.home)), 1, "not empty")
+    fails(shell.run("admin", "backup", "--to", str(tmp_path / "x"), "--home", str(tmp_path / "nowhere")), 3, "make up")
