@@ -233,6 +233,15 @@ def copy_object(item: ManifestObject, read: Any, write: Any) -> ManifestObject:
     return copied
 
 
+def run_postgres_tool(program: str, *args: str) -> None:
+    """pg_dump or pg_restore, without owners or privileges (the restored stack has its own role)."""
+    result = subprocess.run(
+        [postgres_bin(program), "--no-owner", "--no-privileges", *args], capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise LauncherError(f"{program} failed: {result.stderr.strip()}")
+
+
 def _dump_with_objects(stack: StackInfo, dump_path: Path) -> list[ManifestObject]:
     """pg_dump and the object list, both from one snapshot of the database."""
     database_url = stack.env["DATABASE_URL"]
@@ -241,17 +250,9 @@ def _dump_with_objects(stack: StackInfo, dump_path: Path) -> list[ManifestObject
         snapshot_row = db.execute("SELECT pg_export_snapshot()").fetchone()
         assert snapshot_row is not None
         objects = [ManifestObject(key, size, sha) for key, size, sha in db.execute(REFERENCED_OBJECTS)]
-        result = subprocess.run(
-            [
-                *(postgres_bin("pg_dump"), "--format=custom", f"--snapshot={snapshot_row[0]}"),
-                *("--no-owner", "--no-privileges", "-f", str(dump_path), "-d", database_url),
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
+        run_postgres_tool(
+            "pg_dump", "--format=custom", f"--snapshot={snapshot_row[0]}", "-f", str(dump_path), "-d", database_url
         )
-        if result.returncode != 0:
-            raise LauncherError(f"pg_dump failed: {result.stderr.strip()}")
         db.rollback()
     return objects
 
@@ -303,17 +304,15 @@ def restore_metadata(stack: StackInfo, store: BackupStore) -> None:
         dump_path = Path(scratch) / DUMP
         with store.get(DUMP) as body, dump_path.open("wb") as out:
             shutil.copyfileobj(body, out, CHUNK)
-        result = subprocess.run(
-            [
-                *(postgres_bin("pg_restore"), "--clean", "--if-exists", "--single-transaction"),
-                *("--no-owner", "--no-privileges", "-d", stack.env["DATABASE_URL"], str(dump_path)),
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
+        run_postgres_tool(
+            "pg_restore",
+            "--clean",
+            "--if-exists",
+            "--single-transaction",
+            "-d",
+            stack.env["DATABASE_URL"],
+            str(dump_path),
         )
-    if result.returncode != 0:
-        raise LauncherError(f"pg_restore failed: {result.stderr.strip()}")
     # An unfinished resumable upload cannot come back: its parts live in the old S3 server's
     # multipart state, not in any object. Its client starts it again; its quota reservation goes.
     with psycopg.connect(stack.env["DATABASE_URL"]) as db:
