@@ -19,23 +19,31 @@ function ConnectionBanner() {
   );
 }
 
+function loginAddress(): string {
+  return `/app/login?next=${encodeURIComponent(location.pathname + location.search)}`;
+}
+
+// The first address, settled before the first render: / opens the files, and without a session
+// the login screen (which comes back here after logging in).
+if (["/", "/app", "/app/"].includes(location.pathname)) history.replaceState(null, "", "/app/files/");
+if (!session.token && !/^\/app\/(login|signup)/.test(location.pathname)) history.replaceState(null, "", loginAddress());
+
 function App() {
   const route = useRoute();
   useEffect(() => {
     // A 401 anywhere: back to login, then back to where the person was.
     onUnauthorized(() => {
       session.clear();
-      const here = location.pathname + location.search;
-      if (!here.startsWith("/app/login")) navigate(`/app/login?next=${encodeURIComponent(here)}`, true);
+      if (!location.pathname.startsWith("/app/login")) navigate(loginAddress(), true);
     });
   }, []);
   const signedIn = session.token !== null && session.user !== null;
-  if (route.name === "login" || route.name === "signup" || !signedIn) {
-    if (!signedIn && route.name !== "login" && route.name !== "signup") {
-      const here = location.pathname + location.search;
-      navigate(`/app/login?next=${encodeURIComponent(here)}`, true);
-      return null;
-    }
+  const needsLogin = !signedIn && route.name !== "login" && route.name !== "signup";
+  useEffect(() => {
+    if (needsLogin) navigate(loginAddress(), true);
+  }, [needsLogin]);
+  if (needsLogin) return null;
+  if (route.name === "login" || route.name === "signup") {
     return (
       <>
         <ConnectionBanner />

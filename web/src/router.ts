@@ -40,9 +40,6 @@ export function useRoute(): Route {
     const update = () => setRoute(parse(location.pathname));
     listeners.add(update);
     addEventListener("popstate", update);
-    if (location.pathname === "/" || location.pathname === "/app" || location.pathname === "/app/") {
-      navigate("/app/files/", true);
-    }
     return () => {
       listeners.delete(update);
       removeEventListener("popstate", update);
