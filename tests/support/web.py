@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from playwright.sync_api import expect
+from playwright.sync_api import ViewportSize, expect
 
 from tests.support.browser import axe_violations
 from tests.support.users import User
@@ -13,8 +13,8 @@ from tests.support.users import User
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 375, "height": 740}
+DESKTOP = ViewportSize(width=1280, height=800)
+PHONE = ViewportSize(width=375, height=740)
 
 
 def sign_in(page: Page, user: User, to: str = "/app/files/") -> None:
