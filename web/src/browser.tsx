@@ -197,6 +197,7 @@ function UploadPanel() {
               <span class="upload-figures">
                 {percent}% · {formatSize(item.sent)} of {formatSize(item.size)}
                 {item.state === "uploading" && item.speed > 0 ? ` · ${formatSize(item.speed)}/s` : ""}
+                {item.resumed ? " · resumed" : ""}
                 {item.state === "done" ? " · done" : ""}
                 {item.state === "cancelled" ? " · cancelled" : ""}
                 {item.error && item.state !== "done" ? ` · ${item.error}` : ""}

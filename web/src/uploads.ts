@@ -12,7 +12,7 @@ export interface UploadItem {
   sent: number;
   speed: number; // bytes per second, smoothed
   state: "uploading" | "waiting" | "done" | "failed" | "cancelled";
-  resumedFrom: number;
+  resumed: boolean; // continued an upload a previous page started
   error?: string;
 }
 
@@ -57,7 +57,7 @@ class UploadQueue {
 
   add(file: File, path: string): void {
     const id = this.nextId++;
-    this.items.push({ id, path, size: file.size, sent: 0, speed: 0, state: "uploading", resumedFrom: 0 });
+    this.items.push({ id, path, size: file.size, sent: 0, speed: 0, state: "uploading", resumed: false });
     this.emit();
     let lastBytes = 0;
     let lastTime = performance.now();
@@ -118,13 +118,12 @@ class UploadQueue {
       (previous) => {
         if (previous.length > 0) {
           upload.resumeFromPreviousUpload(previous[0]);
+          this.update(id, { resumed: true });
         }
         upload.start();
       },
       () => upload.start(),
     );
-    // What the server already had shows once the first HEAD answered (tus reports it as progress).
-    lastBytes = 0;
   }
 
   cancel(id: number): void {
