@@ -74,7 +74,7 @@ export function TrashScreen({ user }: { user: string }) {
                   type="button"
                   class="danger"
                   onClick={() => act(api(`${base}/${entry.id}`, { method: "DELETE" }), `${entry.path} was deleted for good`)}
-                  aria-label={`Delete ${entry.path} for good`}
+                  aria-label={`Delete for good ${entry.path}`}
                 >
                   Delete for good
                 </button>
