@@ -18,6 +18,7 @@ import { folderUrl, linkClick } from "./router";
 import { usageChanged } from "./shell";
 import { droppedFiles, uploads, type UploadItem } from "./uploads";
 import { Dialog } from "./dialog";
+import { DetailsDialog } from "./details";
 
 type SortKey = "name" | "size" | "modified" | "type";
 const nameOf = (node: NodeInfo) => (node.type === "folder" ? node.name : node.filename);
@@ -121,7 +122,7 @@ function Rows({
   );
 }
 
-type Action = "rename" | "move" | "delete" | "versions";
+type Action = "details" | "rename" | "move" | "delete" | "versions";
 
 function Row({
   node,
@@ -161,6 +162,9 @@ function Row({
       <span class="modified">{formatDate(node.updated_at)}</span>
       <span class="type">{typeOf(node)}</span>
       <span class="actions">
+        <button type="button" class="keep" onClick={() => onAction("details", node)} aria-label={`Details of ${name}`}>
+          Details
+        </button>
         <button type="button" onClick={() => onAction("rename", node)} aria-label={`Rename ${name}`}>
           Rename
         </button>
@@ -172,7 +176,7 @@ function Row({
             Versions
           </button>
         ) : null}
-        <button type="button" onClick={() => onAction("delete", node)} aria-label={`Delete ${name}`}>
+        <button type="button" class="keep" onClick={() => onAction("delete", node)} aria-label={`Delete ${name}`}>
           Delete
         </button>
       </span>
@@ -324,7 +328,8 @@ type Open =
   | { kind: "new-folder" }
   | { kind: "rename"; node: NodeInfo }
   | { kind: "move"; paths: string[] }
-  | { kind: "versions"; node: FileInfo };
+  | { kind: "versions"; node: FileInfo }
+  | { kind: "details"; node: NodeInfo };
 
 export function Browser({ user, folder }: { user: string; folder: string }) {
   const [entries, setEntries] = useState<NodeInfo[]>([]);
@@ -468,7 +473,8 @@ export function Browser({ user, folder }: { user: string; folder: string }) {
   }
 
   function onAction(action: Action, node: NodeInfo) {
-    if (action === "rename") setOpen({ kind: "rename", node });
+    if (action === "details") setOpen({ kind: "details", node });
+    else if (action === "rename") setOpen({ kind: "rename", node });
     else if (action === "move") setOpen({ kind: "move", paths: [node.path] });
     else if (action === "versions" && node.type === "file") setOpen({ kind: "versions", node });
     else if (action === "delete") void remove([node]);
@@ -652,6 +658,7 @@ export function Browser({ user, folder }: { user: string; folder: string }) {
           }}
         />
       ) : null}
+      {open.kind === "details" ? <DetailsDialog node={open.node} onClose={() => setOpen({ kind: "none" })} /> : null}
       {open.kind === "versions" ? (
         <VersionsDialog node={open.node} onClose={() => setOpen({ kind: "none" })} onChanged={reload} />
       ) : null}

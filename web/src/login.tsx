@@ -51,6 +51,11 @@ export function LoginScreen({ mode }: { mode: "login" | "signup" }) {
             onInput={(e) => setPassword((e.target as HTMLInputElement).value)}
           />
         </label>
+        {new URLSearchParams(location.search).has("deleted") ? (
+          <p class="notice" role="status">
+            Your account was deleted.
+          </p>
+        ) : null}
         {error ? (
           <p class="error" role="alert">
             {error}

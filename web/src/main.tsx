@@ -6,6 +6,7 @@ import { LoginScreen } from "./login";
 import { Browser } from "./browser";
 import { TrashScreen } from "./trash";
 import { Shell } from "./shell";
+import { AccountScreen, SharedScreen } from "./other";
 import "./style.css";
 
 function ConnectionBanner() {
@@ -57,6 +58,8 @@ function App() {
       <ConnectionBanner />
       <Shell user={user} active={route.name}>
         {route.name === "trash" ? <TrashScreen user={user} /> : null}
+        {route.name === "shared" ? <SharedScreen user={user} /> : null}
+        {route.name === "account" ? <AccountScreen user={user} /> : null}
         {route.name === "files" ? <Browser user={user} folder={route.path} /> : null}
       </Shell>
     </>

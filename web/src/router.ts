@@ -6,12 +6,16 @@ export type Route =
   | { name: "login" }
   | { name: "signup" }
   | { name: "files"; path: string }
-  | { name: "trash" };
+  | { name: "trash" }
+  | { name: "shared" }
+  | { name: "account" };
 
 export function parse(pathname: string): Route {
   if (pathname.startsWith("/app/login")) return { name: "login" };
   if (pathname.startsWith("/app/signup")) return { name: "signup" };
   if (pathname.startsWith("/app/trash")) return { name: "trash" };
+  if (pathname.startsWith("/app/shared")) return { name: "shared" };
+  if (pathname.startsWith("/app/account")) return { name: "account" };
   const match = /^\/app\/files\/?(.*)$/.exec(pathname);
   const path = match ? match[1].split("/").filter(Boolean).map(decodeURIComponent).join("/") : "";
   return { name: "files", path };

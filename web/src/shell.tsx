@@ -45,8 +45,14 @@ export function Shell({ user, active, children }: { user: string; active: string
           <a href="/app/files/" aria-current={active === "files" ? "page" : undefined} onClick={(e) => linkClick(e, "/app/files/")}>
             Files
           </a>
+          <a href="/app/shared" aria-current={active === "shared" ? "page" : undefined} onClick={(e) => linkClick(e, "/app/shared")}>
+            Shared with me
+          </a>
           <a href="/app/trash" aria-current={active === "trash" ? "page" : undefined} onClick={(e) => linkClick(e, "/app/trash")}>
             Trash
+          </a>
+          <a href="/app/account" aria-current={active === "account" ? "page" : undefined} onClick={(e) => linkClick(e, "/app/account")}>
+            Account
           </a>
         </nav>
         <Usage user={user} />
