@@ -148,12 +148,12 @@ function Row({
       <span class="name">
         {node.type === "folder" ? (
           <a href={to} onClick={(e) => linkClick(e, to)} class="folder">
-            <span aria-hidden="true">📁 </span>
+            <span class="icon icon-folder" aria-hidden="true" />
             {name}
           </a>
         ) : (
           <a href={fileUrl(owner, node.path)} download={name} class="file" title={`Download ${name}`}>
-            <span aria-hidden="true">📄 </span>
+            <span class="icon icon-file" aria-hidden="true" />
             {name}
           </a>
         )}

@@ -27,7 +27,7 @@ export function SharedScreen({ user }: { user: string }) {
         {(items ?? []).map((node) => (
           <li key={node.id} data-name={node.path}>
             <span class="name">
-              {node.type === "folder" ? "📁 " : "📄 "}
+              <span class={node.type === "folder" ? "icon icon-folder" : "icon icon-file"} aria-hidden="true" />
               {node.path}
             </span>
             <span>from {node.owner}</span>

@@ -58,7 +58,7 @@ export function TrashScreen({ user }: { user: string }) {
             {entries.map((entry) => (
               <li key={entry.id} data-path={entry.path}>
                 <span class="name">
-                  {entry.type === "folder" ? "📁 " : "📄 "}
+                  <span class={entry.type === "folder" ? "icon icon-folder" : "icon icon-file"} aria-hidden="true" />
                   {entry.path}
                 </span>
                 <span>{formatSize(entry.size)}</span>
