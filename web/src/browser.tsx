@@ -18,6 +18,7 @@ import { folderUrl, linkClick } from "./router";
 import { usageChanged } from "./shell";
 import { droppedFiles, uploads, type UploadItem } from "./uploads";
 import { Dialog } from "./dialog";
+import { ErrorLine, NoticeLine } from "./messages";
 import { DetailsDialog } from "./details";
 
 type SortKey = "name" | "size" | "modified" | "type";
@@ -242,11 +243,7 @@ function VersionsDialog({ node, onClose, onChanged }: { node: FileInfo; onClose:
   }
   return (
     <Dialog title={`Versions of ${node.filename}`} onClose={onClose}>
-      {error ? (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <ErrorLine error={error} />
       {versions === null ? <p>Loading…</p> : null}
       <ul class="versions">
         {(versions ?? []).map((version, index) => (
@@ -305,11 +302,7 @@ function PromptDialog({
           {label}
           <input value={value} required={!optional} onInput={(e) => setValue((e.target as HTMLInputElement).value)} />
         </label>
-        {error ? (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        ) : null}
+        <ErrorLine error={error} />
         <div class="dialog-buttons">
           <button type="button" onClick={onClose}>
             Cancel
@@ -568,16 +561,8 @@ export function Browser({ user, folder }: { user: string; folder: string }) {
           </button>
         </div>
       ) : null}
-      {error ? (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      ) : null}
-      {notice ? (
-        <p class="notice" role="status">
-          {notice}
-        </p>
-      ) : null}
+      <ErrorLine error={error} />
+      <NoticeLine notice={notice} />
       {results !== null ? (
         <p role="status">
           {results.length} result{results.length === 1 ? "" : "s"} for “{query}”{" "}

@@ -2,6 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, describeError, fileUrl, formatDate, formatSize, session, type FileInfo, type NodeInfo } from "./api";
 import { Dialog } from "./dialog";
+import { ErrorLine } from "./messages";
 
 interface Link {
   id: string;
@@ -29,14 +30,6 @@ interface Stats {
 }
 
 const TEXT_PREVIEW_BYTES = 64 * 1024;
-
-function ErrorLine({ error }: { error: string | null }) {
-  return error ? (
-    <p class="error" role="alert">
-      {error}
-    </p>
-  ) : null;
-}
 
 // Media elements fetch the same URL as a download (the download cookie authorises them) and ask
 // for Ranges themselves; text is fetched as its first 64 KiB with a Range header.

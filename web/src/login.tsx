@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import { api, describeError, login } from "./api";
 import { linkClick, navigate } from "./router";
+import { ErrorLine } from "./messages";
 
 export function LoginScreen({ mode }: { mode: "login" | "signup" }) {
   const [username, setUsername] = useState("");
@@ -56,11 +57,7 @@ export function LoginScreen({ mode }: { mode: "login" | "signup" }) {
             Your account was deleted.
           </p>
         ) : null}
-        {error ? (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        ) : null}
+        <ErrorLine error={error} />
         <button type="submit" class="primary" disabled={busy}>
           {signup ? "Sign up" : "Log in"}
         </button>

@@ -2,6 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, asList, describeError, fileUrl, formatDate, formatSize, logout, session, type NodeInfo, type Page, type UserInfo } from "./api";
 import { Dialog } from "./dialog";
+import { ErrorLine } from "./messages";
 import { navigate } from "./router";
 
 export function SharedScreen({ user }: { user: string }) {
@@ -16,11 +17,7 @@ export function SharedScreen({ user }: { user: string }) {
   return (
     <section>
       <h1>Shared with me</h1>
-      {error ? (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <ErrorLine error={error} />
       {items === null && !error ? <p role="status">Loading…</p> : null}
       {items && items.length === 0 ? <p class="empty">Nobody shared anything with you yet.</p> : null}
       <ul class="plain shared-list">
@@ -74,11 +71,7 @@ export function AccountScreen({ user }: { user: string }) {
           {info.quota_bytes !== null ? ` of ${formatSize(info.quota_bytes)}` : " (no quota)"}.
         </p>
       ) : null}
-      {error ? (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <ErrorLine error={error} />
       <h2>Delete my account</h2>
       <p>Your files, their versions, your shares and links are deleted for good.</p>
       <button type="button" class="danger" onClick={() => setConfirming(true)}>
@@ -91,11 +84,7 @@ export function AccountScreen({ user }: { user: string }) {
               Type your username, {user}, to confirm
               <input value={typed} onInput={(e) => setTyped((e.target as HTMLInputElement).value)} autocomplete="off" />
             </label>
-            {error ? (
-              <p class="error" role="alert">
-                {error}
-              </p>
-            ) : null}
+            <ErrorLine error={error} />
             <div class="dialog-buttons">
               <button type="button" onClick={() => setConfirming(false)}>
                 Keep my account

@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, asList, describeError, formatDate, formatSize, type Page, type TrashEntry } from "./api";
 import { usageChanged } from "./shell";
+import { ErrorLine, NoticeLine } from "./messages";
 
 export function TrashScreen({ user }: { user: string }) {
   const [entries, setEntries] = useState<TrashEntry[] | null>(null);
@@ -31,16 +32,8 @@ export function TrashScreen({ user }: { user: string }) {
   return (
     <section class="trash">
       <h1>Trash</h1>
-      {error ? (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      ) : null}
-      {notice ? (
-        <p class="notice" role="status">
-          {notice}
-        </p>
-      ) : null}
+      <ErrorLine error={error} />
+      <NoticeLine notice={notice} />
       {entries === null ? <p role="status">Loading…</p> : null}
       {entries && entries.length === 0 ? <p class="empty">The trash is empty.</p> : null}
       {entries && entries.length > 0 ? (
