@@ -1,6 +1,6 @@
 """Files in the web app: a download streamed to disk by plain navigation (the HttpOnly download
 cookie, no bearer header) checked byte for byte; new folder, rename, move and delete to the trash;
-the trash (restore, purge, empty); a file's versions (download, restore)."""
+the trash (restore, purge, empty); a file's versions (download, restore); drag onto a folder."""
 
 from __future__ import annotations
 
@@ -122,3 +122,18 @@ def test_versions_download_and_restore(page: Page, api: httpx.Client, alice: Use
     expect(dialog).to_be_hidden()
     answer = api.get(f"/users/{alice.name}/files/essay.txt", headers=alice.auth)
     assert answer.content == b"first words"
+
+
+def test_dragging_entries_onto_a_folder_moves_them(page: Page, api: httpx.Client, alice: User) -> None:
+    assert api.put(f"/users/{alice.name}/folders/target", headers=alice.auth).status_code == 201
+    for name in ("one.txt", "two.txt", "three.txt"):
+        assert put(api, alice, name, name.encode()).status_code == 201
+    sign_in(page, alice)
+    page.get_by_label("Select one.txt").check()
+    page.get_by_label("Select two.txt").check()
+    row(page, "one.txt").drag_to(row(page, "target"))  # the selection goes with the dragged row
+    expect(page.get_by_role("status").filter(has_text="2 items moved to target")).to_be_visible()
+    assert paths_in(api, alice, "target") == ["target/one.txt", "target/two.txt"]
+    row(page, "three.txt").drag_to(row(page, "target"))
+    expect(page.get_by_role("status").filter(has_text="three.txt moved to target")).to_be_visible()
+    expect(row(page, "three.txt")).to_have_count(0)

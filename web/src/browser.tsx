@@ -78,12 +78,14 @@ function Rows({
   selected,
   toggle,
   onAction,
+  onDropPaths,
 }: {
   rows: NodeInfo[];
   user: string;
   selected: Set<string>;
   toggle: (path: string) => void;
   onAction: (action: Action, node: NodeInfo) => void;
+  onDropPaths: (paths: string[], folder: string) => void;
 }) {
   const scroller = useRef<HTMLDivElement>(null);
   const [top, setTop] = useState(0);
@@ -116,6 +118,8 @@ function Rows({
             checked={selected.has(node.path)}
             toggle={toggle}
             onAction={onAction}
+            dragged={() => (selected.has(node.path) ? [...selected] : [node.path])}
+            onDropPaths={onDropPaths}
           />
         ))}
       </ul>
@@ -125,6 +129,9 @@ function Rows({
 
 type Action = "details" | "rename" | "move" | "delete" | "versions";
 
+// Entries drag onto a folder's row to move there (the selection, if the dragged row is in it).
+const DRAG_TYPE = "application/x-liftbit-paths";
+
 function Row({
   node,
   user,
@@ -132,7 +139,11 @@ function Row({
   checked,
   toggle,
   onAction,
+  dragged,
+  onDropPaths,
 }: {
+  dragged: () => string[];
+  onDropPaths: (paths: string[], folder: string) => void;
   node: NodeInfo;
   user: string;
   offset: number;
@@ -144,7 +155,23 @@ function Row({
   const owner = node.owner || user;
   const to = folderUrl(node.path);
   return (
-    <li class="row" style={{ transform: `translateY(${offset}px)` }} data-name={name}>
+    <li
+      class="row"
+      style={{ transform: `translateY(${offset}px)` }}
+      data-name={name}
+      draggable
+      onDragStart={(event) => event.dataTransfer?.setData(DRAG_TYPE, JSON.stringify(dragged()))}
+      onDragOver={(event) => {
+        if (node.type === "folder" && event.dataTransfer?.types.includes(DRAG_TYPE)) event.preventDefault();
+      }}
+      onDrop={(event) => {
+        const paths = event.dataTransfer?.getData(DRAG_TYPE);
+        if (node.type !== "folder" || !paths) return;
+        event.preventDefault();
+        const moving = (JSON.parse(paths) as string[]).filter((path) => path !== node.path);
+        if (moving.length) onDropPaths(moving, node.path);
+      }}
+    >
       <input type="checkbox" checked={checked} onChange={() => toggle(node.path)} aria-label={`Select ${name}`} />
       <span class="name">
         {node.type === "folder" ? (
@@ -465,6 +492,18 @@ export function Browser({ user, folder }: { user: string; folder: string }) {
     await api(`/users/${owner}/move`, { method: "POST", body: { from, to } });
   }
 
+  async function moveAll(paths: string[], target: string) {
+    setError(null);
+    try {
+      for (const path of paths) await move(path, target ? `${target}/${path.split("/").pop()}` : (path.split("/").pop() as string));
+      setNotice(`${paths.length === 1 ? paths[0].split("/").pop() : `${paths.length} items`} moved to ${target || "My files"}`);
+      setSelected(new Set());
+    } catch (failure) {
+      setError(describeError(failure));
+    }
+    reload();
+  }
+
   function onAction(action: Action, node: NodeInfo) {
     if (action === "details") setOpen({ kind: "details", node });
     else if (action === "rename") setOpen({ kind: "rename", node });
@@ -591,7 +630,14 @@ export function Browser({ user, folder }: { user: string; folder: string }) {
       {!loading && shown.length === 0 && !error ? (
         <p class="empty">This folder is empty. Drop files or folders anywhere on the page to upload them.</p>
       ) : null}
-      <Rows rows={shown} user={user} selected={selected} toggle={toggle} onAction={onAction} />
+      <Rows
+        rows={shown}
+        user={user}
+        selected={selected}
+        toggle={toggle}
+        onAction={onAction}
+        onDropPaths={(paths, target) => void moveAll(paths, target)}
+      />
       <UploadPanel />
       {dragging ? (
         <div class="drop-hint" aria-hidden="true">
