@@ -7,10 +7,10 @@ export PORT LIFTBIT_HOME
 PYTHON := .venv/bin/python
 STACK := $(PYTHON) -m scripts.stack
 
-.PHONY: help install up down status logs cli test test-fast fuzz lint compose-check bench bench-analytics bench-load bench-tree bench-flood bench-links docs clean
+.PHONY: help install up down status logs cli test test-fast fuzz lint compose-check bench bench-analytics bench-load bench-tree bench-flood bench-links backup restore docs clean
 
 help:
-	@echo "make up | down | status | logs [s=part] [f=1] | cli [ARGS=...] | test | test-fast | fuzz | lint | bench | bench-analytics | bench-load | bench-tree | bench-flood | bench-links | docs"
+	@echo "make up | down | status | logs [s=part] [f=1] | cli [ARGS=...] | test | test-fast | fuzz | lint | bench | bench-analytics | bench-load | bench-tree | bench-flood | bench-links | backup [TO=] | restore FROM= | docs"
 
 install:
 	@scripts/bootstrap.sh
@@ -72,6 +72,16 @@ bench-flood: install
 
 bench-links: install
 	@$(PYTHON) -m bench.links
+
+# A consistent backup of the running stack (metadata and objects, manifest with SHA-256s):
+#   make backup [TO=folder or s3://bucket/prefix]   (default: backups/<date-time> here)
+#   make restore FROM=folder LIFTBIT_HOME=new-folder [FORCE=1]
+backup: install
+	@$(STACK) backup --to $(or $(TO),$(CURDIR)/backups/$(shell date -u +%Y%m%dT%H%M%SZ))
+
+restore: install
+	@if [[ -z "$(FROM)" ]]; then echo "usage: make restore FROM=<backup folder or s3://…> [LIFTBIT_HOME=…] [FORCE=1]"; exit 2; fi
+	@$(STACK) restore --from $(FROM) $(if $(FORCE),--force,)
 
 docs: install
 	@scripts/docs.sh

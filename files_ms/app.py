@@ -8,7 +8,20 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from files_ms.api import analytics, auth, files, health, internal, links, nodes, permissions, tree, uploads, users
+from files_ms.api import (
+    admin,
+    analytics,
+    auth,
+    files,
+    health,
+    internal,
+    links,
+    nodes,
+    permissions,
+    tree,
+    uploads,
+    users,
+)
 from files_ms.api.deps import FilesServices
 from files_ms.api.docs import install_docs
 from files_ms.api.guards import RefuseUndecodablePath
@@ -18,6 +31,7 @@ from files_ms.clients.protocols import Analytics, Metadata, Storage
 from files_ms.clients.storage import StorageClient
 from files_ms.service.access import AccessPolicy
 from files_ms.service.accounts import AccountService
+from files_ms.service.admin import AdminService
 from files_ms.service.auth import Authenticator
 from files_ms.service.files import FileService
 from files_ms.service.links import LinkCookies, LinkService
@@ -63,6 +77,7 @@ def build_services(
             authenticator,
             file_service,
         ),
+        admin=AdminService(metadata, authenticator, file_service, analytics),
         uploads=ResumableUploads(
             metadata,
             storage,
@@ -134,6 +149,7 @@ def create_app(settings: FilesSettings | None = None, services: FilesServices | 
             links.router,
             links.upload_router,
             analytics.router,
+            admin.router,
             health.router,
         ],
         internal_routers=[internal.router],

@@ -13,17 +13,30 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from liftbit_cli.errors import CliError, ExitCode
 from liftbit_common.contracts import (
+    AdminUser,
+    ApiTokenInfo,
+    AuditEntry,
+    CreatedApiToken,
+    CreatedInvite,
     CreatedLink,
+    CreatedReset,
+    DeletionReport,
     FileInfo,
     FilePage,
     FolderInfo,
     IssuedToken,
     LinkInfo,
     Move,
+    NewApiToken,
+    NewInvite,
     NewLink,
     NodeInfo,
     NodePage,
     NodeStats,
+    PasswordChange,
+    PlatformStats,
+    Role,
+    TokenOwner,
     TrashEntry,
     TrashPage,
     UserInfo,
@@ -37,6 +50,9 @@ NODE_LIST = TypeAdapter(list[NodeInfo])
 VERSION_LIST = TypeAdapter(list[VersionInfo])
 NAMES = TypeAdapter(list[str])
 LINK_LIST = TypeAdapter(list[LinkInfo])
+ADMIN_USERS = TypeAdapter(list[AdminUser])
+AUDIT = TypeAdapter(list[AuditEntry])
+API_TOKENS = TypeAdapter(list[ApiTokenInfo])
 
 
 class PageCursor(BaseModel):
@@ -135,6 +151,54 @@ class Api:
 
     def logout(self) -> None:
         self.send("POST", "/auth/logout", "logout")
+
+    def me(self) -> TokenOwner:
+        return TokenOwner.model_validate_json(self.send("GET", "/auth/me", "the token").content)
+
+    def change_password(self, username: str, change: PasswordChange) -> None:
+        self.send("POST", f"/users/{username}/password", username, json=change.model_dump())
+
+    def create_api_token(self, username: str, new: NewApiToken) -> CreatedApiToken:
+        body = new.model_dump(mode="json")
+        return CreatedApiToken.model_validate_json(
+            self.send("POST", f"/users/{username}/api-tokens", new.name, json=body).content
+        )
+
+    def api_tokens(self, username: str) -> list[ApiTokenInfo]:
+        return API_TOKENS.validate_json(self.send("GET", f"/users/{username}/api-tokens", username).content)
+
+    def revoke_api_token(self, username: str, token_id: str) -> None:
+        self.send("DELETE", f"/users/{username}/api-tokens/{quote(token_id, safe='')}", token_id)
+
+    def admin_users(self) -> list[AdminUser]:
+        return ADMIN_USERS.validate_json(self.send("GET", "/admin/users", "users").content)
+
+    def set_quota(self, username: str, quota_bytes: int | None) -> AdminUser:
+        response = self.send("PUT", f"/admin/users/{username}/quota", username, json={"quota_bytes": quota_bytes})
+        return AdminUser.model_validate_json(response.content)
+
+    def set_role(self, username: str, role: Role) -> AdminUser:
+        response = self.send("PUT", f"/admin/users/{username}/role", username, json={"role": role})
+        return AdminUser.model_validate_json(response.content)
+
+    def set_disabled(self, username: str, *, disabled: bool) -> None:
+        self.send("POST", f"/admin/users/{username}/{'disable' if disabled else 'enable'}", username)
+
+    def delete_user(self, username: str) -> DeletionReport:
+        return DeletionReport.model_validate_json(self.send("DELETE", f"/admin/users/{username}", username).content)
+
+    def invite(self, invite: NewInvite) -> CreatedInvite:
+        body = invite.model_dump(mode="json", exclude_none=True)
+        return CreatedInvite.model_validate_json(self.send("POST", "/admin/invites", "invite", json=body).content)
+
+    def issue_reset(self, username: str) -> CreatedReset:
+        return CreatedReset.model_validate_json(self.send("POST", f"/admin/users/{username}/reset", username).content)
+
+    def audit(self, limit: int) -> list[AuditEntry]:
+        return AUDIT.validate_json(self.send("GET", "/admin/audit", "audit", params={"limit": limit}).content)
+
+    def platform_stats(self) -> PlatformStats:
+        return PlatformStats.model_validate_json(self.send("GET", "/admin/stats", "stats").content)
 
     def user(self, username: str) -> UserInfo:
         return UserInfo.model_validate_json(self.send("GET", f"/users/{username}", username).content)

@@ -35,13 +35,18 @@ from liftbit_cli.transfer import (
     upload,
 )
 from liftbit_common.contracts import (
+    AdminUser,
     CreatedLink,
     FileInfo,
     FolderInfo,
     LinkInfo,
     LinkTotals,
+    NewApiToken,
+    NewInvite,
     NewLink,
     NodeStats,
+    PasswordChange,
+    Role,
     TrashEntry,
     UserStats,
     WindowTotals,
@@ -61,6 +66,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 PASSWORD_ENV = "LIFTBIT_PASSWORD"
+TOKEN_ENV = "LIFTBIT_TOKEN"  # an API token (POST /users/{u}/api-tokens): scripts need no login
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
@@ -86,8 +92,13 @@ class Cli:
 
     @contextmanager
     def signed_in(self) -> Iterator[tuple[Api, str]]:
-        """An Api with the saved session's token; with --user and no session of that user, a token
-        for this command only (password from LIFTBIT_PASSWORD or asked), revoked at the end."""
+        """An Api with LIFTBIT_TOKEN (an API token), else the saved session's token; with --user
+        and no session of that user, a token for this command only (password from
+        LIFTBIT_PASSWORD or asked), revoked at the end."""
+        if api_token := os.environ.get(TOKEN_ENV):
+            with Api(self.url, api_token) as api:
+                yield api, api.me().username
+            return
         session = self.sessions.get(self.url)
         one_shot = self.user is not None and (session is None or session.username != self.user)
         if self.user is not None and one_shot:
@@ -879,6 +890,261 @@ def stats(
         print_node_stats(cli, path or "", found)
     else:
         print_user_stats(cli, username, found)
+
+
+@app.command()
+def password(ctx: typer.Context) -> None:
+    """Change your password: the current one from LIFTBIT_PASSWORD, a piped line or a prompt, the
+    new one from the next piped line or a prompt (twice). Your other sessions and API tokens are
+    revoked."""
+    cli = cli_of(ctx)
+    with cli.signed_in() as (api, username):
+        current = cli.password(username)
+        if sys.stdin.isatty():
+            new = str(typer.prompt("New password", hide_input=True, confirmation_prompt=True))
+        else:
+            new = sys.stdin.readline().rstrip("\r\n")
+        try:
+            change = PasswordChange(current_password=current, new_password=new)
+        except ValidationError as exc:
+            raise CliError(ExitCode.USAGE, f"new password: {exc.errors()[0]['msg']}") from None
+        api.change_password(username, change)
+    cli.err.print(f"password of {username} changed; your other sessions and API tokens were revoked")
+
+
+tokens_app = typer.Typer(help="API tokens for scripts (LIFTBIT_TOKEN=… liftbit …).", no_args_is_help=True)
+app.add_typer(tokens_app, name="token")
+
+
+@tokens_app.command("create")
+def create_token(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="What it is for, e.g. backup-script")],
+    read_only: Annotated[bool, typer.Option("--read-only", help="Scope read: it may only read")] = False,
+    expires: Annotated[str | None, typer.Option(help="7d, 12h, 30m or an ISO time [default: never]")] = None,
+) -> None:
+    """Create an API token and print it (shown this once)."""
+    cli = cli_of(ctx)
+    expires_at = parse_moment(expires, option="--expires") if expires else None
+    with cli.signed_in() as (api, username):
+        created = api.create_api_token(
+            username, NewApiToken(name=name, scope="read" if read_only else "full", expires_at=expires_at)
+        )
+    cli.err.print(f"API token {created.name} ({created.scope}, id {created.id}); it is shown this once:")
+    cli.out.print(created.token)
+
+
+@tokens_app.command("list")
+def list_tokens(ctx: typer.Context) -> None:
+    """Your API tokens (never the tokens themselves)."""
+    cli = cli_of(ctx)
+    with cli.signed_in() as (api, username):
+        tokens = api.api_tokens(username)
+    table = Table("id", "name", "scope", "created", "last used", "expires", box=None)
+    for token in tokens:
+        last_used = utc_text(token.last_used_at) if token.last_used_at else "never"
+        expires = utc_text(token.expires_at) if token.expires_at else "never"
+        table.add_row(token.id, token.name, token.scope, utc_text(token.created_at), last_used, expires)
+    print_table(cli.out, table)
+
+
+@tokens_app.command("revoke")
+def revoke_token(
+    ctx: typer.Context, token_id: Annotated[str, typer.Argument(help="The id `token list` shows")]
+) -> None:
+    """Revoke an API token."""
+    cli = cli_of(ctx)
+    with cli.signed_in() as (api, username):
+        api.revoke_api_token(username, token_id)
+    cli.err.print(f"API token {token_id} revoked")
+
+
+admin_app = typer.Typer(
+    help="Administration (admins only): users, quotas, invites, resets, audit.", no_args_is_help=True
+)
+app.add_typer(admin_app, name="admin")
+SIZE = re.compile(r"(\d+)\s*([kmgt]?)i?b?", re.IGNORECASE)
+SIZE_FACTORS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+UserArgument = Annotated[str, typer.Argument(help="The username")]
+
+
+def parse_size(text: str) -> int | None:
+    """`unlimited`, bytes, or with a binary unit: 500M, 10G, 1T."""
+    if text.strip().lower() in ("unlimited", "none", "0"):
+        return None
+    if match := SIZE.fullmatch(text.strip()):
+        return int(match[1]) * SIZE_FACTORS[match[2].lower()]
+    raise typer.BadParameter("give bytes, a size such as 500M or 10G, or 'unlimited'", param_hint="QUOTA")
+
+
+def print_admin_users(cli: Cli, users: list[AdminUser]) -> None:
+    table = Table("user", "role", "state", "used", "quota", "files", "last login", box=None)
+    for user in users:
+        quota = size_text(user.quota_bytes) if user.quota_bytes else "unlimited"
+        last_login = utc_text(user.last_login_at) if user.last_login_at else "never"
+        state = "disabled" if user.disabled else "active"
+        table.add_row(
+            user.username, user.role, state, size_text(user.used_bytes), quota, str(user.file_count), last_login
+        )
+    print_table(cli.out, table)
+
+
+@admin_app.command("users")
+def admin_users(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Every user with role, state, usage, quota, file count and last login."""
+    cli = cli_of(ctx)
+    with cli.signed_in() as (api, _):
+        users = api.admin_users()
+    if as_json:
+        for user in users:
+            cli.out.print(user.model_dump_json())
+        return
+    print_admin_users(cli, users)
+
+
+@admin_app.command("quota")
+def admin_quota(
+    ctx: typer.Context, username: UserArgument, quota: Annotated[str, typer.Argument(help="e.g. 10G, or unlimited")]
+) -> None:
+    """Set a user's quota. Below their usage is allowed: their uploads are then refused."""
+    cli = cli_of(ctx)
+    with cli.signed_in() as (api, _):
+        print_admin_users(cli, [api.set_quota(username, parse_size(quota))])
+
+
+def set_disabled(ctx: typer.Context, username: str, *, disabled: bool) -> None:
+    cli = cli_of(ctx)
+    with cli.signed_in() as (api, _):
+        api.set_disabled(username, disabled=disabled)
+    cli.err.print(f"{username} is {'disabled' if disabled else 'enabled'}")
+
+
+@admin_app.command("disable")
+def admin_disable(ctx: typer.Context, username: UserArgument) -> None:
+    """Lock a user out at once (tokens and share links stop); their files stay."""
+    set_disabled(ctx, username, disabled=True)
+
+
+@admin_app.command("enable")
+def admin_enable(ctx: typer.Context, username: UserArgument) -> None:
+    """Let a disabled user in again."""
+    set_disabled(ctx, username, disabled=False)
+
+
+@admin_app.command("promote")
+def admin_promote(ctx: typer.Context, username: UserArgument) -> None:
+    """Make a user an administrator (to create an admin: invite them, then promote)."""
+    set_role(ctx, username, "admin")
+
+
+@admin_app.command("demote")
+def admin_demote(ctx: typer.Context, username: UserArgument) -> None:
+    """Make an administrator a user again (never the last one)."""
+    set_role(ctx, username, "user")
+
+
+def set_role(ctx: typer.Context, username: str, role: Role) -> None:
+    cli = cli_of(ctx)
+    with cli.signed_in() as (api, _):
+        print_admin_users(cli, [api.set_role(username, role)])
+
+
+@admin_app.command("invite")
+def admin_invite(
+    ctx: typer.Context,
+    username: Annotated[str | None, typer.Option(help="Only this username may register with it")] = None,
+    quota: Annotated[str | None, typer.Option(help="The new account's quota, e.g. 10G")] = None,
+    expires: Annotated[str | None, typer.Option(help="7d, 12h or an ISO time [default: INVITE_SECONDS]")] = None,
+) -> None:
+    """Create a single-use invitation and print its token (shown this once)."""
+    cli = cli_of(ctx)
+    invite = NewInvite(
+        username=username,
+        quota_bytes=parse_size(quota) if quota else None,
+        expires_at=parse_moment(expires, option="--expires") if expires else None,
+    )
+    with cli.signed_in() as (api, _):
+        created = api.invite(invite)
+    cli.err.print(f"invitation {created.id}, valid until {utc_text(created.expires_at)} UTC; its token:")
+    cli.out.print(created.token)
+
+
+@admin_app.command("reset")
+def admin_reset(ctx: typer.Context, username: UserArgument) -> None:
+    """Issue a single-use password reset token for a user (POST /auth/reset uses it)."""
+    cli = cli_of(ctx)
+    with cli.signed_in() as (api, _):
+        created = api.issue_reset(username)
+    cli.err.print(f"reset token for {username}, valid until {utc_text(created.expires_at)} UTC:")
+    cli.out.print(created.token)
+
+
+@admin_app.command("delete")
+def admin_delete(
+    ctx: typer.Context,
+    username: UserArgument,
+    yes: Annotated[bool, typer.Option("--yes", help="Really: the account and all its files go")] = False,
+) -> None:
+    """Delete a user with all their files, and print what went."""
+    cli = cli_of(ctx)
+    if not yes:
+        raise CliError(ExitCode.USAGE, f"this deletes {username} and all their files: add --yes")
+    with cli.signed_in() as (api, _):
+        report = api.delete_user(username)
+    cli.out.print(
+        f"deleted {username}: {counted(report.files, 'file')} ({size_text(report.bytes)}), "
+        f"{counted(report.folders, 'folder')}, {counted(report.versions, 'version')}, "
+        f"{counted(report.links, 'link')}, {counted(report.grants, 'grant')}, {counted(report.tokens, 'token')}"
+    )
+
+
+@admin_app.command("audit")
+def admin_audit(ctx: typer.Context, limit: Annotated[int, typer.Option(help="How many, newest first")] = 50) -> None:
+    """Admin actions, newest first."""
+    cli = cli_of(ctx)
+    with cli.signed_in() as (api, _):
+        entries = api.audit(limit)
+    table = Table("when (UTC)", "who", "what", "target", "detail", box=None)
+    for entry in entries:
+        table.add_row(utc_text(entry.occurred_at), entry.actor, entry.action, entry.target, entry.detail or "")
+    print_table(cli.out, table)
+
+
+@admin_app.command("stats")
+def admin_stats(ctx: typer.Context) -> None:
+    """Platform totals: users, files, bytes, today's uploads and downloads."""
+    cli = cli_of(ctx)
+    with cli.signed_in() as (api, _):
+        stats = api.platform_stats()
+    cli.out.print(
+        f"{counted(stats.users, 'user')} ({stats.admins} admin, {stats.disabled_users} disabled), "
+        f"{counted(stats.files, 'file')}, {size_text(stats.bytes)}; today: {counted(stats.uploads_today, 'upload')}, "
+        f"{counted(stats.downloads_today, 'download')} ({size_text(stats.download_bytes_today)})"
+    )
+
+
+@admin_app.command("backup")
+def admin_backup(
+    ctx: typer.Context,
+    to: Annotated[str, typer.Option("--to", help="An empty folder, or s3://bucket/prefix")],
+    home: Annotated[
+        Path | None, typer.Option(envvar="LIFTBIT_HOME", help="The stack's data folder (default: the checkout's)")
+    ] = None,
+) -> None:
+    """Back up the stack running on this machine (the same as `make backup`; `make restore` brings
+    it back). An operator's command: it reads the stack's data folder, not the API."""
+    # Imported here: the launcher's code (boto3, psycopg, pg_dump) is needed by this command only.
+    from scripts.stack.backup import backup
+    from scripts.stack.config import DEFAULT_HOME, LauncherError
+    from scripts.stack.info import StackInfo
+
+    cli = cli_of(ctx)
+    try:
+        backup(StackInfo.read(home or DEFAULT_HOME), to, say=cli.out.print)
+    except FileNotFoundError as exc:
+        raise CliError(ExitCode.NOT_FOUND, str(exc)) from exc
+    except LauncherError as exc:
+        raise CliError(ExitCode.USAGE, str(exc)) from exc
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from liftbit_common.names import (
     FILENAME_RULE,
@@ -48,6 +48,40 @@ Password = Annotated[
     Field(description="8-1024 characters", examples=["correct horse battery"]),
 ]
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+def _common_passwords() -> frozenset[str]:
+    """zxcvbn's list of the 30,000 passwords seen most often in breaches (shipped in the wheel: no network)."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS  # type: ignore[import-untyped]  # no stubs
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+_COMMON_PASSWORDS: list[frozenset[str]] = []  # loaded on first use: ~2 MB that only password changes need
+
+
+def reject_common_password(password: str) -> str:
+    if not _COMMON_PASSWORDS:
+        _COMMON_PASSWORDS.append(_common_passwords())
+    if password.casefold() in _COMMON_PASSWORDS[0] or len(set(password)) < 3:
+        raise ValueError("this password is among the most common ones in breaches; choose another")
+    return password
+
+
+# An account's password (registration, change, reset): the length rule plus the breached-list check.
+# Share-link passwords stay plain Password: they guard one link, not an account.
+AccountPassword = Annotated[
+    str,
+    StringConstraints(min_length=8, max_length=1024),
+    AfterValidator(reject_common_password),
+    Field(
+        description="8-1024 characters, not one of the 30,000 most common breached passwords",
+        examples=["correct horse battery"],
+    ),
+]
+Role = Literal["admin", "user"]
+MAX_BIGINT = 2**63 - 1  # what a Postgres bigint holds
+TokenScope = Literal["read", "full"]
 
 
 class FileInfo(BaseModel):
@@ -164,12 +198,19 @@ class StoredVersion(BaseModel):
 
 class NewUser(BaseModel):
     username: Username
-    password: Password
+    password: AccountPassword
+    invite: str | None = Field(
+        None, max_length=200, description="The token of an invitation (required when REGISTRATION=invite)"
+    )
 
 
-class NewAccount(NewUser):
-    """A registration as files_ms passes it on: with the client's address, for the throttle."""
+class NewAccount(BaseModel):
+    """A registration as files_ms passes it on: the invite's hash (never the token) and the
+    client's address, for the throttle."""
 
+    username: Username
+    password: AccountPassword
+    invite_hash: Sha256Hex | None = None
     address: str
 
 
@@ -191,9 +232,11 @@ class Credentials(BaseModel):
 
 
 class LoginAttempt(Credentials):
-    """A login as files_ms passes it on: with the client's address, for the throttle."""
+    """A login as files_ms passes it on: with the client's address, for the throttle, and its
+    User-Agent, shown in the user's session list."""
 
     address: str
+    client: str | None = Field(None, max_length=200)
 
 
 class IssuedToken(BaseModel):
@@ -203,8 +246,13 @@ class IssuedToken(BaseModel):
 
 
 class TokenOwner(BaseModel):
+    """Whom a bearer token speaks for. Role and scope come from metadata_ms's tables only, never
+    from anything the client sends."""
+
     username: str
-    expires_at: datetime
+    expires_at: datetime | None = Field(description="None: an API token without expiry")
+    role: Role = "user"
+    scope: TokenScope = "full"
 
 
 class UploadAllowance(BaseModel):
@@ -245,6 +293,24 @@ class RemovedObjects(BaseModel):
     """Objects whose metadata is gone: the caller deletes them now, the sweeper if that fails."""
 
     objects: list[ObjectRef]
+
+
+class DeletionReport(BaseModel):
+    """What went with a deleted account."""
+
+    username: str
+    files: int = Field(description="Files, in the trash too")
+    folders: int
+    bytes: int = Field(description="Bytes of the files' current contents")
+    versions: int = Field(description="Earlier contents kept as versions")
+    grants: int = Field(description="Grants the user had given")
+    links: int = Field(description="Share links of the user's")
+    tokens: int = Field(description="Sessions and API tokens")
+    objects: int = Field(description="Objects queued for deletion from S3")
+
+
+class RemovedAccount(RemovedObjects):
+    report: DeletionReport
 
 
 class ObjectKeys(BaseModel):
@@ -468,3 +534,165 @@ class UserStats(BaseModel):
     downloads: int
     bytes: int
     top_files: list[FileTotals]
+
+
+# Team administration (DESIGN, second stage: /admin/…, passwords, sessions, API tokens).
+
+
+class AdminUser(BaseModel):
+    username: str
+    role: Role
+    disabled: bool
+    used_bytes: int
+    quota_bytes: int | None = Field(description="null: unlimited")
+    file_count: int
+    last_login_at: datetime | None
+    created_at: datetime
+
+
+class QuotaChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    quota_bytes: int | None = Field(
+        ge=0,
+        le=MAX_BIGINT,
+        description="Bytes; null or 0: unlimited. Below the current usage is allowed: uploads are then refused (413)",
+    )
+
+
+class RoleChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role
+
+
+class NewInvite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    expires_at: AwareDatetime | None = Field(
+        None, description="Default: INVITE_SECONDS from now; must be in the future, with an offset"
+    )
+    username: Username | None = Field(None, description="Only this username may register with it")
+    quota_bytes: int | None = Field(
+        None, ge=0, le=MAX_BIGINT, description="The new account's quota (default DEFAULT_QUOTA_BYTES)"
+    )
+
+
+class InviteRequest(NewInvite):
+    """metadata_ms's side: the token's hash and the admin who invites."""
+
+    actor: str
+    token_hash: Sha256Hex
+
+
+class InviteInfo(BaseModel):
+    id: str
+    expires_at: datetime
+    username: str | None = None
+    quota_bytes: int | None = None
+
+
+class CreatedInvite(InviteInfo):
+    token: str = Field(description="Shown this once only: give it to the invitee (POST /users with invite)")
+
+
+class ResetRequest(BaseModel):
+    """An admin asks for a password reset token (metadata_ms's side: its hash only)."""
+
+    actor: str
+    token_hash: Sha256Hex
+
+
+class IssuedReset(BaseModel):
+    username: str
+    expires_at: datetime
+
+
+class CreatedReset(IssuedReset):
+    token: str = Field(description="Shown this once only; POST /auth/reset {token, new_password} uses it")
+
+
+class PasswordReset(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, max_length=200)
+    new_password: AccountPassword
+
+
+class ResetByHash(BaseModel):
+    token_hash: Sha256Hex
+    new_password: AccountPassword
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: AccountPassword
+
+
+class PasswordChangeRequest(PasswordChange):
+    """metadata_ms's side: the token that stays (every other one of the user is revoked)."""
+
+    keep_token_hash: Sha256Hex
+
+
+class SessionInfo(BaseModel):
+    id: str
+    created_at: datetime
+    last_used_at: datetime | None = Field(description="Updated at most once a minute")
+    expires_at: datetime | None
+    client: str | None = Field(description="The User-Agent and address it logged in with")
+    current: bool = Field(False, description="The token of this request")
+
+
+class NewApiToken(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    scope: TokenScope
+    expires_at: AwareDatetime | None = Field(
+        None, description="None: until revoked; else in the future, with an offset"
+    )
+
+
+class ApiTokenRequest(NewApiToken):
+    token_hash: Sha256Hex
+
+
+class ApiTokenInfo(BaseModel):
+    id: str
+    name: str
+    scope: TokenScope
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+
+
+class CreatedApiToken(ApiTokenInfo):
+    token: str = Field(description="Shown this once only: LiftBit stores its hash")
+
+
+class AuditEntry(BaseModel):
+    id: int
+    actor: str = Field(description="The admin who acted")
+    action: str = Field(description="One of the admin event types, e.g. user_disabled")
+    target: str = Field(description="The user acted on (for an invite: the fixed username, or '')")
+    detail: str | None
+    occurred_at: datetime
+
+
+class PlatformTotals(BaseModel):
+    """What metadata_ms counts; files_ms adds today's downloads from the analytics tables."""
+
+    users: int
+    admins: int
+    disabled_users: int
+    files: int
+    bytes: int
+    uploads_today: int = Field(description="Contents committed since midnight UTC")
+
+
+class PlatformStats(PlatformTotals):
+    downloads_today: int = Field(description="Downloads since midnight UTC (the analytics windows)")
+    download_bytes_today: int

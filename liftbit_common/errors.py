@@ -95,6 +95,23 @@ class ErrorCode(StrEnum):
     LINK_REVOKED = "link_revoked"
     LINK_USED_UP = "link_used_up"
     LINK_TARGET_GONE = "link_target_gone"
+    # Team administration
+    ACCOUNT_DISABLED = "account_disabled"
+    READ_ONLY_TOKEN = "read_only_token"
+    ADMIN_ONLY = "admin_only"
+    INVITE_REQUIRED = "invite_required"
+    REGISTRATION_CLOSED = "registration_closed"
+    INVITE_FOR_ANOTHER_USER = "invite_for_another_user"
+    WRONG_PASSWORD = "wrong_password"
+    SESSION_NOT_FOUND = "session_not_found"
+    INVITE_NOT_FOUND = "invite_not_found"
+    RESET_NOT_FOUND = "reset_not_found"
+    LAST_ADMIN = "last_admin"
+    INVITE_USED = "invite_used"
+    INVITE_EXPIRED = "invite_expired"
+    RESET_USED = "reset_used"
+    RESET_EXPIRED = "reset_expired"
+    LINK_OWNER_DISABLED = "link_owner_disabled"
 
 
 # The catalogue: each status with what it means and the codes it carries (the first is the
@@ -126,6 +143,7 @@ STATUS_CODES: dict[int, tuple[str, tuple[ErrorCode, ...]]] = {
             ErrorCode.INTERNAL_TOKEN_REQUIRED,
             ErrorCode.LINK_PASSWORD_REQUIRED,
             ErrorCode.WRONG_LINK_PASSWORD,
+            ErrorCode.ACCOUNT_DISABLED,
         ),
     ),
     403: (
@@ -136,6 +154,12 @@ STATUS_CODES: dict[int, tuple[str, tuple[ErrorCode, ...]]] = {
             ErrorCode.NOT_THE_OWNER,
             ErrorCode.UPLOAD_ONLY_LINK,
             ErrorCode.NOT_AN_UPLOAD_LINK,
+            ErrorCode.READ_ONLY_TOKEN,
+            ErrorCode.ADMIN_ONLY,
+            ErrorCode.INVITE_REQUIRED,
+            ErrorCode.REGISTRATION_CLOSED,
+            ErrorCode.INVITE_FOR_ANOTHER_USER,
+            ErrorCode.WRONG_PASSWORD,
         ),
     ),
     404: (
@@ -151,6 +175,9 @@ STATUS_CODES: dict[int, tuple[str, tuple[ErrorCode, ...]]] = {
             ErrorCode.VERSION_NOT_FOUND,
             ErrorCode.GONE_MEANWHILE,
             ErrorCode.LINK_NOT_FOUND,
+            ErrorCode.SESSION_NOT_FOUND,
+            ErrorCode.INVITE_NOT_FOUND,
+            ErrorCode.RESET_NOT_FOUND,
         ),
     ),
     405: ("Method not allowed", (ErrorCode.METHOD_NOT_ALLOWED,)),
@@ -168,16 +195,22 @@ STATUS_CODES: dict[int, tuple[str, tuple[ErrorCode, ...]]] = {
             ErrorCode.PATH_IS_A_FOLDER,
             ErrorCode.TARGET_EXISTS,
             ErrorCode.CONCURRENT_CHANGE,
+            ErrorCode.LAST_ADMIN,
         ),
     ),
     410: (
-        "The share link no longer works",
+        "The share link, invitation or reset token no longer works",
         (
             ErrorCode.GONE,
             ErrorCode.LINK_EXPIRED,
             ErrorCode.LINK_REVOKED,
             ErrorCode.LINK_USED_UP,
             ErrorCode.LINK_TARGET_GONE,
+            ErrorCode.LINK_OWNER_DISABLED,
+            ErrorCode.INVITE_USED,
+            ErrorCode.INVITE_EXPIRED,
+            ErrorCode.RESET_USED,
+            ErrorCode.RESET_EXPIRED,
         ),
     ),
     411: ("Neither Content-Length nor Transfer-Encoding", (ErrorCode.LENGTH_REQUIRED,)),
@@ -390,6 +423,14 @@ def link_not_found() -> NotFound:
 
 def link_used_up() -> Gone:
     return Gone("this link's downloads are used up", code=ErrorCode.LINK_USED_UP)
+
+
+def account_disabled() -> Unauthorized:
+    return Unauthorized("this account is disabled by an administrator", code=ErrorCode.ACCOUNT_DISABLED)
+
+
+def last_admin() -> Conflict:
+    return Conflict("this is the last enabled administrator; promote another one first", code=ErrorCode.LAST_ADMIN)
 
 
 def error_for_status(status_code: int, message: str, code: ErrorCode | None = None) -> LiftbitError:

@@ -16,7 +16,7 @@ SCHEMA_VERSION: Literal[1] = 1
 SPARK_SCHEMA_DDL = (
     "schema_version INT, event_id STRING, type STRING, owner STRING, filename STRING, "
     "size BIGINT, actor STRING, occurred_at TIMESTAMP, file_id STRING, path STRING, link_id STRING, "
-    "client_address STRING, uploader STRING"
+    "client_address STRING, uploader STRING, detail STRING"
 )
 
 
@@ -31,6 +31,28 @@ class EventType(StrEnum):
     LINK_CREATED = "link_created"  # file_id/path: the linked file or folder
     LINK_REVOKED = "link_revoked"  # revoked by its owner (not: expired or used up)
     LINK_ALERT = "link_alert"  # the analytics job saw one link downloaded from many addresses in a window
+    # Admin actions (the audit; GET /admin/audit lists them): owner = the user acted on,
+    # actor = the admin, filename "" and size 0, detail says what changed.
+    INVITE_CREATED = "invite_created"
+    QUOTA_CHANGED = "quota_changed"
+    USER_DISABLED = "user_disabled"
+    USER_ENABLED = "user_enabled"
+    USER_DELETED = "user_deleted"
+    ROLE_CHANGED = "role_changed"
+    PASSWORD_RESET_ISSUED = "password_reset_issued"
+
+
+ADMIN_EVENT_TYPES = frozenset(
+    {
+        EventType.INVITE_CREATED,
+        EventType.QUOTA_CHANGED,
+        EventType.USER_DISABLED,
+        EventType.USER_ENABLED,
+        EventType.USER_DELETED,
+        EventType.ROLE_CHANGED,
+        EventType.PASSWORD_RESET_ISSUED,
+    }
+)
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -69,6 +91,7 @@ class FileEvent(BaseModel):
         None, description="For a download through a link: the client's address (the leak alert counts them)"
     )
     uploader: str | None = Field(None, description="For an upload through a file request: the name its uploader gave")
+    detail: str | None = Field(None, description="For an admin action: what changed, e.g. quota_bytes=1000")
 
     @field_serializer("occurred_at")
     def _serialize_occurred_at(self, value: datetime) -> str:

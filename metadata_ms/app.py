@@ -16,10 +16,11 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from liftbit_common.db import create_engine, migrate_when_reachable
 from liftbit_common.errors import Conflict, ErrorCode, InvalidInput, NotFound, ServiceUnavailable
 from liftbit_common.service_app import create_service_app
-from metadata_ms.api import files, health, links, objects, tokens, uploads, users
+from metadata_ms.api import admin, files, health, links, objects, tokens, uploads, users
 from metadata_ms.api.deps import MetadataServices
 from metadata_ms.outbox import BrokerProducer, OutboxRelay
 from metadata_ms.service.accounts import AccountService
+from metadata_ms.service.admin import Administration
 from metadata_ms.service.catalog import Catalog
 from metadata_ms.service.links import LinkRegistry
 from metadata_ms.service.nodes import PathLimits
@@ -65,8 +66,24 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine, settings.database_url, producer, settings.outbox_batch_size, settings.outbox_linger_seconds
     )
     # One vault and one throttle for logins and link passwords: together they bound argon2's CPU.
-    vault = PasswordVault(concurrency=settings.password_hash_concurrency, queue=settings.password_hash_queue)
+    vault = PasswordVault(
+        concurrency=settings.password_hash_concurrency,
+        queue=settings.password_hash_queue,
+        nice=settings.password_hash_nice,
+    )
     throttle = Throttle(sessions, throttle_policy(settings))
+    administration = Administration(
+        sessions,
+        vault,
+        invite_seconds=settings.invite_seconds,
+        reset_seconds=settings.password_reset_seconds,
+        default_quota_bytes=settings.default_quota_bytes,
+    )
+    admin_password = settings.liftbit_admin_password.get_secret_value() if settings.liftbit_admin_password else ""
+    if admin_password:
+        await administration.ensure_admin(settings.liftbit_admin_user, admin_password)
+    else:
+        log.warning("no_first_admin", reason="LIFTBIT_ADMIN_PASSWORD is not set")
     app.state.services = MetadataServices(
         database=engine,
         accounts=AccountService(
@@ -76,7 +93,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             token_ttl_seconds=settings.token_ttl_seconds,
             default_quota_bytes=settings.default_quota_bytes,
             max_live_tokens=settings.max_live_tokens_per_user,
+            registration=settings.registration,
         ),
+        admin=administration,
         catalog=Catalog(
             sessions,
             replaced_object_retention_seconds=settings.replaced_object_retention_seconds,
@@ -101,6 +120,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await relay_task
         await asyncio.to_thread(producer.close)
         await engine.dispose()
+        vault.close()
 
 
 async def _unstorable_value(_: Request, exc: Exception) -> JSONResponse:
@@ -134,7 +154,15 @@ def create_app(settings: MetadataSettings | None = None) -> FastAPI:
     app = create_service_app(
         service="metadata_ms",
         settings=settings,
-        internal_routers=[users.router, tokens.router, files.router, uploads.router, links.router, objects.router],
+        internal_routers=[
+            admin.router,
+            users.router,
+            tokens.router,
+            files.router,
+            uploads.router,
+            links.router,
+            objects.router,
+        ],
         public_routers=[health.router],
         title="LiftBit metadata service (internal)",
         lifespan=lifespan,

@@ -24,14 +24,76 @@ class User(Base):
     quota_bytes: Mapped[int] = mapped_column(sa.BigInteger)  # 0 = unlimited
     used_bytes: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    role: Mapped[str] = mapped_column(sa.Text, server_default="user")  # 'admin' or 'user'
+    # A disabled user's tokens resolve to 401 and their links to 410; their files stay.
+    disabled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    __table_args__ = (sa.CheckConstraint("role IN ('admin', 'user')", name="ck_users_role"),)
 
 
 class Token(Base):
+    """A login session (kind 'session') or a named API token (kind 'api', optional expiry)."""
+
     __tablename__ = "tokens"
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('session', 'api')", name="ck_tokens_kind"),
+        sa.CheckConstraint("scope IN ('read', 'full')", name="ck_tokens_scope"),
+    )
 
     token_hash: Mapped[str] = mapped_column(sa.Text, primary_key=True)  # sha256 hex of the bearer token
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), index=True)
+    expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True), index=True)
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, unique=True, server_default=sa.text("gen_random_uuid()"))
+    kind: Mapped[str] = mapped_column(sa.Text, server_default="session")
+    scope: Mapped[str] = mapped_column(sa.Text, server_default="full")
+    name: Mapped[str | None] = mapped_column(sa.Text)
+    client: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    # Coarse: written at most once a minute per token (service/accounts.py), never per request.
+    last_used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class Invite(Base):
+    """A single-use invitation; only the token's SHA-256 is kept (it is 256 random bits)."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.Text, unique=True)
+    created_by: Mapped[str] = mapped_column(sa.Text)
+    username: Mapped[str | None] = mapped_column(sa.Text)  # only this name may use it
+    quota_bytes: Mapped[int | None] = mapped_column(sa.BigInteger)
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    used_by: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class PasswordResetToken(Base):
+    """A single-use password reset an admin issued; only the token's SHA-256 is kept."""
+
+    __tablename__ = "password_resets"
+
+    token_hash: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_by: Mapped[str] = mapped_column(sa.Text)
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class AuditRecord(Base):
+    """An admin action, written with its event in the same transaction (GET /admin/audit)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, unique=True)
+    actor: Mapped[str] = mapped_column(sa.Text)
+    action: Mapped[str] = mapped_column(sa.Text)
+    target: Mapped[str] = mapped_column(sa.Text)
+    detail: Mapped[str | None] = mapped_column(sa.Text)
+    occurred_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
 
 
 class Node(Base):

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import os
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from liftbit_common.events import TOPIC
 from liftbit_common.settings import ServiceSettings
@@ -31,7 +32,12 @@ class MetadataSettings(ServiceSettings):
     # commits of a moment into one batch makes readers pay per batch, not per event.
     outbox_linger_seconds: float = Field(0.2, ge=0, le=5)
     # Logins and registrations (metadata_ms/service/throttle.py; README "Security" has the why).
-    password_hash_concurrency: int = Field(os.cpu_count() or 1, ge=1, description="argon2 hashes at once")
+    # One core is always left to transfers: with every core hashing, a registration flood took a
+    # victim's download p50 from 63 to 657 ms; with one of two, to 112 ms (bench/RESULTS-flood.md).
+    password_hash_concurrency: int = Field(
+        max(1, (os.cpu_count() or 1) - 1), ge=1, description="argon2 hashes at once (default: cores - 1)"
+    )
+    password_hash_nice: int = Field(10, ge=0, le=19, description="CPU priority of the hashing threads (nice)")
     password_hash_queue: int = Field(4, ge=0, description="argon2 hashes waiting; beyond: 503 Retry-After")
     max_live_tokens_per_user: int = Field(50, ge=1, description="a new login revokes the oldest beyond this")
     login_free_pair_failures: int = Field(5, ge=1)
@@ -44,3 +50,12 @@ class MetadataSettings(ServiceSettings):
     throttle_exempt_addresses: frozenset[str] = frozenset()
     # Each unfinished resumable upload holds an S3 multipart upload and reserves its length.
     max_unfinished_uploads_per_user: int = Field(20, ge=1, description="429 beyond")
+    # Team administration (README "Running it for a team").
+    registration: Literal["open", "invite", "closed"] = Field(
+        "open", description="open: anyone registers; invite: an admin's invitation is needed; closed: nobody"
+    )
+    liftbit_admin_user: str = Field("admin", description="The first admin, made at start if missing")
+    # The launcher generates it once into $LIFTBIT_HOME/secrets.env; without it no admin is made.
+    liftbit_admin_password: SecretStr | None = None
+    invite_seconds: int = Field(7 * 24 * 3600, ge=60, description="How long an invitation stands by default")
+    password_reset_seconds: int = Field(24 * 3600, ge=60, description="How long a reset token stands")

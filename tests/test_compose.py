@@ -28,7 +28,7 @@ from files_ms.settings import FilesSettings
 from liftbit_common.events import TOPIC
 from liftbit_common.settings import ServiceSettings
 from metadata_ms.settings import MetadataSettings
-from scripts.stack.config import PORT_OFFSETS, SECRET_NAMES, StackConfig
+from scripts.stack.config import PORT_OFFSETS, SECRET_NAMES, PasswordLimits, StackConfig
 from scripts.stack.parts import PARTS
 from scripts.stack.parts.nginx import TEMPLATES, render_template
 from scripts.stack.parts.services import analytics_env, service_env
@@ -289,6 +289,10 @@ def test_nginx_renders_the_launchers_template(compose: dict[str, Any]) -> None:
     assert "listen 80;" in rendered
     assert f"server files_ms:{files_port};" in rendered
     assert f"resolver {nginx['NGINX_RESOLVER']} " in rendered
+    # Compose's password rate limits default to the launcher's.
+    limits = PasswordLimits()
+    assert f"rate={limits.per_address_rate};" in rendered and f"rate={limits.total_rate};" in rendered
+    assert f"burst={limits.per_address_burst} nodelay" in rendered and f"burst={limits.total_burst} nodelay" in rendered
 
 
 def test_the_event_topic_is_created_with_metadata_ms_partitions(compose: dict[str, Any]) -> None:

@@ -7,8 +7,8 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordRequestForm
 
-from files_ms.api.deps import SESSION_COOKIE, BearerToken, Services, client_address
-from liftbit_common.contracts import IssuedToken, LoginAttempt
+from files_ms.api.deps import SESSION_COOKIE, BearerToken, Identity, Services, client_address
+from liftbit_common.contracts import IssuedToken, LoginAttempt, PasswordReset, TokenOwner
 from liftbit_common.errors import Unauthorized, error_responses, token_error, token_error_responses
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -44,7 +44,12 @@ async def login(
     """OAuth2 password flow: form fields `username` and `password` give a bearer token. Failures
     answer `{error, error_description, liftbit_error}` (RFC 6749 §5.2; `invalid_grant` for a
     wrong username or password)."""
-    attempt = LoginAttempt(username=form.username, password=form.password, address=client_address(request))
+    attempt = LoginAttempt(
+        username=form.username,
+        password=form.password,
+        address=client_address(request),
+        client=(request.headers.get("user-agent") or "")[:200] or None,
+    )
     return await services.accounts.login(attempt)
 
 
@@ -83,3 +88,21 @@ async def open_session(token: BearerToken, request: Request, response: Response,
 async def close_session(response: Response) -> None:
     """Remove the download cookie (the web app calls it on logout, before revoking the token)."""
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+
+
+@router.post(
+    "/reset",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=error_responses(404, 410, 422, 503),
+)
+async def reset_password(reset: PasswordReset, services: Services) -> None:
+    """Set a new password with the reset token an administrator issued (single use: 410 once used
+    or expired). Every session and API token of the account is revoked; log in afresh."""
+    await services.accounts.reset_password(reset)
+
+
+@router.get("/me", responses=error_responses(401, 503))
+async def who_am_i(identity: Identity) -> TokenOwner:
+    """Whom this bearer token speaks for: the username, role, scope (API tokens) and expiry."""
+    return identity

@@ -15,6 +15,7 @@ from starlette.requests import ClientDisconnect
 
 from files_ms.clients.protocols import Analytics, Dependency
 from files_ms.service.accounts import AccountService
+from files_ms.service.admin import AdminService
 from files_ms.service.auth import Authenticator
 from files_ms.service.files import FileService
 from files_ms.service.links import LinkService
@@ -22,7 +23,8 @@ from files_ms.service.reconciler import Reconciler
 from files_ms.service.resumable import ResumableUploads
 from files_ms.service.stats import StatsService
 from files_ms.service.tree import TreeService
-from liftbit_common.errors import RequestTimeout
+from liftbit_common.contracts import TokenOwner
+from liftbit_common.errors import ErrorCode, Forbidden, RequestTimeout
 from liftbit_common.names import PATH_RULE, normalize_path, path_pattern
 
 BODY_CHUNK_BYTES = 1024 * 1024
@@ -51,6 +53,7 @@ class FilesServices:
     tree: TreeService
     links: LinkService
     accounts: AccountService
+    admin: AdminService
     uploads: ResumableUploads
     authenticator: Authenticator
     analytics: Analytics
@@ -71,8 +74,28 @@ bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 BearerToken = Annotated[str | None, Depends(bearer)]
 
 
-async def _current_user(services: Services, token: BearerToken) -> str:
-    return await services.authenticator.username_for(token)
+# What a read-scoped API token may do: read. Every other method writes, deletes, shares or
+# creates links, so the rule holds for routes added later without their knowing of it.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def _identity(request: Request, services: Services, token: BearerToken) -> TokenOwner:
+    """The one place that turns a bearer token into rights: who, which role (from metadata_ms's
+    tables, never from the request) and what the token's scope allows."""
+    identity = await services.authenticator.identity_for(token)
+    if identity.scope == "read" and request.method not in READ_METHODS:
+        raise Forbidden(
+            f"this API token has scope 'read': it may only read, not {request.method}",
+            code=ErrorCode.READ_ONLY_TOKEN,
+        )
+    return identity
+
+
+Identity = Annotated[TokenOwner, Depends(_identity)]
+
+
+async def _current_user(identity: Identity) -> str:
+    return identity.username
 
 
 CurrentUser = Annotated[str, Depends(_current_user)]
@@ -94,6 +117,15 @@ async def _reader(request: Request, services: Services, token: BearerToken) -> s
 
 # Downloads of file bytes only (files, versions): bearer header or download cookie.
 ByteReader = Annotated[str, Depends(_reader)]
+
+
+async def _current_admin(identity: Identity) -> str:
+    if identity.role != "admin":
+        raise Forbidden("only administrators may do this", code=ErrorCode.ADMIN_ONLY)
+    return identity.username
+
+
+CurrentAdmin = Annotated[str, Depends(_current_admin)]
 
 
 def client_address(request: Request) -> str:

@@ -7,11 +7,18 @@ from collections.abc import Sequence
 from typing import Literal
 
 from liftbit_common.contracts import (
+    AdminUser,
+    ApiTokenInfo,
+    ApiTokenRequest,
+    AuditEntry,
     CommitResult,
     DownloadRecord,
     FileCommit,
     FilePage,
     FolderResult,
+    InviteInfo,
+    InviteRequest,
+    IssuedReset,
     IssuedToken,
     LinkAccess,
     LinkDownload,
@@ -24,9 +31,16 @@ from liftbit_common.contracts import (
     NodePage,
     ObjectKeys,
     ObjectRef,
+    PasswordChangeRequest,
+    PlatformTotals,
     ProgressUpdate,
+    RemovedAccount,
     RemovedObjects,
+    ResetByHash,
+    ResetRequest,
     ResolvedLink,
+    Role,
+    SessionInfo,
     StoredLink,
     StoredNode,
     StoredVersion,
@@ -56,7 +70,7 @@ class MetadataClient:
     async def describe_user(self, username: str) -> UserInfo:
         return await self.http.call(api.DESCRIBE_USER, username=username)
 
-    async def remove_user(self, username: str) -> RemovedObjects:
+    async def remove_user(self, username: str) -> RemovedAccount:
         return await self.http.call(api.REMOVE_USER, username=username)
 
     async def issue_token(self, attempt: LoginAttempt) -> IssuedToken:
@@ -67,6 +81,59 @@ class MetadataClient:
 
     async def revoke_token(self, token_hash: str) -> None:
         await self.http.call(api.REVOKE_TOKEN, token_hash=token_hash)
+
+    async def change_password(self, username: str, change: PasswordChangeRequest) -> None:
+        await self.http.call(api.CHANGE_PASSWORD, change, username=username)
+
+    async def reset_password(self, reset: ResetByHash) -> UserCreated:
+        return await self.http.call(api.RESET_PASSWORD, reset)
+
+    async def sessions(self, username: str, current_hash: str) -> list[SessionInfo]:
+        return await self.http.call(api.SESSIONS, api.CurrentTokenQuery(current=current_hash), username=username)
+
+    async def revoke_session(self, username: str, session_id: str) -> None:
+        await self.http.call(api.REVOKE_SESSION, username=username, session_id=session_id)
+
+    async def revoke_sessions(self, username: str, keep_hash: str) -> None:
+        await self.http.call(api.REVOKE_SESSIONS, api.CurrentTokenQuery(current=keep_hash), username=username)
+
+    async def create_api_token(self, username: str, request: ApiTokenRequest) -> ApiTokenInfo:
+        return await self.http.call(api.CREATE_API_TOKEN, request, username=username)
+
+    async def api_tokens(self, username: str) -> list[ApiTokenInfo]:
+        return await self.http.call(api.API_TOKENS, username=username)
+
+    async def revoke_api_token(self, username: str, token_id: str) -> None:
+        await self.http.call(api.REVOKE_API_TOKEN, username=username, token_id=token_id)
+
+    async def admin_users(self) -> list[AdminUser]:
+        return await self.http.call(api.ADMIN_USERS)
+
+    async def set_quota(self, username: str, quota_bytes: int | None, actor: str) -> AdminUser:
+        return await self.http.call(
+            api.SET_QUOTA, api.QuotaAction(quota_bytes=quota_bytes, actor=actor), username=username
+        )
+
+    async def set_role(self, username: str, role: Role, actor: str) -> AdminUser:
+        return await self.http.call(api.SET_ROLE, api.RoleAction(role=role, actor=actor), username=username)
+
+    async def set_disabled(self, username: str, disabled: bool, actor: str) -> None:
+        await self.http.call(api.SET_DISABLED, api.DisableAction(disabled=disabled, actor=actor), username=username)
+
+    async def admin_remove_user(self, username: str, actor: str) -> RemovedAccount:
+        return await self.http.call(api.ADMIN_REMOVE_USER, api.AdminAction(actor=actor), username=username)
+
+    async def create_invite(self, request: InviteRequest) -> InviteInfo:
+        return await self.http.call(api.CREATE_INVITE, request)
+
+    async def issue_reset(self, username: str, request: ResetRequest) -> IssuedReset:
+        return await self.http.call(api.ISSUE_RESET, request, username=username)
+
+    async def audit(self, limit: int, before: int | None) -> list[AuditEntry]:
+        return await self.http.call(api.AUDIT, api.AuditQuery(limit=limit, before=before))
+
+    async def platform_totals(self) -> PlatformTotals:
+        return await self.http.call(api.PLATFORM_TOTALS)
 
     async def list_files(
         self, owner: str, limit: int, cursor: str | None, *, prefix: str | None, query: str | None

@@ -9,13 +9,20 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from liftbit_common.contracts import (
+    AdminUser,
+    ApiTokenInfo,
+    ApiTokenRequest,
     AppendedParts,
+    AuditEntry,
     CommitResult,
     DownloadRecord,
     DownloadWindow,
     FileCommit,
     FilePage,
     FolderResult,
+    InviteInfo,
+    InviteRequest,
+    IssuedReset,
     IssuedToken,
     LinkAccess,
     LinkDownload,
@@ -28,9 +35,16 @@ from liftbit_common.contracts import (
     NodePage,
     NodeStats,
     ObjectRef,
+    PasswordChangeRequest,
+    PlatformTotals,
     ProgressUpdate,
+    RemovedAccount,
     RemovedObjects,
+    ResetByHash,
+    ResetRequest,
     ResolvedLink,
+    Role,
+    SessionInfo,
     StaleMultipartUpload,
     StaleObjects,
     StoredLink,
@@ -62,10 +76,39 @@ class Metadata(Dependency, Protocol):
 
     async def register(self, new_user: NewAccount) -> UserCreated: ...
     async def describe_user(self, username: str) -> UserInfo: ...
-    async def remove_user(self, username: str) -> RemovedObjects: ...
+    async def remove_user(self, username: str) -> RemovedAccount: ...
     async def issue_token(self, attempt: LoginAttempt) -> IssuedToken: ...
-    async def resolve_token(self, token_hash: str) -> TokenOwner: ...
+    async def resolve_token(self, token_hash: str) -> TokenOwner:
+        """Who the token speaks for, with role and scope; 401 unknown, expired or the account disabled."""
+
     async def revoke_token(self, token_hash: str) -> None: ...
+    async def change_password(self, username: str, change: PasswordChangeRequest) -> None:
+        """403 a wrong current password; revokes every token of the user but ``keep_token_hash``."""
+
+    async def reset_password(self, reset: ResetByHash) -> UserCreated:
+        """The reset token's user (404 unknown, 410 used or expired); revokes all their tokens."""
+
+    async def sessions(self, username: str, current_hash: str) -> list[SessionInfo]: ...
+    async def revoke_session(self, username: str, session_id: str) -> None: ...
+    async def revoke_sessions(self, username: str, keep_hash: str) -> None: ...
+    async def create_api_token(self, username: str, request: ApiTokenRequest) -> ApiTokenInfo: ...
+    async def api_tokens(self, username: str) -> list[ApiTokenInfo]: ...
+    async def revoke_api_token(self, username: str, token_id: str) -> None: ...
+    async def admin_users(self) -> list[AdminUser]: ...
+    async def set_quota(self, username: str, quota_bytes: int | None, actor: str) -> AdminUser: ...
+    async def set_role(self, username: str, role: Role, actor: str) -> AdminUser:
+        """409 when it would leave no enabled admin."""
+
+    async def set_disabled(self, username: str, disabled: bool, actor: str) -> None:
+        """409 when it would leave no enabled admin."""
+
+    async def admin_remove_user(self, username: str, actor: str) -> RemovedAccount: ...
+    async def create_invite(self, request: InviteRequest) -> InviteInfo: ...
+    async def issue_reset(self, username: str, request: ResetRequest) -> IssuedReset: ...
+    async def audit(self, limit: int, before: int | None) -> list[AuditEntry]:
+        """Admin actions, newest first."""
+
+    async def platform_totals(self) -> PlatformTotals: ...
     async def list_files(
         self, owner: str, limit: int, cursor: str | None, *, prefix: str | None, query: str | None
     ) -> FilePage: ...

@@ -1,5 +1,11 @@
 """Bearer tokens: resolved by metadata_ms, cached briefly here. Logins are throttled by
-metadata_ms (its counters are shared by every replica)."""
+metadata_ms (its counters are shared by every replica).
+
+A cached answer (user, role, scope) is trusted for at most TOKEN_CACHE_SECONDS. Whatever ends a
+token or changes who it speaks for through this replica (logout, password change, session
+revocation, disabling or deleting the account, a role change) drops that user's entries here at
+once; another replica may go on accepting the token until its entry runs out, so that bound is
+the TTL (README, Security)."""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ import time
 from cachetools import TTLCache
 
 from files_ms.clients.protocols import Metadata
-from liftbit_common.contracts import IssuedToken, LoginAttempt
+from liftbit_common.contracts import IssuedToken, LoginAttempt, TokenOwner
 from liftbit_common.errors import Unauthorized
 from liftbit_common.rules import token_digest
 
@@ -17,10 +23,10 @@ class Authenticator:
     def __init__(self, metadata: Metadata, *, cache_seconds: float) -> None:
         self._metadata = metadata
         self._cache_seconds = cache_seconds
-        # token digest → (username, monotonic time the entry stops being trusted)
-        self._cache: TTLCache[str, tuple[str, float]] = TTLCache(maxsize=10_000, ttl=max(cache_seconds, 0.001))
+        # token digest → (whom it speaks for, monotonic time the entry stops being trusted)
+        self._cache: TTLCache[str, tuple[TokenOwner, float]] = TTLCache(maxsize=10_000, ttl=max(cache_seconds, 0.001))
 
-    async def username_for(self, token: str | None) -> str:
+    async def identity_for(self, token: str | None) -> TokenOwner:
         if not token:
             raise Unauthorized("missing bearer token")
         digest = token_digest(token)
@@ -29,10 +35,14 @@ class Authenticator:
             return cached[0]
         owner = await self._metadata.resolve_token(digest)
         if self._cache_seconds > 0:
-            seconds_left = owner.expires_at.timestamp() - time.time()
-            trusted_until = time.monotonic() + min(self._cache_seconds, seconds_left)
-            self._cache[digest] = (owner.username, trusted_until)
-        return owner.username
+            seconds_left = self._cache_seconds
+            if owner.expires_at is not None:
+                seconds_left = min(seconds_left, owner.expires_at.timestamp() - time.time())
+            self._cache[digest] = (owner, time.monotonic() + seconds_left)
+        return owner
+
+    async def username_for(self, token: str | None) -> str:
+        return (await self.identity_for(token)).username
 
     async def login(self, attempt: LoginAttempt) -> IssuedToken:
         return await self._metadata.issue_token(attempt)
@@ -43,7 +53,7 @@ class Authenticator:
         await self._metadata.revoke_token(digest)
 
     def forget_user(self, username: str) -> None:
-        """Drop cached tokens of a deleted account at once (metadata_ms already deleted them)."""
-        for digest, (cached_user, _) in list(self._cache.items()):
-            if cached_user == username:
+        """Drop the user's cached tokens at once (metadata_ms already changed or deleted them)."""
+        for digest, (cached, _) in list(self._cache.items()):
+            if cached.username == username:
                 self._cache.pop(digest, None)

@@ -8,12 +8,19 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from liftbit_common.contracts import (
+    AdminUser,
+    ApiTokenInfo,
+    ApiTokenRequest,
+    AuditEntry,
     CommitResult,
     DownloadRecord,
     FileCommit,
     FilePage,
     FilePath,
     FolderResult,
+    InviteInfo,
+    InviteRequest,
+    IssuedReset,
     IssuedToken,
     LinkAccess,
     LinkDownload,
@@ -26,9 +33,17 @@ from liftbit_common.contracts import (
     NodePage,
     ObjectKeys,
     ObjectRef,
+    PasswordChangeRequest,
+    PlatformTotals,
     ProgressUpdate,
+    QuotaChange,
+    RemovedAccount,
     RemovedObjects,
+    ResetByHash,
+    ResetRequest,
     ResolvedLink,
+    RoleChange,
+    SessionInfo,
     StoredLink,
     StoredNode,
     StoredVersion,
@@ -108,9 +123,34 @@ class ExpiryReport(BaseModel):
     expired_uploads: int
 
 
+class AdminAction(BaseModel):
+    actor: str = Field(description="The admin who acts (files_ms checked the role); named in the audit")
+
+
+class QuotaAction(QuotaChange, AdminAction):
+    pass
+
+
+class RoleAction(RoleChange, AdminAction):
+    pass
+
+
+class DisableAction(AdminAction):
+    disabled: bool
+
+
+class AuditQuery(BaseModel):
+    limit: PageLimit = 100
+    before: int | None = Field(None, description="Only entries older than this id (the next page)")
+
+
+class CurrentTokenQuery(BaseModel):
+    current: str = Field("", description="The hash of the asking token: marked current, or kept")
+
+
 REGISTER: Route[NewAccount, UserCreated] = Route("POST", "/users", NewAccount, UserCreated, status_code=201)
 DESCRIBE_USER: Route[None, UserInfo] = Route("GET", "/users/{username}", answer=UserInfo)
-REMOVE_USER: Route[None, RemovedObjects] = Route("DELETE", "/users/{username}", answer=RemovedObjects)
+REMOVE_USER: Route[None, RemovedAccount] = Route("DELETE", "/users/{username}", answer=RemovedAccount)
 UPLOAD_ALLOWANCE: Route[AllowanceQuery, UploadAllowance] = Route(
     "GET", "/users/{username}/allowance", AllowanceQuery, UploadAllowance, request_in="query"
 )
@@ -123,6 +163,44 @@ OWNED_NODES: Route[NodeIds, list[NodeInfo]] = Route("POST", "/users/{owner}/node
 ISSUE_TOKEN: Route[LoginAttempt, IssuedToken] = Route("POST", "/tokens", LoginAttempt, IssuedToken)
 RESOLVE_TOKEN: Route[None, TokenOwner] = Route("GET", "/tokens/{token_hash}", answer=TokenOwner)
 REVOKE_TOKEN: Route[None, None] = Route("DELETE", "/tokens/{token_hash}")
+
+# A user's own: password, sessions, API tokens.
+CHANGE_PASSWORD: Route[PasswordChangeRequest, None] = Route("POST", "/users/{username}/password", PasswordChangeRequest)
+# The reset token's user, once its new password is set (410 used or expired, 404 unknown).
+RESET_PASSWORD: Route[ResetByHash, UserCreated] = Route("POST", "/password-resets", ResetByHash, UserCreated)
+SESSIONS: Route[CurrentTokenQuery, list[SessionInfo]] = Route(
+    "GET", "/users/{username}/sessions", CurrentTokenQuery, list[SessionInfo], request_in="query"
+)
+REVOKE_SESSION: Route[None, None] = Route("DELETE", "/users/{username}/sessions/{session_id}")
+# Every session but the asking one.
+REVOKE_SESSIONS: Route[CurrentTokenQuery, None] = Route(
+    "DELETE", "/users/{username}/sessions", CurrentTokenQuery, request_in="query"
+)
+CREATE_API_TOKEN: Route[ApiTokenRequest, ApiTokenInfo] = Route(
+    "POST", "/users/{username}/api-tokens", ApiTokenRequest, ApiTokenInfo, status_code=201
+)
+API_TOKENS: Route[None, list[ApiTokenInfo]] = Route("GET", "/users/{username}/api-tokens", answer=list[ApiTokenInfo])
+REVOKE_API_TOKEN: Route[None, None] = Route("DELETE", "/users/{username}/api-tokens/{token_id}")
+
+# Administration: files_ms lets only admins call these; ``actor`` is the admin, for the audit.
+ADMIN_USERS: Route[None, list[AdminUser]] = Route("GET", "/admin/users", answer=list[AdminUser])
+SET_QUOTA: Route[QuotaAction, AdminUser] = Route("PUT", "/admin/users/{username}/quota", QuotaAction, AdminUser)
+SET_ROLE: Route[RoleAction, AdminUser] = Route("PUT", "/admin/users/{username}/role", RoleAction, AdminUser)
+# 409 when it would leave no enabled admin.
+SET_DISABLED: Route[DisableAction, None] = Route("PUT", "/admin/users/{username}/disabled", DisableAction)
+ADMIN_REMOVE_USER: Route[AdminAction, RemovedAccount] = Route(
+    "DELETE", "/admin/users/{username}", AdminAction, RemovedAccount, request_in="query"
+)
+CREATE_INVITE: Route[InviteRequest, InviteInfo] = Route(
+    "POST", "/admin/invites", InviteRequest, InviteInfo, status_code=201
+)
+ISSUE_RESET: Route[ResetRequest, IssuedReset] = Route(
+    "POST", "/admin/users/{username}/resets", ResetRequest, IssuedReset, status_code=201
+)
+AUDIT: Route[AuditQuery, list[AuditEntry]] = Route(
+    "GET", "/admin/audit", AuditQuery, list[AuditEntry], request_in="query"
+)
+PLATFORM_TOTALS: Route[None, PlatformTotals] = Route("GET", "/admin/totals", answer=PlatformTotals)
 
 LIST_FILES: Route[FileListQuery, FilePage] = Route(
     "GET", "/users/{owner}/files", FileListQuery, FilePage, request_in="query"

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from metadata_ms.outbox import BrokerProducer, OutboxRelay
 from metadata_ms.service.accounts import AccountService
+from metadata_ms.service.admin import Administration
 from metadata_ms.service.catalog import Catalog
 from metadata_ms.service.links import LinkRegistry
 from metadata_ms.service.objects import ObjectLedger
@@ -21,6 +22,7 @@ from metadata_ms.service.uploads import UploadRegistry
 class MetadataServices:
     database: AsyncEngine
     accounts: AccountService
+    admin: Administration
     catalog: Catalog
     tree: Tree
     uploads: UploadRegistry

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 from liftbit_common.contracts import (
     NewAccount,
     NodeInfo,
-    RemovedObjects,
+    RemovedAccount,
     UploadAllowance,
     UserCreated,
     UserInfo,
@@ -31,7 +31,7 @@ async def describe(username: Username, services: Services) -> UserInfo:
 
 
 @serve(router, api.REMOVE_USER)
-async def remove(username: Username, services: Services) -> RemovedObjects:
+async def remove(username: Username, services: Services) -> RemovedAccount:
     return await services.accounts.remove(username)
 
 

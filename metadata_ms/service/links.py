@@ -153,7 +153,7 @@ class LinkRegistry:
         async with self._sessions() as session:
             row = (
                 await session.execute(
-                    sa.select(Link, User.username, Node, item_count, total_size)
+                    sa.select(Link, User.username, Node, item_count, total_size, User.disabled_at)
                     .join(User, User.id == Link.owner_id)
                     .outerjoin(Node, Node.id == Link.node_id)
                     .where(Link.token_hash == token_hash)
@@ -161,7 +161,9 @@ class LinkRegistry:
             ).first()
         if row is None:
             raise link_not_found()
-        link_row, owner, node, items, size = row
+        link_row, owner, node, items, size, owner_disabled_at = row
+        if owner_disabled_at is not None:
+            raise Gone("the owner's account is disabled", code=ErrorCode.LINK_OWNER_DISABLED)
         link = _stored(link_row, owner)
         gone = gone_reason(link, node is not None and node.trashed_in is None, datetime.now(UTC))
         if gone is not None:

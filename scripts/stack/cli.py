@@ -1,5 +1,6 @@
-"""`python -m scripts.stack up|down|start|stop|status|logs`: the commands behind `make up`,
-`make down`, `make status` and `make logs`, and the supervisor they start."""
+"""`python -m scripts.stack up|down|start|stop|status|logs|backup|restore`: the commands behind
+`make up`, `make down`, `make status`, `make logs`, `make backup` and `make restore`, and the
+supervisor they start."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from scripts.stack import backup
 from scripts.stack.config import DEFAULT_HOME, PART_NAMES, LauncherError, StackConfig, load_config, write_private
 from scripts.stack.info import StackInfo, is_running, process_alive, read_env_file, read_pid
 from scripts.stack.parts import PARTS
@@ -150,7 +152,23 @@ def up(
     """Start every part that is not running (in dependency order) under the supervisor; leave
     running parts alone."""
     started_at = time.monotonic()
-    home = home.resolve()
+    config = start_parts(home.resolve(), port_base, list(PARTS))
+    if wait:
+        wait_for_health(config, health_timeout)
+    say(f"LiftBit is up at {config.url} (API docs {config.url}/docs) in {time.monotonic() - started_at:.1f} s")
+    say(f"Endpoints: {config.home / 'stack.env'}  Logs: {config.logs}  Supervisor: {config.logs / 'supervisor.log'}")
+    if config.new_admin_password:
+        # Printed this once; afterwards it is only in secrets.env (mode 600).
+        say(
+            f"First administrator: {config.admin_user}  password: {config.secrets['LIFTBIT_ADMIN_PASSWORD']}"
+            f"  (kept in {config.home / 'secrets.env'} as LIFTBIT_ADMIN_PASSWORD; change it with"
+            f" `liftbit password`)"
+        )
+
+
+def start_parts(home: Path, port_base: str | None, parts: list[Part]) -> StackConfig:
+    """Start ``parts`` under the supervisor (which keeps every other part held), recording the
+    stack's endpoints and settings the first time."""
     running = anything_running(home)
     try:
         config = load_config(home, port_base, keep_recorded_ports=running)
@@ -162,15 +180,15 @@ def up(
     write_private(config.home / "stack.env", "".join(f"{k}={v}\n" for k, v in config.endpoints().items()))
     if not running:
         write_private(settings_file(config), "".join(f"{k}={v}\n" for k, v in sorted(config.settings.items())))
-    already = {part.name for part in PARTS if is_running(config.run / f"{part.name}.pid")}
-    for name in PART_NAMES:
-        held_file(config, name).unlink(missing_ok=True)
+    already = {part.name for part in parts if is_running(config.run / f"{part.name}.pid")}
+    for part in PARTS:
+        if part in parts:
+            held_file(config, part.name).unlink(missing_ok=True)
+        elif not is_running(config.run / f"{part.name}.pid"):
+            held_file(config, part.name).touch()
     ensure_supervisor(config)
-    follow_start(config, list(PARTS), already)
-    if wait:
-        wait_for_health(config, health_timeout)
-    say(f"LiftBit is up at {config.url} (API docs {config.url}/docs) in {time.monotonic() - started_at:.1f} s")
-    say(f"Endpoints: {config.home / 'stack.env'}  Logs: {config.logs}  Supervisor: {config.logs / 'supervisor.log'}")
+    follow_start(config, parts, already)
+    return config
 
 
 @app.command()
@@ -241,6 +259,51 @@ def logs(
     if not files:
         fail(f"no logs in {log_dir}")
     os.execvp("tail", ["tail", "-n", str(lines), *(["-F"] if follow else []), *files])
+
+
+@app.command("backup")
+def backup_command(
+    to: Annotated[str, typer.Option("--to", help="An empty folder, or s3://bucket/prefix")],
+    home: HomeOption = DEFAULT_HOME,
+) -> None:
+    """Write one consistent backup of the running stack (metadata and objects, with a manifest)."""
+    try:
+        backup.backup(StackInfo.read(home.resolve()), to, say=say)
+    except (LauncherError, FileNotFoundError) as exc:
+        fail(str(exc))
+
+
+@app.command()
+def restore(
+    source: Annotated[str, typer.Option("--from", help="A backup's folder, or s3://bucket/prefix")],
+    home: HomeOption = DEFAULT_HOME,
+    port_base: Annotated[str | None, typer.Option(help="First internal port, or 'auto' (free ports)")] = None,
+    force: Annotated[bool, typer.Option(help="Restore into a home that already holds a stack's data")] = False,
+) -> None:
+    """Start a stack in HOME and bring a backup back into it: the database replaced by the
+    backup's, every object copied and then checked against the manifest."""
+    home = home.resolve()
+    try:
+        store = backup.open_store(source)
+        manifest = backup.read_manifest(store, source)
+    except LauncherError as exc:
+        fail(str(exc))
+    if home.exists() and any(home.iterdir()) and not force:
+        fail(f"{home} is not empty: restore into a new LIFTBIT_HOME, or pass --force to replace its data")
+    say(f"restoring the backup of {manifest.source} made {manifest.created_at} into {home}")
+    # Postgres and S3 first, the backup into them, then the services: they find their schema
+    # migrated already, the objects in place, and start once.
+    start_parts(home, port_base, [part for part in PARTS if part.name in ("postgres", "s3")])
+    try:
+        stack = StackInfo.read(home)
+        backup.restore_metadata(stack, store)
+        say("metadata restored")
+        backup.restore_objects(stack, store, manifest, say=say)
+    except LauncherError as exc:
+        fail(f"{exc} (only Postgres and S3 run: `make down`, fix it, restore again with --force)")
+    up(home=home, port_base=None, wait=True, health_timeout=180.0)
+    say(f"restored: {len(manifest.objects)} objects, {manifest.total_bytes} bytes, all verified")
+    say("every account, administrators included, logs in with its password from the backed-up stack")
 
 
 @app.command(hidden=True)

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from liftbit_common.events import SPARK_SCHEMA_DDL, EventType, FileEvent
+from liftbit_common.events import ADMIN_EVENT_TYPES, SPARK_SCHEMA_DDL, EventType, FileEvent
 from liftbit_common.names import InvalidName, normalize_filename, normalize_path, validate_username
 
 
@@ -86,6 +86,14 @@ def test_bad_filenames(name: str) -> None:
         normalize_filename(name)
 
 
+def test_an_admin_action_is_an_event_of_the_same_contract() -> None:
+    event = FileEvent(type=EventType.USER_DISABLED, owner="dave", filename="", size=0, actor="admin", detail=None)
+    wire = json.loads(event.to_json_bytes())
+    assert (wire["type"], wire["owner"], wire["actor"], wire["schema_version"]) == ("user_disabled", "dave", "admin", 1)
+    assert EventType.USER_DISABLED in ADMIN_EVENT_TYPES
+    assert EventType.DOWNLOAD not in ADMIN_EVENT_TYPES
+
+
 def test_event_wire_format() -> None:
     event = FileEvent(
         type=EventType.DOWNLOAD,
@@ -110,6 +118,7 @@ def test_event_wire_format() -> None:
         "link_id": None,
         "client_address": None,
         "uploader": None,
+        "detail": None,  # admin actions only
     }
     assert event.key == b"alice"
     assert FileEvent.from_json_bytes(event.to_json_bytes()) == event

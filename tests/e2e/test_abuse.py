@@ -13,11 +13,14 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import psycopg
 
+from scripts.stack.config import PasswordLimits
 from scripts.stack.info import StackInfo
+from tests.support.front_door import front_door
 from tests.support.http import content, error_of, put, raw_exchange
 from tests.support.users import User, register, unique_name
 
@@ -125,6 +128,54 @@ def test_password_hashing_is_bounded_and_registrations_logins_tokens_are_limited
     time.sleep(2.5)  # the test stack caches token checks for 2 s
     gone = api.get(f"/users/{user.name}", headers={"Authorization": f"Bearer {first}"})
     assert gone.status_code == 401
+
+
+def front_client(url: str, address: str) -> httpx.Client:
+    return httpx.Client(base_url=url, transport=httpx.HTTPTransport(local_address=address), timeout=30)
+
+
+def test_password_requests_are_rate_limited_at_the_front_door(
+    api: httpx.Client, stack: StackInfo, alice: User, tmp_path: Path
+) -> None:
+    """nginx counts the requests that cost an argon2 hash, per address and in total, and refuses
+    the excess itself (429, Retry-After, the API's error shape) before any service sees it; no
+    other request is counted. A second nginx with low limits in front of the session's files_ms."""
+    assert put(api, alice, "shared.txt", b"link bytes").status_code == 201
+    node = api.get(f"/users/{alice.name}/files/shared.txt/info", headers=alice.auth).json()["id"]
+    link = api.post(f"/files/{node}/links", json={"password": "link secret"}, headers=alice.auth).json()
+    per_address = PasswordLimits(per_address_rate="1r/m", per_address_burst=3, total_burst=1000)
+    with front_door(stack, tmp_path / "per-address", password_limits=per_address) as url:
+        stranger, neighbour = fresh_address(), fresh_address()
+        with front_client(url, stranger) as client:
+            # burst + 1 go through: a login, a registration, a link's password form and header
+            passed = [
+                login(client, alice.name, "wrong password"),
+                client.post("/users", json={"username": unique_name("gate"), "password": PASSWORD}),
+                client.post(f"/s/{link['token']}", data={"password": "wrong"}),
+                client.get(f"/s/{link['token']}/download", headers={"X-Link-Password": "link secret"}),
+            ]
+            assert [r.status_code for r in passed] == [401, 201, 401, 200], [r.text for r in passed]
+            name = unique_name("refused")
+            refused = client.post("/users", json={"username": name, "password": PASSWORD})
+            assert refused.status_code == 429, refused.text
+            assert refused.headers["retry-after"] == "1"
+            assert error_of(refused)[0] == "too_many_requests"
+            assert login(client, alice.name, alice.password).status_code == 429
+            # Nothing else is counted: pages, downloads and uploads from that address go on.
+            assert client.get(f"/s/{link['token']}").status_code == 200
+            assert client.get(f"/users/{alice.name}/files/shared.txt", headers=alice.auth).content == b"link bytes"
+            assert put(client, alice, "more.txt", b"more").status_code == 201
+        with front_client(url, neighbour) as client:  # another address has its own allowance
+            assert login(client, alice.name, alice.password).status_code == 200
+            assert login(client, name, PASSWORD).status_code == 401  # the refused registration never arrived
+
+    total = PasswordLimits(per_address_burst=1000, total_rate="1r/m", total_burst=2)
+    with front_door(stack, tmp_path / "total", password_limits=total) as url:
+        answers = []
+        for _ in range(4):  # each from its own address: only the total limit can refuse them
+            with front_client(url, fresh_address()) as client:
+                answers.append(login(client, alice.name, alice.password).status_code)
+        assert answers == [200, 200, 200, 429], answers
 
 
 # --------------------------------------------------------------------------- 3. tus quota

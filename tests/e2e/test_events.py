@@ -48,9 +48,11 @@ def test_upload_download_delete_each_publish_one_event(
             "link_id",
             "client_address",
             "uploader",
+            "detail",
             "_key",
         }
         assert event["link_id"] is event["client_address"] is event["uploader"] is None  # not through a link
+        assert event["detail"] is None  # admin actions only
         assert event["schema_version"] == 1
         assert event["_key"] == alice.name
         assert event["filename"] == event["path"] == "e.txt"

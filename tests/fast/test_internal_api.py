@@ -48,6 +48,8 @@ SAMPLE_PATH = {
     "upload_id": uuid.UUID(int=1),
     "link_id": uuid.UUID(int=2),
     "key": "0" * 32,
+    "session_id": uuid.UUID(int=3),
+    "token_id": uuid.UUID(int=4),
 }
 
 

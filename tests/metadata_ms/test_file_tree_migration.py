@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import psycopg
-import pytest
 
 from liftbit_common.db import upgrade_database
 from metadata_ms.app import MIGRATIONS, VERSION_TABLE
-from scripts.stack.info import StackInfo
-
-
-@pytest.fixture
-def database_url(stack: StackInfo) -> Iterator[str]:
-    """A database of its own on the test stack's Postgres, dropped afterwards."""
-    name = f"migration_{uuid.uuid4().hex[:12]}"
-    base = stack.env["DATABASE_URL"]
-    with psycopg.connect(base, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    try:
-        yield base.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(base, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
 def test_files_become_top_level_nodes_with_their_ids_and_grants(database_url: str) -> None:

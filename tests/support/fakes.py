@@ -20,8 +20,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal, cast
 
 from liftbit_common.contracts import (
+    AdminUser,
+    ApiTokenInfo,
+    ApiTokenRequest,
     AppendedParts,
+    AuditEntry,
     CommitResult,
+    DeletionReport,
     DownloadRecord,
     DownloadWindow,
     FileCommit,
@@ -30,6 +35,9 @@ from liftbit_common.contracts import (
     FileTotals,
     FolderInfo,
     FolderResult,
+    InviteInfo,
+    InviteRequest,
+    IssuedReset,
     IssuedToken,
     LinkAccess,
     LinkDownload,
@@ -43,9 +51,16 @@ from liftbit_common.contracts import (
     NodePage,
     NodeStats,
     ObjectRef,
+    PasswordChangeRequest,
+    PlatformTotals,
     ProgressUpdate,
+    RemovedAccount,
     RemovedObjects,
+    ResetByHash,
+    ResetRequest,
     ResolvedLink,
+    Role,
+    SessionInfo,
     StaleMultipartUpload,
     StaleObjects,
     StoredLink,
@@ -68,11 +83,14 @@ from liftbit_common.errors import (
     BadRequest,
     Conflict,
     ErrorCode,
+    Forbidden,
     Gone,
     InvalidInput,
     NotFound,
     PayloadTooLarge,
     Unauthorized,
+    account_disabled,
+    last_admin,
     link_used_up,
 )
 from liftbit_common.internal_api.storage import WriteOptions
@@ -87,6 +105,34 @@ class FakeAccount:
     password: str
     quota_bytes: int | None
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    role: Role = "user"
+    disabled: bool = False
+    last_login_at: datetime | None = None
+
+
+@dataclass
+class FakeToken:
+    """A session (a login) or an API token, as metadata_ms's tokens table keeps it."""
+
+    username: str
+    expires_at: datetime | None
+    kind: Literal["session", "api"] = "session"
+    scope: Literal["read", "full"] = "full"
+    name: str | None = None
+    client: str | None = None
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass
+class FakeSecret:
+    """An invite or a password reset: single use, expiring (the fake keys them by token hash)."""
+
+    id: str
+    expires_at: datetime
+    username: str | None = None
+    quota_bytes: int | None = None
+    used: bool = False
 
 
 @dataclass
@@ -136,11 +182,20 @@ class FakeMetadata:
     """metadata_ms in dictionaries; ``downloads`` records what would be download events. The tree
     keeps metadata_ms's rules that files_ms's answers depend on (the access rule, 404/409/422)."""
 
-    def __init__(self, quota_bytes: int | None = None, versions_kept: int = 10) -> None:
+    def __init__(
+        self,
+        quota_bytes: int | None = None,
+        versions_kept: int = 10,
+        registration: Literal["open", "invite", "closed"] = "open",
+    ) -> None:
         self.quota_bytes = quota_bytes
         self.versions_kept = versions_kept
+        self.registration = registration
         self.accounts: dict[str, FakeAccount] = {}
-        self.tokens: dict[str, TokenOwner] = {}  # token digest → owner
+        self.tokens: dict[str, FakeToken] = {}  # token digest → token
+        self.invites: dict[str, FakeSecret] = {}  # token digest → invite
+        self.resets: dict[str, FakeSecret] = {}  # token digest → reset (username set)
+        self.audit_log: list[AuditEntry] = []
         self.nodes: dict[int, FakeNode] = {}
         self.grants: dict[int, set[str]] = {}
         self.uploads: dict[uuid.UUID, UploadState] = {}
@@ -250,10 +305,38 @@ class FakeMetadata:
         return page, encode_cursor(page[-1].path) if len(ordered) > limit else None
 
     async def register(self, new_user: NewAccount) -> UserCreated:
+        if self.registration == "closed":
+            raise Forbidden("registration is closed", code=ErrorCode.REGISTRATION_CLOSED)
+        if self.registration == "invite" and new_user.invite_hash is None:
+            raise Forbidden("an invitation is needed", code=ErrorCode.INVITE_REQUIRED)
         if new_user.username in self.accounts:
             raise Conflict(f"username {new_user.username!r} is taken", code=ErrorCode.USERNAME_TAKEN)
-        self.accounts[new_user.username] = FakeAccount(new_user.password, self.quota_bytes)
+        quota = self.quota_bytes
+        if new_user.invite_hash is not None:
+            invite = self._usable(self.invites, new_user.invite_hash, "invite")
+            if invite.username is not None and invite.username != new_user.username:
+                raise Forbidden("this invitation is for another username", code=ErrorCode.INVITE_FOR_ANOTHER_USER)
+            invite.used = True
+            quota = invite.quota_bytes if invite.quota_bytes is not None else quota
+        self.accounts[new_user.username] = FakeAccount(new_user.password, quota)
         return UserCreated(username=new_user.username)
+
+    @staticmethod
+    def _usable(
+        secrets_by_hash: dict[str, FakeSecret], token_hash: str, kind: Literal["invite", "reset"]
+    ) -> FakeSecret:
+        secret = secrets_by_hash.get(token_hash)
+        if secret is None:
+            code = ErrorCode.INVITE_NOT_FOUND if kind == "invite" else ErrorCode.RESET_NOT_FOUND
+            raise NotFound(f"no such {kind}", code=code)
+        if secret.used:
+            raise Gone(
+                f"this {kind} was used", code=ErrorCode.INVITE_USED if kind == "invite" else ErrorCode.RESET_USED
+            )
+        if secret.expires_at <= datetime.now(UTC):
+            code = ErrorCode.INVITE_EXPIRED if kind == "invite" else ErrorCode.RESET_EXPIRED
+            raise Gone(f"this {kind} expired", code=code)
+        return secret
 
     async def describe_user(self, username: str) -> UserInfo:
         account = self._account(username)
@@ -262,41 +345,233 @@ class FakeMetadata:
             created_at=account.created_at,
             used_bytes=self._used_bytes(username),
             quota_bytes=account.quota_bytes,
-            file_count=sum(
-                n.owner == username and n.type == "file" and n.trashed_in is None for n in self.nodes.values()
-            ),
+            file_count=self._file_count(username),
         )
 
-    async def remove_user(self, username: str) -> RemovedObjects:
-        self._account(username)
+    def _file_count(self, username: str) -> int:
+        return sum(n.owner == username and n.type == "file" and n.trashed_in is None for n in self.nodes.values())
+
+    async def remove_user(self, username: str) -> RemovedAccount:
+        account = self._account(username)
+        if account.role == "admin" and not account.disabled:
+            self._keep_an_admin(username)
         owned = [n for n in self.nodes.values() if n.owner == username]
         doomed = [ObjectRef(object_key=key) for key in sorted({c.object_key for n in owned for c in n.contents})]
+        files = [n for n in owned if n.type == "file"]
+        tokens = sum(t.username == username for t in self.tokens.values())
+        report = DeletionReport(
+            username=username,
+            files=len(files),
+            folders=len(owned) - len(files),
+            bytes=sum(n.contents[-1].size for n in files),
+            versions=sum(len(n.contents) - 1 for n in files),
+            grants=sum(len(self.grants.get(n.id, ())) for n in owned),
+            links=sum(link.stored.owner == username for link in self.share_links.values()),
+            tokens=tokens,
+            objects=len(doomed),
+        )
         for node in owned:
             del self.nodes[node.id]
             self.grants.pop(node.id, None)
         self.grants = {node_id: {g for g in names if g != username} for node_id, names in self.grants.items()}
         self.tokens = {digest: t for digest, t in self.tokens.items() if t.username != username}
         del self.accounts[username]
-        return RemovedObjects(objects=doomed)
+        return RemovedAccount(objects=doomed, report=report)
 
     async def issue_token(self, credentials: LoginAttempt) -> IssuedToken:
         account = self.accounts.get(credentials.username)
         if account is None or account.password != credentials.password:
             raise Unauthorized("incorrect username or password", code=ErrorCode.INVALID_CREDENTIALS)
+        if account.disabled:
+            raise account_disabled()
         token = secrets.token_urlsafe(32)
-        self.tokens[token_digest(token)] = TokenOwner(
-            username=credentials.username, expires_at=datetime.now(UTC) + TOKEN_TTL
+        account.last_login_at = datetime.now(UTC)
+        self.tokens[token_digest(token)] = FakeToken(
+            username=credentials.username, expires_at=datetime.now(UTC) + TOKEN_TTL, client=credentials.client
         )
         return IssuedToken(access_token=token, expires_in=int(TOKEN_TTL.total_seconds()))
 
     async def resolve_token(self, token_hash: str) -> TokenOwner:
-        owner = self.tokens.get(token_hash)
-        if owner is None or owner.expires_at <= datetime.now(UTC):
+        token = self.tokens.get(token_hash)
+        if token is None or (token.expires_at is not None and token.expires_at <= datetime.now(UTC)):
             raise Unauthorized()
-        return owner
+        account = self._account(token.username)
+        if account.disabled:
+            raise account_disabled()
+        return TokenOwner(username=token.username, expires_at=token.expires_at, role=account.role, scope=token.scope)
 
     async def revoke_token(self, token_hash: str) -> None:
         self.tokens.pop(token_hash, None)
+
+    def add_admin(self, username: str, password: str) -> None:
+        """What metadata_ms's start does with LIFTBIT_ADMIN_USER and LIFTBIT_ADMIN_PASSWORD."""
+        self.accounts[username] = FakeAccount(password, self.quota_bytes, role="admin")
+
+    async def change_password(self, username: str, change: PasswordChangeRequest) -> None:
+        account = self._account(username)
+        if account.password != change.current_password:
+            raise Forbidden("the current password is not right", code=ErrorCode.WRONG_PASSWORD)
+        account.password = change.new_password
+        self.tokens = {h: t for h, t in self.tokens.items() if t.username != username or h == change.keep_token_hash}
+
+    async def reset_password(self, reset: ResetByHash) -> UserCreated:
+        secret = self._usable(self.resets, reset.token_hash, "reset")
+        secret.used = True
+        assert secret.username is not None
+        self._account(secret.username).password = reset.new_password
+        self.tokens = {h: t for h, t in self.tokens.items() if t.username != secret.username}
+        return UserCreated(username=secret.username)
+
+    def _live_tokens(self, username: str, kind: str) -> list[tuple[str, FakeToken]]:
+        now = datetime.now(UTC)
+        return [
+            (h, t)
+            for h, t in self.tokens.items()
+            if t.username == username and t.kind == kind and (t.expires_at is None or t.expires_at > now)
+        ]
+
+    async def sessions(self, username: str, current_hash: str) -> list[SessionInfo]:
+        self._account(username)
+        return [
+            SessionInfo(
+                id=t.id,
+                created_at=t.created_at,
+                last_used_at=None,
+                expires_at=t.expires_at,
+                client=t.client,
+                current=h == current_hash,
+            )
+            for h, t in self._live_tokens(username, "session")
+        ]
+
+    def _revoke(self, username: str, token_id: str, kind: str) -> None:
+        self._account(username)
+        found = [h for h, t in self._live_tokens(username, kind) if t.id == token_id]
+        if not found:
+            raise NotFound(f"no {kind} {token_id!r}", code=ErrorCode.SESSION_NOT_FOUND)
+        del self.tokens[found[0]]
+
+    async def revoke_session(self, username: str, session_id: str) -> None:
+        self._revoke(username, session_id, "session")
+
+    async def revoke_sessions(self, username: str, keep_hash: str) -> None:
+        for h, _ in self._live_tokens(username, "session"):
+            if h != keep_hash:
+                del self.tokens[h]
+
+    async def create_api_token(self, username: str, request: ApiTokenRequest) -> ApiTokenInfo:
+        self._account(username)
+        if request.expires_at is not None and request.expires_at <= datetime.now(UTC):
+            raise InvalidInput("expires_at must be in the future")
+        token = FakeToken(
+            username=username, expires_at=request.expires_at, kind="api", scope=request.scope, name=request.name
+        )
+        self.tokens[request.token_hash] = token
+        return self._api_token_info(token)
+
+    @staticmethod
+    def _api_token_info(token: FakeToken) -> ApiTokenInfo:
+        return ApiTokenInfo(
+            id=token.id,
+            name=token.name or "",
+            scope=token.scope,
+            created_at=token.created_at,
+            last_used_at=None,
+            expires_at=token.expires_at,
+        )
+
+    async def api_tokens(self, username: str) -> list[ApiTokenInfo]:
+        self._account(username)
+        return [self._api_token_info(t) for _, t in self._live_tokens(username, "api")]
+
+    async def revoke_api_token(self, username: str, token_id: str) -> None:
+        self._revoke(username, token_id, "api")
+
+    def _audit(self, actor: str, action: str, target: str, detail: str | None = None) -> None:
+        entry = AuditEntry(
+            id=len(self.audit_log) + 1,
+            actor=actor,
+            action=action,
+            target=target,
+            detail=detail,
+            occurred_at=datetime.now(UTC),
+        )
+        self.audit_log.append(entry)
+
+    def _admin_user(self, username: str) -> AdminUser:
+        account = self._account(username)
+        return AdminUser(
+            username=username,
+            role=account.role,
+            disabled=account.disabled,
+            used_bytes=self._used_bytes(username),
+            quota_bytes=account.quota_bytes,
+            file_count=self._file_count(username),
+            last_login_at=account.last_login_at,
+            created_at=account.created_at,
+        )
+
+    async def admin_users(self) -> list[AdminUser]:
+        return [self._admin_user(name) for name in sorted(self.accounts)]
+
+    async def set_quota(self, username: str, quota_bytes: int | None, actor: str) -> AdminUser:
+        self._account(username).quota_bytes = quota_bytes or None
+        self._audit(actor, "quota_changed", username, f"quota_bytes={quota_bytes}")
+        return self._admin_user(username)
+
+    def _keep_an_admin(self, leaving: str) -> None:
+        if not any(a.role == "admin" and not a.disabled for n, a in self.accounts.items() if n != leaving):
+            raise last_admin()
+
+    async def set_role(self, username: str, role: Role, actor: str) -> AdminUser:
+        account = self._account(username)
+        if account.role == "admin" and role != "admin":
+            self._keep_an_admin(username)
+        account.role = role
+        self._audit(actor, "role_changed", username, f"role={role}")
+        return self._admin_user(username)
+
+    async def set_disabled(self, username: str, disabled: bool, actor: str) -> None:
+        account = self._account(username)
+        if disabled and account.role == "admin" and not account.disabled:
+            self._keep_an_admin(username)
+        account.disabled = disabled
+        self._audit(actor, "user_disabled" if disabled else "user_enabled", username)
+
+    async def admin_remove_user(self, username: str, actor: str) -> RemovedAccount:
+        removed = await self.remove_user(username)
+        self._audit(actor, "user_deleted", username)
+        return removed
+
+    async def create_invite(self, request: InviteRequest) -> InviteInfo:
+        expires_at = request.expires_at or datetime.now(UTC) + timedelta(days=7)
+        invite = FakeSecret(
+            id=str(uuid.uuid4()), expires_at=expires_at, username=request.username, quota_bytes=request.quota_bytes
+        )
+        self.invites[request.token_hash] = invite
+        self._audit(request.actor, "invite_created", request.username or "")
+        return InviteInfo(id=invite.id, expires_at=expires_at, username=invite.username, quota_bytes=invite.quota_bytes)
+
+    async def issue_reset(self, username: str, request: ResetRequest) -> IssuedReset:
+        self._account(username)
+        reset = FakeSecret(id=str(uuid.uuid4()), expires_at=datetime.now(UTC) + timedelta(days=1), username=username)
+        self.resets[request.token_hash] = reset
+        self._audit(request.actor, "password_reset_issued", username)
+        return IssuedReset(username=username, expires_at=reset.expires_at)
+
+    async def audit(self, limit: int, before: int | None) -> list[AuditEntry]:
+        newest_first = [e for e in reversed(self.audit_log) if before is None or e.id < before]
+        return newest_first[:limit]
+
+    async def platform_totals(self) -> PlatformTotals:
+        return PlatformTotals(
+            users=len(self.accounts),
+            admins=sum(a.role == "admin" for a in self.accounts.values()),
+            disabled_users=sum(a.disabled for a in self.accounts.values()),
+            files=sum(n.type == "file" and n.trashed_in is None for n in self.nodes.values()),
+            bytes=sum(self._used_bytes(name) for name in self.accounts),
+            uploads_today=sum(len(n.contents) for n in self.nodes.values()),
+        )
 
     async def list_files(
         self, owner: str, limit: int, cursor: str | None, *, prefix: str | None, query: str | None
@@ -614,6 +889,8 @@ class FakeMetadata:
         link = next((link for link in self.share_links.values() if link.token_hash == token_hash), None)
         if link is None:
             raise NotFound("no such link", code=ErrorCode.LINK_NOT_FOUND)
+        if self._account(link.stored.owner).disabled:
+            raise Gone("the owner's account is disabled", code=ErrorCode.LINK_OWNER_DISABLED)
         node = self.nodes.get(int(link.stored.node_id or 0))
         if link.stored.revoked_at is not None or node is None or node.trashed_in is not None:
             raise Gone("this link no longer works", code=ErrorCode.LINK_REVOKED)

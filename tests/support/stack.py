@@ -24,4 +24,11 @@ TEST_STACK_SETTINGS = {
     "LOGIN_ADDRESS_FAILURES": "20",
     "ADDRESS_REGISTRATIONS_PER_HOUR": "5",
     "MAX_LIVE_TOKENS_PER_USER": "10",
+    # nginx's limits on password requests would refuse the suite's own registrations and logins
+    # (all from 127.0.0.1, hundreds a minute at times): far above them here, and met in
+    # tests/e2e/test_abuse.py through a second nginx with low limits.
+    "LIFTBIT_PASSWORD_RATE_PER_ADDRESS": "10000r/s",
+    "LIFTBIT_PASSWORD_BURST_PER_ADDRESS": "10000",
+    "LIFTBIT_PASSWORD_RATE_TOTAL": "10000r/s",
+    "LIFTBIT_PASSWORD_BURST_TOTAL": "10000",
 }

@@ -67,6 +67,10 @@ def prepare(config: StackConfig) -> None:
             "NGINX_ACCESS_LOG": str(log),
             "NGINX_HOST_PATTERN": host_pattern(config.server_names),
             "WEB_ROOT": str(WEB_ROOT),
+            "NGINX_PASSWORD_RATE_PER_ADDRESS": config.password_limits.per_address_rate,
+            "NGINX_PASSWORD_BURST_PER_ADDRESS": str(config.password_limits.per_address_burst),
+            "NGINX_PASSWORD_RATE_TOTAL": config.password_limits.total_rate,
+            "NGINX_PASSWORD_BURST_TOTAL": str(config.password_limits.total_burst),
         },
     )
     (folder / "liftbit.conf").write_text(server)

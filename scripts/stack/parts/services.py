@@ -41,6 +41,11 @@ def service_env(config: StackConfig) -> dict[str, str]:
     }
 
 
+def metadata_env(config: StackConfig) -> dict[str, str]:
+    """metadata_ms alone gets the first admin's password: it creates that account if missing."""
+    return service_env(config) | {"LIFTBIT_ADMIN_PASSWORD": config.secrets["LIFTBIT_ADMIN_PASSWORD"]}
+
+
 def analytics_env(config: StackConfig) -> dict[str, str]:
     spark_tmp = config.home / "analytics" / "tmp"
     spark_tmp.mkdir(parents=True, exist_ok=True)
@@ -63,7 +68,7 @@ def service_part(
     return Part(name, command=uvicorn(name, port_name), env=env, ready=serving(port_name), start_timeout=start_timeout)
 
 
-METADATA = service_part("metadata_ms", "METADATA_PORT")
+METADATA = service_part("metadata_ms", "METADATA_PORT", env=metadata_env)
 STORAGE = service_part("storage_ms", "STORAGE_PORT")
 ANALYTICS = service_part("analytics_ms", "ANALYTICS_PORT", env=analytics_env, start_timeout=120)
 FILES = service_part("files_ms", "FILES_PORT")
