@@ -50,6 +50,7 @@ lint:
 	@.venv/bin/ruff check .
 	@.venv/bin/ruff format --check .
 	@.venv/bin/mypy .
+	@npm run --prefix web --silent lint
 
 compose-check:
 	@docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml: valid"

@@ -23,6 +23,7 @@ from files_ms.api import (
     users,
 )
 from files_ms.api.deps import FilesServices
+from files_ms.api.docs import install_docs
 from files_ms.api.guards import RefuseUndecodablePath
 from files_ms.clients.analytics import AnalyticsClient
 from files_ms.clients.metadata import MetadataClient
@@ -139,6 +140,7 @@ def create_app(settings: FilesSettings | None = None, services: FilesServices | 
         public_routers=[
             users.router,
             auth.router,
+            auth.token_router,
             permissions.router,  # before files: …/files/{filename}/permissions must not read as a filename
             files.router,
             tree.router,
@@ -158,6 +160,7 @@ def create_app(settings: FilesSettings | None = None, services: FilesServices | 
         swagger_ui_parameters={"persistAuthorization": True},
     )
     app.state.settings = settings
+    install_docs(app)
     if services is not None:
         app.state.services = services
     generate_openapi = app.openapi

@@ -78,12 +78,20 @@ EXIT_CODE_OF_STATUS = {
 def server_message(response: httpx.Response) -> str:
     """The message of LiftBit's one error shape, or the status line for anything else (e.g. nginx's 502 page)."""
     # Imported here: liftbit_common.errors pulls in FastAPI (~1 s to import), which only an error needs.
-    from liftbit_common.errors import ErrorResponse
+    from liftbit_common.errors import ErrorResponse, TokenErrorResponse
 
     try:
-        return ErrorResponse.model_validate_json(response.read()).error.message
-    except (ValidationError, httpx.StreamError):
+        body = response.read()
+    except httpx.StreamError:
         return f"HTTP {response.status_code} {response.reason_phrase}".strip()
+    # POST /auth/token answers in RFC 6749's shape, LiftBit's error object inside liftbit_error.
+    for shape in (ErrorResponse, TokenErrorResponse):
+        try:
+            parsed = shape.model_validate_json(body)
+        except ValidationError:
+            continue
+        return parsed.error.message if isinstance(parsed, ErrorResponse) else parsed.liftbit_error.message
+    return f"HTTP {response.status_code} {response.reason_phrase}".strip()
 
 
 def remote_path(path: str) -> str:

@@ -263,6 +263,54 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
+class OAuthErrorCode(StrEnum):
+    """RFC 6749 §5.2: what an OAuth2 client (Swagger UI's Authorize dialog among them) reads from a
+    failed token request; 429 and 503 have no code there, so they borrow §4.1.2.1's."""
+
+    INVALID_REQUEST = "invalid_request"
+    INVALID_CLIENT = "invalid_client"
+    INVALID_GRANT = "invalid_grant"
+    UNSUPPORTED_GRANT_TYPE = "unsupported_grant_type"
+    TEMPORARILY_UNAVAILABLE = "temporarily_unavailable"
+    SERVER_ERROR = "server_error"
+
+
+class TokenErrorResponse(BaseModel):
+    """A failed `POST /auth/token`: the RFC 6749 §5.2 fields, and LiftBit's usual error object in
+    `liftbit_error` (the same code and message every other route answers with)."""
+
+    error: OAuthErrorCode
+    error_description: str
+    liftbit_error: ErrorDetail
+
+
+def oauth_code(status_code: int) -> OAuthErrorCode:
+    if status_code == 401:
+        return OAuthErrorCode.INVALID_GRANT
+    if status_code in (429, 503):
+        return OAuthErrorCode.TEMPORARILY_UNAVAILABLE
+    if status_code >= 500:
+        return OAuthErrorCode.SERVER_ERROR
+    return OAuthErrorCode.INVALID_REQUEST
+
+
+def token_error_json(
+    status_code: int, code: ErrorCode, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    body = TokenErrorResponse(
+        error=oauth_code(status_code), error_description=message, liftbit_error=ErrorDetail(code=code, message=message)
+    )
+    return JSONResponse(body.model_dump(mode="json"), status_code=status_code, headers=headers)
+
+
+def token_error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
+    """Like error_responses, in the shape of a token endpoint's failures."""
+    return {
+        status_code: entry | {"model": TokenErrorResponse}
+        for status_code, entry in error_responses(*status_codes).items()
+    }
+
+
 class LiftbitError(Exception):
     """An error with an HTTP status; raise a subclass from domain code, handlers render it."""
 
@@ -416,6 +464,16 @@ def _describe_validation_error(exc: RequestValidationError) -> str:
         message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
         parts.append(f"{location}: {message}" if location else message)
     return "; ".join(parts) or "invalid input"
+
+
+def token_error(exc: Exception) -> JSONResponse | None:
+    """A token endpoint's failure in the RFC 6749 shape, or None for an exception that is not an
+    answer (it goes on to the usual handlers)."""
+    if isinstance(exc, LiftbitError):
+        return token_error_json(exc.status_code, exc.code, exc.message, headers=exc.headers)
+    if isinstance(exc, RequestValidationError):
+        return token_error_json(422, ErrorCode.INVALID_INPUT, _describe_validation_error(exc))
+    return None
 
 
 async def _handle_liftbit_error(_: Request, exc: Exception) -> JSONResponse:

@@ -2,6 +2,8 @@
 # Install what LiftBit needs on a fresh Debian machine; quick when everything is already there.
 #   - uv (pinned) in .tools/, then the locked virtualenv .venv (uv.lock)
 #   - nginx and PostgreSQL from Debian's packages when missing
+#   - the web app (web/): npm ci from its lock file and a build into web/dist, only when web/dist
+#     is missing or older than the app's sources
 #   - with --test: docker-compose, to validate docker-compose.yml (no engine needed), and Debian's
 #     chromium for the browser tests (Playwright drives it; never `playwright install`) and the
 #     scripts they inject into pages (axe-core), from tests/browser-tools' npm lock file
@@ -50,10 +52,10 @@ packages=()
 command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || packages+=(nginx)
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || packages+=(postgresql)
 command -v java >/dev/null || packages+=(openjdk-17-jre-headless)
+command -v npm >/dev/null || packages+=(npm)
 if $want_test_tools; then
     command -v docker-compose >/dev/null || packages+=(docker-compose)
     [[ -x /usr/bin/chromium ]] || packages+=(chromium)
-    command -v npm >/dev/null || packages+=(npm)
 fi
 if ((${#packages[@]})); then
     apt_install "${packages[@]}"
@@ -65,5 +67,17 @@ if $want_test_tools && { [[ ! -f $tools/node_modules/.package-lock.json ]] ||
     [[ $tools/package-lock.json -nt $tools/node_modules/.package-lock.json ]]; }; then
     log "npm ci in $tools"
     npm ci --prefix "$tools" --silent --no-audit --no-fund
+fi
+# 5. the web app nginx serves at /: rebuilt only when a source is newer than the last build
+web=web
+if [[ ! -f $web/node_modules/.package-lock.json ]] || [[ $web/package-lock.json -nt $web/node_modules/.package-lock.json ]]; then
+    log "npm ci in $web"
+    npm ci --prefix "$web" --silent --no-audit --no-fund
+fi
+if [[ ! -f $web/dist/index.html ]] ||
+    [[ -n "$(find $web/src $web/public $web/index.html $web/package-lock.json $web/vite.config.ts $web/tsconfig.json \
+        -newer $web/dist/index.html -print -quit)" ]]; then
+    log "building the web app into $web/dist"
+    npm run --prefix "$web" --silent build
 fi
 log "ready"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make docs`: regenerate the README's pictures.
 #   img/architecture.png   from img/architecture.dot (Graphviz)
-#   img/swagger-*.png      Swagger UI screenshots from a throw-away stack (scripts/screenshots.py,
+#   img/swagger-*.png      Swagger UI screenshots (and img/web-*.png, the web app's screens) from a throw-away stack (scripts/screenshots.py,
 #                          headless Chromium); arguments go to that script, e.g. --url of a running stack.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,5 +20,5 @@ fi
 echo "== img/architecture.png"
 dot -Tpng -Gdpi=110 img/architecture.dot -o img/architecture.png
 
-echo "== img/swagger-*.png"
+echo "== img/swagger-*.png, img/web-*.png"
 .venv/bin/python scripts/screenshots.py "$@"

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Swagger UI screenshots of LiftBit's main operations, taken from a running stack with headless
-Chromium, for the README: img/swagger-<operation>.png.
+Chromium, for the README: img/swagger-<operation>.png; then the web app's screens at desktop and
+phone width, img/web-<screen>-<size>.png (scripts/web_screenshots.py).
 
 Each picture shows one operation in Swagger UI (served by the stack at /docs) after "Try it out" and
 "Execute", with the server's answer (status code and body). The walk-through registers a user,
@@ -36,6 +37,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from scripts.chromium import CHROMIUM, CHROMIUM_FLAGS
 from scripts.stack.throwaway import throwaway_stack
+from scripts.web_screenshots import take_web_screenshots
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = ROOT / "img"
@@ -437,6 +439,8 @@ def main(
         except ScreenshotError as exc:
             print(f"error: {exc}", file=sys.stderr)
             raise typer.Exit(1) from exc
+        # The web app's screens (img/web-*.png), from the same stack.
+        take_web_screenshots(base_url, output.resolve(), browser)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make test`: lint and type checks, the compose file, the in-process tier, then every other test
+# `make test`: lint and type checks (the web app's tsc too), the compose file, the in-process tier, then every other test
 # against a throw-away stack (started by tests/conftest.py on free ports in a temporary folder,
 # stopped here in any case). `make test-fast` (--fast): the in-process tier alone.
 set -euo pipefail
@@ -22,6 +22,9 @@ echo "== ruff, mypy"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy .
+
+echo "== web app: tsc --noEmit (TypeScript strict)"
+npm run --prefix web --silent lint
 
 echo "== docker-compose.yml"
 docker-compose -f docker-compose.yml config -q

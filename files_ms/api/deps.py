@@ -100,6 +100,24 @@ async def _current_user(identity: Identity) -> str:
 
 CurrentUser = Annotated[str, Depends(_current_user)]
 
+# The web app's download cookie (POST /auth/session sets it): the bearer token, HttpOnly and
+# SameSite=Strict, so a browser can fetch bytes by navigation (<a download>, <img>, <video>).
+SESSION_COOKIE = "liftbit_session"
+
+
+async def _reader(request: Request, services: Services, token: BearerToken) -> str:
+    """The caller of a route that only reads bytes: the bearer header, else on GET and HEAD the
+    download cookie. Routes that change anything take CurrentUser, which never reads the cookie:
+    a request another site makes the browser send cannot change anything (and SameSite=Strict
+    keeps the cookie off such requests in the first place)."""
+    if not token and request.method in ("GET", "HEAD"):
+        token = request.cookies.get(SESSION_COOKIE) or None
+    return await services.authenticator.username_for(token)
+
+
+# Downloads of file bytes only (files, versions): bearer header or download cookie.
+ByteReader = Annotated[str, Depends(_reader)]
+
 
 async def _current_admin(identity: Identity) -> str:
     if identity.role != "admin":

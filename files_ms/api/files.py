@@ -10,7 +10,15 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator
 
-from files_ms.api.deps import CurrentUser, FilenamePath, FilesServices, Services, arriving_body, request_body
+from files_ms.api.deps import (
+    ByteReader,
+    CurrentUser,
+    FilenamePath,
+    FilesServices,
+    Services,
+    arriving_body,
+    request_body,
+)
 from files_ms.api.multipart import open_form_file
 from files_ms.service.access import AccessPolicy
 from files_ms.service.files import Conditions, Download, Uploader, representation_headers
@@ -195,16 +203,17 @@ def download_response(download: Download) -> Response:
 async def download(
     username: Username,
     filename: FilenamePath,
-    actor: CurrentUser,
+    actor: ByteReader,
     services: Services,
     conditions: DownloadConditions,
 ) -> Response:
-    """Download a file you own or were granted. The bytes stream from S3 through nginx."""
+    """Download a file you own or were granted. The bytes stream from S3 through nginx. The
+    web app's download cookie (`POST /auth/session`) is accepted here in place of the bearer header."""
     return download_response(await services.files.download(actor, username, filename, conditions))
 
 
 @router.head("/{filename:path}", response_class=Response, include_in_schema=False)
-async def head(username: Username, filename: FilenamePath, actor: CurrentUser, services: Services) -> Response:
+async def head(username: Username, filename: FilenamePath, actor: ByteReader, services: Services) -> Response:
     return head_response(await services.files.describe(actor, username, filename))
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from pydantic import AwareDatetime
 
-from files_ms.api.deps import CurrentUser, Services, public_base_url
+from files_ms.api.deps import ByteReader, CurrentUser, Services, public_base_url
 from files_ms.api.files import DownloadConditions, download_response
 from liftbit_common.contracts import (
     CreatedLink,
@@ -75,7 +75,7 @@ async def versions(file_id: FileId, actor: CurrentUser, services: Services) -> l
 async def download_version(
     file_id: FileId,
     version: VersionNumber,
-    actor: CurrentUser,
+    actor: ByteReader,
     services: Services,
     conditions: DownloadConditions,
 ) -> Response:

@@ -12,7 +12,7 @@ import pytest
 
 from scripts.stack.info import StackInfo
 from tests.support.events import EventLog
-from tests.support.http import error_of
+from tests.support.http import error_of, token_error_of
 from tests.support.users import User, register, unique_name
 
 
@@ -75,7 +75,7 @@ def test_wrong_password_and_unknown_user_get_the_same_401(api: httpx.Client, ali
     wrong = api.post("/auth/token", data={"username": alice.name, "password": "not the password"})
     unknown = api.post("/auth/token", data={"username": unique_name(), "password": "not the password"})
     assert wrong.status_code == unknown.status_code == 401
-    assert error_of(wrong) == error_of(unknown)  # no username enumeration through the message
+    assert token_error_of(wrong) == token_error_of(unknown)  # no username enumeration through the message
 
 
 def test_requests_without_or_with_a_bad_token_are_401(api: httpx.Client, alice: User) -> None:

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.support.access import MATRIX, MATRIX_IDS, ROLES, AccessWorld, Expected, build_world, check_access
-from tests.support.http import error_of, put
+from tests.support.http import error_of, put, token_error_of
 from tests.support.in_process import Fakes, in_process_api
 from tests.support.users import User
 
@@ -63,8 +63,11 @@ def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(api: Te
     wrong_password = api.post("/auth/token", data={"username": alice.name, "password": "not the password"})
     no_such_user = api.post("/auth/token", data={"username": "nobody-here", "password": "not the password"})
     assert (wrong_password.status_code, no_such_user.status_code) == (401, 401)
+    # RFC 6749 §5.2's shape, which OAuth2 clients (Swagger UI's Authorize dialog) read.
     assert (
-        error_of(wrong_password) == error_of(no_such_user) == ("invalid_credentials", "incorrect username or password")
+        token_error_of(wrong_password)
+        == token_error_of(no_such_user)
+        == ("invalid_grant", "invalid_credentials", "incorrect username or password")
     )
 
 

@@ -13,6 +13,17 @@ from liftbit_common.errors import STATUS_CODES, ErrorCode
 from tests.support.users import User
 
 
+def token_error_of(response: httpx.Response) -> tuple[str, str, str]:
+    """The (OAuth2 error, LiftBit code, message) of a failed POST /auth/token, after checking the
+    RFC 6749 §5.2 shape: error and error_description, LiftBit's error object in liftbit_error."""
+    body = response.json()
+    assert set(body) == {"error", "error_description", "liftbit_error"}, body
+    code = body["liftbit_error"]["code"]
+    assert code in codes_for(response.status_code), f"{code!r} is not a catalogued code of {response.status_code}"
+    assert body["error_description"] == body["liftbit_error"]["message"]
+    return body["error"], code, body["error_description"]
+
+
 def error_of(response: httpx.Response) -> tuple[str, str]:
     """The (code, message) of an error answer, after checking it has the one error shape and a
     code the catalogue lists for its status."""

@@ -15,6 +15,7 @@ from scripts.stack.config import ROOT, LauncherError, StackConfig
 from scripts.stack.process import Part, can_connect
 
 TEMPLATES = ROOT / "nginx"
+WEB_ROOT = ROOT / "web" / "dist"  # the web app's build (scripts/bootstrap.sh runs it)
 TEMP_FOLDERS = ("client", "proxy", "fastcgi", "uwsgi", "scgi")
 
 
@@ -65,6 +66,7 @@ def prepare(config: StackConfig) -> None:
             "NGINX_RESOLVER": resolver(),
             "NGINX_ACCESS_LOG": str(log),
             "NGINX_HOST_PATTERN": host_pattern(config.server_names),
+            "WEB_ROOT": str(WEB_ROOT),
             "NGINX_PASSWORD_RATE_PER_ADDRESS": config.password_limits.per_address_rate,
             "NGINX_PASSWORD_BURST_PER_ADDRESS": str(config.password_limits.per_address_burst),
             "NGINX_PASSWORD_RATE_TOTAL": config.password_limits.total_rate,

@@ -1,0 +1,52 @@
+"""Swagger UI's page at /docs, with one more stylesheet. The Authorize dialog of an OAuth2 password
+flow also shows client_id, client_secret and "Client credentials location", which do nothing for
+LiftBit (it has no OAuth clients: a username and password are the whole grant). Swagger UI has no
+option to hide them (swagger-api/swagger-ui#4448), so a few CSS rules do."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Route
+
+STATIC = "/static-offline-docs"  # where fastapi_offline serves Swagger UI's own files
+EXTRA_CSS_URL = "/docs-liftbit.css"
+# Each field of the dialog is a .wrapper row holding its label and input.
+EXTRA_CSS = """.auth-container .wrapper:has(#client_id),
+.auth-container .wrapper:has(#client_secret),
+.auth-container .wrapper:has(#client_type) { display: none; }
+"""
+
+
+def _is_docs(route: BaseRoute) -> bool:
+    return isinstance(route, Route) and route.path == "/docs"
+
+
+def install_docs(app: FastAPI) -> None:
+    """Replace /docs (fastapi_offline's, same files, no CDN) with the page plus EXTRA_CSS."""
+    app.router.routes[:] = [route for route in app.router.routes if not _is_docs(route)]
+
+    async def docs(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        page = get_swagger_ui_html(
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title} - Swagger UI",
+            oauth2_redirect_url=app.swagger_ui_oauth2_redirect_url,
+            swagger_js_url=f"{root}{STATIC}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{STATIC}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{STATIC}/favicon.png",
+            swagger_ui_parameters=app.swagger_ui_parameters,
+        )
+        html = (
+            bytes(page.body)
+            .decode()
+            .replace("</head>", f'<link type="text/css" rel="stylesheet" href="{root}{EXTRA_CSS_URL}">\n</head>', 1)
+        )
+        return HTMLResponse(html)
+
+    async def extra_css() -> Response:
+        return Response(EXTRA_CSS, media_type="text/css")
+
+    app.add_api_route("/docs", docs, include_in_schema=False)
+    app.add_api_route(EXTRA_CSS_URL, extra_css, include_in_schema=False)
