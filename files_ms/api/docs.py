@@ -12,10 +12,11 @@ from starlette.routing import BaseRoute, Route
 
 STATIC = "/static-offline-docs"  # where fastapi_offline serves Swagger UI's own files
 EXTRA_CSS_URL = "/docs-liftbit.css"
-# Each field of the dialog is a .wrapper row holding its label and input.
-EXTRA_CSS = """.auth-container .wrapper:has(#client_id),
-.auth-container .wrapper:has(#client_secret),
-.auth-container .wrapper:has(#client_type) { display: none; }
+# Each field of the dialog is a .wrapper row holding its label (for="client_id_password",
+# "client_secret_password", "password_type") and its input, or, once authorised, its value.
+EXTRA_CSS = """.auth-container .wrapper:has(> label[for^="client_id_"]),
+.auth-container .wrapper:has(> label[for^="client_secret_"]),
+.auth-container .wrapper:has(> label[for="password_type"]) { display: none; }
 """
 
 
