@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 import unicodedata
 from functools import cache
 
@@ -86,20 +85,20 @@ def path_depth(path: str) -> int:
 @cache
 def _refused_class() -> str:
     """The characters no name may hold ('/' and FILENAME_RULE's categories), as the inside of a
-    regular-expression class. Surrogates are left out: no UTF-8 text holds one."""
+    regular-expression class in ECMA-262's dialect (OpenAPI's; Swagger UI checks parameters with
+    it before sending). Surrogates are left out: no UTF-8 text holds one. So are the few refused
+    characters beyond U+FFFF (format controls such as U+E0001): without the ``u`` flag such a
+    pattern cannot name them (Python's ``\\U0001…`` read as ECMA-262 is the letters U, 0, 1 … and
+    refused "report.txt"); the server refuses them all the same."""
     ranges: list[tuple[int, int]] = []
-    for code in range(sys.maxunicode + 1):
+    for code in range(0xFFFF + 1):
         category = unicodedata.category(chr(code))
         if chr(code) == "/" or (category in REFUSED_CATEGORIES and category != "Cs"):
             if ranges and ranges[-1][1] == code - 1:
                 ranges[-1] = (ranges[-1][0], code)
             else:
                 ranges.append((code, code))
-
-    def escaped(code: int) -> str:
-        return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
-
-    return "".join(escaped(a) if a == b else f"{escaped(a)}-{escaped(b)}" for a, b in ranges)
+    return "".join(f"\\u{a:04x}" if a == b else f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges)
 
 
 def filename_pattern() -> str:

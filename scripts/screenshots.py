@@ -432,6 +432,8 @@ def main(
         sample_folder = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="liftbit-sample-")))
         sample = sample_folder / demo.filename
         sample.write_text("Quarterly figures: all up and to the right.\n")
+        # The web app's screens first (img/web-*.png), then Swagger UI's, from the same stack.
+        take_web_screenshots(base_url, output.resolve(), browser)
         page = cleanup.enter_context(chromium(browser))
         say(f"Screenshots of {base_url}/docs:")
         try:
@@ -439,8 +441,6 @@ def main(
         except ScreenshotError as exc:
             print(f"error: {exc}", file=sys.stderr)
             raise typer.Exit(1) from exc
-        # The web app's screens (img/web-*.png), from the same stack.
-        take_web_screenshots(base_url, output.resolve(), browser)
 
 
 if __name__ == "__main__":
