@@ -16,7 +16,16 @@ from scripts.stack.info import StackInfo, read_env_file
 from tests.support.admin import log_in
 from tests.support.browser import TIMEOUT_MS
 from tests.support.users import User, register, unique_name
-from tests.support.web import accessible_at_both_widths, sign_in
+from tests.support.web import PHONE, accessible_at_both_widths, sign_in
+
+
+def fits_a_phone(page: Page) -> None:
+    """At 375 px the screen does not scroll sideways (the users table scrolls in its own region)."""
+    page.set_viewport_size(PHONE)
+    try:
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 800})
 
 
 @pytest.fixture
@@ -42,6 +51,7 @@ def test_admin_invites_sets_quota_and_disables(
     assert len(code) > 10
     expect(page.get_by_role("status").filter(has_text="Invite code")).to_contain_text(f"/app/signup?invite={code}")
     accessible_at_both_widths(page)
+    fits_a_phone(page)
 
     # Someone else's browser: the sign-up address with the code fills the Invite code field.
     other = browser.new_context(base_url=stack.url)
@@ -68,6 +78,7 @@ def test_admin_invites_sets_quota_and_disables(
     expect(row).to_contain_text("2.0 GiB")
     row.get_by_role("button", name=f"Set quota of {name}").click()
     quota = page.get_by_role("dialog")
+    expect(quota.get_by_label("Quota (such as 500M or 10G")).to_have_value("2G")
     quota.get_by_label("Quota (such as 500M or 10G").fill("10G")
     quota.get_by_role("button", name="Set quota", exact=True).click()
     expect(page.get_by_role("status").filter(has_text="quota of")).to_have_text(f"The quota of {name} is 10 GiB.")
@@ -104,6 +115,7 @@ def test_a_plain_user_sees_no_administration(page: Page, alice: User) -> None:
     assert page.get_by_role("link", name="Administration").count() == 0
     page.goto("/app/admin")
     expect(page.get_by_role("alert")).to_have_text("Only administrators can open this screen.")
+    accessible_at_both_widths(page)
 
 
 def test_account_security_password_and_api_tokens(page: Page, api: httpx.Client) -> None:
@@ -112,6 +124,7 @@ def test_account_security_password_and_api_tokens(page: Page, api: httpx.Client)
     expect(page.get_by_role("heading", name="Account security")).to_be_visible()
     expect(page.get_by_test_id("sessions")).to_contain_text("this session")
     accessible_at_both_widths(page)
+    fits_a_phone(page)
 
     # Change password: the API's own message on a refused one, then the new one works.
     page.get_by_label("Current password").fill(user.password)

@@ -4,7 +4,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, describeError, formatDate, formatSize, session } from "./api";
 import { Dialog } from "./dialog";
 import { ErrorLine, NoticeLine } from "./messages";
-import { isoOrUndefined, parseSize, ShownOnce } from "./once";
+import { isoOrUndefined, parseSize, ShownOnce, sizeInput } from "./once";
 
 export interface Me {
   username: string;
@@ -256,7 +256,7 @@ export function AdminScreen() {
 }
 
 function QuotaDialog({ user, onClose, onSet }: { user: AdminUser; onClose: () => void; onSet: (bytes: number | null) => void }) {
-  const [text, setText] = useState(user.quota_bytes ? String(user.quota_bytes) : "");
+  const [text, setText] = useState(sizeInput(user.quota_bytes));
   const [error, setError] = useState<string | null>(null);
   function submit(event: Event) {
     event.preventDefault();

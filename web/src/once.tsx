@@ -37,6 +37,13 @@ export function parseSize(text: string): number | null {
   return Number(match[1]) * FACTORS[match[2]];
 }
 
+/** Bytes as parseSize reads them back: 2147483648 is "2G"; a size no unit divides stays bytes. */
+export function sizeInput(bytes: number | null): string {
+  if (!bytes) return "";
+  for (const unit of ["t", "g", "m", "k"]) if (bytes % FACTORS[unit] === 0) return `${bytes / FACTORS[unit]}${unit.toUpperCase()}`;
+  return String(bytes);
+}
+
 /** An <input type="datetime-local"> value as the API's ISO time, or undefined when empty. */
 export function isoOrUndefined(local: string): string | undefined {
   return local ? new Date(local).toISOString() : undefined;
