@@ -140,6 +140,14 @@ def test_account_security_password_and_api_tokens(page: Page, api: httpx.Client)
     renewed = log_in(api, user.name, "a brand new passphrase")
     page.reload()
     expect(page.get_by_test_id("sessions").locator("li")).to_have_count(2)  # this one and the httpx login
+    spare = log_in(api, user.name, "a brand new passphrase")
+    page.reload()
+    sessions = page.get_by_test_id("sessions")
+    expect(sessions.locator("li")).to_have_count(3)
+    sessions.get_by_role("button", name="Revoke the session").first.click()  # newest first: spare
+    expect(page.get_by_role("status").filter(has_text="The session was signed out")).to_be_visible()
+    expect(sessions.locator("li")).to_have_count(2)
+    assert api.get(f"/users/{user.name}", headers=spare.auth).status_code == 401
     page.get_by_role("button", name="Sign out everywhere else").click()
     expect(page.get_by_role("status").filter(has_text="Every other session")).to_be_visible()
     expect(page.get_by_test_id("sessions").locator("li")).to_have_count(1)

@@ -74,7 +74,11 @@ export function AccountSecurity({ user }: { user: string }) {
             {s.current ? (
               <strong>this session</strong>
             ) : (
-              <button type="button" onClick={() => act(() => api(`${base}/sessions/${encodeURIComponent(s.id)}`, { method: "DELETE" }), "The session was signed out.")}>
+              <button
+                type="button"
+                aria-label={`Revoke the session signed in ${formatDate(s.created_at)}`}
+                onClick={() => act(() => api(`${base}/sessions/${encodeURIComponent(s.id)}`, { method: "DELETE" }), "The session was signed out.")}
+              >
                 Revoke
               </button>
             )}
