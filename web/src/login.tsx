@@ -6,6 +6,7 @@ import { ErrorLine } from "./messages";
 export function LoginScreen({ mode }: { mode: "login" | "signup" }) {
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
+  const [invite, setInvite] = useState(() => new URLSearchParams(location.search).get("invite") ?? "");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const signup = mode === "signup";
@@ -15,7 +16,7 @@ export function LoginScreen({ mode }: { mode: "login" | "signup" }) {
     setBusy(true);
     setError(null);
     try {
-      if (signup) await api("/users", { method: "POST", body: { username, password }, auth: false });
+      if (signup) await api("/users", { method: "POST", body: invite.trim() ? { username, password, invite: invite.trim() } : { username, password }, auth: false });
       await login(username, password);
       const next = new URLSearchParams(location.search).get("next");
       navigate(next && next.startsWith("/app/") ? next : "/app/files/", true);
@@ -52,6 +53,12 @@ export function LoginScreen({ mode }: { mode: "login" | "signup" }) {
             onInput={(e) => setPassword((e.target as HTMLInputElement).value)}
           />
         </label>
+        {signup ? (
+          <label>
+            Invite code (if you were given one)
+            <input name="invite" autocomplete="off" value={invite} onInput={(e) => setInvite((e.target as HTMLInputElement).value)} />
+          </label>
+        ) : null}
         {new URLSearchParams(location.search).has("deleted") ? (
           <p class="notice" role="status">
             Your account was deleted.

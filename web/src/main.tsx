@@ -7,6 +7,7 @@ import { Browser } from "./browser";
 import { TrashScreen } from "./trash";
 import { Shell } from "./shell";
 import { AccountScreen, SharedScreen } from "./other";
+import { AdminScreen } from "./admin";
 import "./style.css";
 
 function ConnectionBanner() {
@@ -60,6 +61,7 @@ function App() {
         {route.name === "trash" ? <TrashScreen user={user} /> : null}
         {route.name === "shared" ? <SharedScreen user={user} /> : null}
         {route.name === "account" ? <AccountScreen user={user} /> : null}
+        {route.name === "admin" ? <AdminScreen /> : null}
         {route.name === "files" ? <Browser user={user} folder={route.path} /> : null}
       </Shell>
     </>

@@ -4,6 +4,7 @@ import { api, asList, describeError, fileUrl, formatDate, formatSize, logout, se
 import { Dialog } from "./dialog";
 import { ErrorLine } from "./messages";
 import { navigate } from "./router";
+import { AccountSecurity } from "./security";
 
 export function SharedScreen({ user }: { user: string }) {
   const [items, setItems] = useState<NodeInfo[] | null>(null);
@@ -72,6 +73,7 @@ export function AccountScreen({ user }: { user: string }) {
         </p>
       ) : null}
       <ErrorLine error={error} />
+      <AccountSecurity user={user} />
       <h2>Delete my account</h2>
       <p>Your files, their versions, your shares and links are deleted for good.</p>
       <button type="button" class="danger" onClick={() => setConfirming(true)}>

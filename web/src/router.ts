@@ -8,7 +8,8 @@ export type Route =
   | { name: "files"; path: string }
   | { name: "trash" }
   | { name: "shared" }
-  | { name: "account" };
+  | { name: "account" }
+  | { name: "admin" };
 
 export function parse(pathname: string): Route {
   if (pathname.startsWith("/app/login")) return { name: "login" };
@@ -16,6 +17,7 @@ export function parse(pathname: string): Route {
   if (pathname.startsWith("/app/trash")) return { name: "trash" };
   if (pathname.startsWith("/app/shared")) return { name: "shared" };
   if (pathname.startsWith("/app/account")) return { name: "account" };
+  if (pathname.startsWith("/app/admin")) return { name: "admin" };
   const match = /^\/app\/files\/?(.*)$/.exec(pathname);
   const path = match ? match[1].split("/").filter(Boolean).map(decodeURIComponent).join("/") : "";
   return { name: "files", path };

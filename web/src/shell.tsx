@@ -2,6 +2,7 @@ import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, formatSize, logout, type UserInfo } from "./api";
 import { linkClick, navigate } from "./router";
+import { useMe } from "./admin";
 
 // Other screens ask the usage line to refresh after an upload or a delete.
 export const usageChanged = new EventTarget();
@@ -31,6 +32,7 @@ function Usage({ user }: { user: string }) {
 }
 
 export function Shell({ user, active, children }: { user: string; active: string; children: ComponentChildren }) {
+  const me = useMe();
   async function signOut() {
     await logout().catch(() => undefined);
     navigate("/app/login", true);
@@ -54,6 +56,11 @@ export function Shell({ user, active, children }: { user: string; active: string
           <a href="/app/account" aria-current={active === "account" ? "page" : undefined} onClick={(e) => linkClick(e, "/app/account")}>
             Account
           </a>
+          {me?.role === "admin" ? (
+            <a href="/app/admin" aria-current={active === "admin" ? "page" : undefined} onClick={(e) => linkClick(e, "/app/admin")}>
+              Administration
+            </a>
+          ) : null}
         </nav>
         <Usage user={user} />
         <span class="who">{user}</span>
