@@ -34,6 +34,7 @@ from liftbit_common.contracts import (
     NodePage,
     NodeStats,
     PasswordChange,
+    PasswordReset,
     PlatformStats,
     Role,
     TokenOwner,
@@ -154,6 +155,9 @@ class Api:
 
     def me(self) -> TokenOwner:
         return TokenOwner.model_validate_json(self.send("GET", "/auth/me", "the token").content)
+
+    def reset_password(self, reset: PasswordReset) -> None:
+        self.send("POST", "/auth/reset", "the reset code", json=reset.model_dump())
 
     def change_password(self, username: str, change: PasswordChange) -> None:
         self.send("POST", f"/users/{username}/password", username, json=change.model_dump())

@@ -46,6 +46,7 @@ from liftbit_common.contracts import (
     NewLink,
     NodeStats,
     PasswordChange,
+    PasswordReset,
     Role,
     TrashEntry,
     UserStats,
@@ -892,23 +893,36 @@ def stats(
         print_user_stats(cli, username, found)
 
 
+def new_password() -> str:
+    """The next piped line, or asked twice without echo."""
+    if sys.stdin.isatty():
+        return str(typer.prompt("New password", hide_input=True, confirmation_prompt=True))
+    return sys.stdin.readline().rstrip("\r\n")
+
+
 @app.command()
-def password(ctx: typer.Context) -> None:
+def password(
+    ctx: typer.Context,
+    reset: Annotated[
+        str | None, typer.Option("--reset", metavar="CODE", help="A reset code an administrator gave you")
+    ] = None,
+) -> None:
     """Change your password: the current one from LIFTBIT_PASSWORD, a piped line or a prompt, the
     new one from the next piped line or a prompt (twice). Your other sessions and API tokens are
-    revoked."""
+    revoked. With --reset CODE (no login needed): set a new password with an administrator's
+    single-use reset code; every session and API token of the account is revoked."""
     cli = cli_of(ctx)
-    with cli.signed_in() as (api, username):
-        current = cli.password(username)
-        if sys.stdin.isatty():
-            new = str(typer.prompt("New password", hide_input=True, confirmation_prompt=True))
-        else:
-            new = sys.stdin.readline().rstrip("\r\n")
-        try:
-            change = PasswordChange(current_password=current, new_password=new)
-        except ValidationError as exc:
-            raise CliError(ExitCode.USAGE, f"new password: {exc.errors()[0]['msg']}") from None
-        api.change_password(username, change)
+    try:
+        if reset is not None:
+            with Api(cli.url) as anonymous:
+                anonymous.reset_password(PasswordReset(token=reset, new_password=new_password()))
+            cli.err.print("password set; log in with it (`liftbit login`)")
+            return
+        with cli.signed_in() as (api, username):
+            current = cli.password(username)
+            api.change_password(username, PasswordChange(current_password=current, new_password=new_password()))
+    except ValidationError as exc:
+        raise CliError(ExitCode.USAGE, f"new password: {exc.errors()[0]['msg']}") from None
     cli.err.print(f"password of {username} changed; your other sessions and API tokens were revoked")
 
 

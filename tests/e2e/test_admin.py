@@ -16,10 +16,10 @@ import pytest
 
 from scripts.stack.info import StackInfo, read_env_file
 from tests.support.admin import PASSWORD, api_token, invite, log_in, register_invited
-from tests.support.cli import fails, shell_of
+from tests.support.cli import Shell, fails, shell_of
 from tests.support.events import EventLog
 from tests.support.http import error_of, put
-from tests.support.users import User, unique_name
+from tests.support.users import User, register, unique_name
 
 
 @pytest.fixture
@@ -277,3 +277,18 @@ def test_the_cli_administers_and_scripts_use_api_tokens(
     assert "a.txt" in listed.stdout
     member_users = script.run("admin", "users")
     fails(member_users, 2, "administrators")
+
+
+def test_a_reset_code_sets_a_new_password_from_the_cli(api: httpx.Client, admin: User, tmp_path: Path) -> None:
+    member = register(api, unique_name("forgot"))
+    issued = api.post(f"/admin/users/{member.name}/reset", headers=admin.auth)
+    assert issued.status_code == 201, issued.text
+    code = issued.json()["token"]
+    shell = Shell(home=tmp_path, url=str(api.base_url).rstrip("/"))
+    done = shell.run("password", "--reset", code, stdin="a brand new long passphrase\n")
+    assert done.returncode == 0, done.stderr
+    assert "password set" in done.stderr
+    login = api.post("/auth/token", data={"username": member.name, "password": "a brand new long passphrase"})
+    assert login.status_code == 200, login.text
+    assert api.get(f"/users/{member.name}", headers=member.auth).status_code == 401  # the old token went
+    fails(shell.run("password", "--reset", code, stdin="another long passphrase\n"), 3)
