@@ -55,8 +55,11 @@ class PasswordLimits:
 
     per_address_rate: str = "10r/s"  # a person types a few a minute; an office NAT, a few a second
     per_address_burst: int = 30
-    total_rate: str = "20r/s"  # about what one core hashes (16/s): the rest stays with transfers
-    total_burst: int = 40
+    # In all: a third of what one core hashes (~16/s). At 20/s a flood still took the victim's
+    # download p50 to 2.3× quiet (the hashes and their 503s kept both cores busy); at 5/s, 1.9×
+    # (bench/RESULTS-flood.md). 300 logins a minute is plenty for a team.
+    total_rate: str = "5r/s"
+    total_burst: int = 10
 
     def __post_init__(self) -> None:
         for rate in (self.per_address_rate, self.total_rate):
