@@ -157,7 +157,8 @@ def report(phases: list[Phase]) -> Section:
         ],
         rows,
         notes=[
-            f"victim: one client, in a process of its own, alternating GET and PUT of a {FILE_BYTES // 1024} KiB file; goal: p50 at most "
+            f"victim: one client, in a process of its own, alternating GET and PUT of a {FILE_BYTES // 1024} KiB file; "
+            "goal: p50 at most "
             f"{GOAL_P50_FACTOR:g}× the quiet phase's (20 ms floor), p99 at most {GOAL_P99_SECONDS:g} s",
         ],
     )
