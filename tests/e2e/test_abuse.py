@@ -21,7 +21,7 @@ import psycopg
 from scripts.stack.config import PasswordLimits
 from scripts.stack.info import StackInfo
 from tests.support.front_door import front_door
-from tests.support.http import content, error_of, put, raw_exchange
+from tests.support.http import content, error_of, put, raw_exchange, token_error_of
 from tests.support.users import User, register, unique_name
 
 MiB = 1024 * 1024
@@ -73,7 +73,7 @@ def test_a_stranger_cannot_lock_out_a_user_and_guessing_stays_bounded(
     with client_from(stack, fresh_address()) as newcomer:
         ceiling = login(newcomer, victim.name, victim.password)
     assert ceiling.status_code == 429, ceiling.text
-    assert "logged in from before" in error_of(ceiling)[1]
+    assert "logged in from before" in token_error_of(ceiling)[2]
     assert login(api, victim.name, victim.password).status_code == 200  # the known address
 
 

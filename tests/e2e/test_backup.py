@@ -4,16 +4,19 @@ against the manifest (scripts/stack/backup.py; `make backup`, `make restore`).""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import httpx
 import psycopg
 import pytest
 from psycopg import sql
 
+from scripts.stack.backup import open_store, read_manifest
 from scripts.stack.info import StackInfo, read_env_file, run_launcher
 from tests.support.cli import fails, shell_of
 from tests.support.http import content, put
@@ -139,3 +142,32 @@ def test_liftbit_admin_backup_is_make_backup(stack: StackInfo, tmp_path: Path) -
         assert hashlib.sha256((target / "objects" / item["key"]).read_bytes()).hexdigest() == item["sha256"]
     fails(shell.run("admin", "backup", "--to", str(target), "--home", str(stack.home)), 1, "not empty")
     fails(shell.run("admin", "backup", "--to", str(tmp_path / "x"), "--home", str(tmp_path / "nowhere")), 3, "make up")
+
+
+def test_a_backup_goes_to_an_s3_bucket_too(
+    api: httpx.Client, stack: StackInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """s3://bucket/prefix, reached with boto3's own configuration (here: the stack's own S3 server,
+    another bucket)."""
+    alice = register(api, unique_name("alice"))
+    body = content(2 * 1024 * 1024, seed=11)
+    assert put(api, alice, "to-s3.bin", body).status_code == 201
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", stack.env["S3_KEY_ID"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", stack.env["S3_KEY_SECRET"])
+    monkeypatch.setenv("AWS_ENDPOINT_URL", stack.env["S3_ENDPOINT_URL"])
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    bucket = "liftbit-backups"
+    s3 = boto3.client("s3")
+    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
+        s3.create_bucket(Bucket=bucket)
+    location = f"s3://{bucket}/{unique_name('nightly')}"
+    made = run_launcher("backup", "--to", location, home=stack.home)
+    assert made.returncode == 0, made.stderr
+    store = open_store(location)
+    manifest = read_manifest(store, location)
+    [item] = [item for item in manifest.objects if item.sha256 == hashlib.sha256(body).hexdigest()]
+    with store.get(f"objects/{item.key}") as stored:
+        assert stored.read() == body
+    assert store.exists("metadata.dump")
+    again = run_launcher("backup", "--to", location, home=stack.home)
+    assert again.returncode == 1 and "not empty" in again.stderr

@@ -1,4 +1,4 @@
-"""Sharing in the web app: previews (image and text, fetched with the download cookie and Range),
+"""Sharing in the web app: previews (image, text and audio, fetched with the download cookie and Range),
 sharing with a user (grants list, revoke) and what the recipient sees under "Shared with me", share
 links (create with password and limit, copy, download counts, revoke), the download statistics,
 and account deletion with a confirmation."""
@@ -6,6 +6,7 @@ and account deletion with a confirmation."""
 from __future__ import annotations
 
 import hashlib
+import math
 import struct
 import zlib
 from pathlib import Path
@@ -28,6 +29,14 @@ def tiny_png() -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(pixels)) + chunk(b"IEND", b"")
 
 
+def one_second_wav() -> bytes:
+    """A second of a 440 Hz tone: 8 kHz, 8-bit mono PCM."""
+    samples = bytes(128 + int(100 * math.sin(2 * math.pi * 440 * n / 8000)) for n in range(8000))
+    fmt = struct.pack("<HHIIHH", 1, 1, 8000, 8000, 1, 8)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(samples)) + samples
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
 def details(page: Page, name: str) -> Locator:
     page.locator(f'.row[data-name="{name}"]').get_by_role("button", name=f"Details of {name}").click()
     return page.get_by_role("dialog", name=f"Details of {name}")
@@ -45,6 +54,24 @@ def test_previews_of_an_image_and_a_text(page: Page, api: httpx.Client, alice: U
     dialog.get_by_role("button", name="Close").click()
     dialog = details(page, "readme.txt")
     expect(dialog.get_by_label("Text of readme.txt")).to_contain_text("hello from the preview")
+
+
+def test_preview_of_an_audio_file_streams_it_with_range_requests(page: Page, api: httpx.Client, alice: User) -> None:
+    assert put(api, alice, "tone.wav", one_second_wav(), **{"Content-Type": "audio/wav"}).status_code == 201
+    ranges: list[str] = []
+    page.on(
+        "request",
+        lambda request: ranges.append(request.headers.get("range", "")) if "tone.wav" in request.url else None,
+    )
+    sign_in(page, alice)
+    dialog = details(page, "tone.wav")
+    audio = dialog.get_by_label("Audio tone.wav")
+    expect(audio).to_be_visible()
+    page.wait_for_function(
+        "element => element.readyState >= 1", arg=audio.element_handle(), timeout=15000
+    )  # the browser read the header through the download cookie
+    assert abs(audio.evaluate("element => element.duration") - 1.0) < 0.01
+    assert any(value.startswith("bytes=") for value in ranges), ranges  # media elements ask by Range
 
 
 def test_sharing_with_a_user_and_shared_with_me(page: Page, api: httpx.Client, alice: User, bob: User) -> None:

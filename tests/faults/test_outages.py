@@ -290,5 +290,7 @@ def assert_recovers(
 
 
 def json_error(action: Action) -> dict[str, Any]:
-    error: dict[str, Any] = json.loads(action.error)["error"]
+    """LiftBit's error object: ``error``, or ``liftbit_error`` in a login's RFC 6749 answer."""
+    body = json.loads(action.error)
+    error: dict[str, Any] = body["liftbit_error"] if "liftbit_error" in body else body["error"]
     return error

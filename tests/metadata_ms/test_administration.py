@@ -3,7 +3,6 @@ policy, the first admin at start, migration 0005 both ways."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 
 import psycopg
@@ -20,6 +19,7 @@ from metadata_ms.service.admin import Administration
 from metadata_ms.service.passwords import PasswordVault
 from metadata_ms.service.throttle import Throttle
 from metadata_ms.settings import MetadataSettings
+from tests.support.asyncio_thread import run_coroutine
 
 PASSWORD = "correct horse battery"
 
@@ -101,7 +101,7 @@ def test_the_registration_policy_and_single_use_invites(
     expected: list[str],
 ) -> None:
     upgrade_database(MIGRATIONS, database_url, VERSION_TABLE, "head")
-    assert asyncio.run(scenario(database_url, registration)) == expected
+    assert run_coroutine(scenario(database_url, registration)) == expected
     with psycopg.connect(database_url) as db:
         first_admin = db.execute("SELECT role, password_hash FROM users WHERE username = 'admin'").fetchone()
         audit = db.execute("SELECT actor, action FROM audit_log").fetchall()
@@ -166,7 +166,7 @@ async def token_lives(url: str) -> dict[str, object]:
 
 def test_sessions_and_api_tokens_on_postgres(database_url: str) -> None:
     upgrade_database(MIGRATIONS, database_url, VERSION_TABLE, "head")
-    assert asyncio.run(token_lives(database_url)) == {
+    assert run_coroutine(token_lives(database_url)) == {
         "last_used_written_once": True,  # at most once a minute, not per resolution
         "client": "curl/8 from 192.0.2.1",
         "api": ("carol", "read", None, "user"),

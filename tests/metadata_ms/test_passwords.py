@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 from metadata_ms.service.passwords import PasswordVault
+from tests.support.asyncio_thread import run_coroutine
 
 
 def test_hashes_run_in_threads_of_lower_priority_and_verify() -> None:
@@ -21,8 +20,6 @@ def test_hashes_run_in_threads_of_lower_priority_and_verify() -> None:
         finally:
             vault.close()
 
-    # A thread of its own: the full tier's browser fixtures may leave an event loop in this one.
-    with ThreadPoolExecutor(1) as pool:
-        right, wrong, priorities = pool.submit(asyncio.run, scenario()).result()
+    right, wrong, priorities = run_coroutine(scenario())
     assert (right, wrong) == (True, False)
     assert priorities == [max(7, os.getpriority(os.PRIO_PROCESS, 0))]
