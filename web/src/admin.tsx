@@ -3,7 +3,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, describeError, formatDate, formatSize, session } from "./api";
 import { Dialog } from "./dialog";
-import { ErrorLine, NoticeLine } from "./messages";
+import { ErrorLine, NoticeLine, useActions } from "./messages";
 import { isoOrUndefined, parseSize, ShownOnce, sizeInput } from "./once";
 
 export interface Me {
@@ -66,8 +66,7 @@ export function AdminScreen() {
   const [stats, setStats] = useState<Stats | null>(null);
   const [audit, setAudit] = useState<AuditEntry[]>([]);
   const [forbidden, setForbidden] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
+  const { error, setError, notice, act } = useActions(() => load());
   const [secret, setSecret] = useState<Secret | null>(null);
   const [quotaFor, setQuotaFor] = useState<AdminUser | null>(null);
   const [deleting, setDeleting] = useState<AdminUser | null>(null);
@@ -91,17 +90,6 @@ export function AdminScreen() {
     void load();
   }, []);
 
-  async function act(run: () => Promise<unknown>, done: string) {
-    setError(null);
-    setNotice(null);
-    try {
-      await run();
-      setNotice(done);
-      await load();
-    } catch (failure) {
-      setError(describeError(failure));
-    }
-  }
 
   function reset(user: AdminUser) {
     void act(async () => {

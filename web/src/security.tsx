@@ -2,7 +2,7 @@
 // or sign out everywhere else) and API tokens (create: shown once; list; revoke).
 import { useEffect, useState } from "preact/hooks";
 import { api, describeError, formatDate } from "./api";
-import { ErrorLine, NoticeLine } from "./messages";
+import { ErrorLine, NoticeLine, useActions } from "./messages";
 import { isoOrUndefined, ShownOnce } from "./once";
 
 interface SessionInfo {
@@ -29,8 +29,7 @@ export function AccountSecurity({ user }: { user: string }) {
   const base = `/users/${encodeURIComponent(user)}`;
   const [sessions, setSessions] = useState<SessionInfo[]>([]);
   const [tokens, setTokens] = useState<TokenInfo[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
+  const { error, setError, notice, act } = useActions(() => load());
 
   async function load() {
     try {
@@ -45,17 +44,6 @@ export function AccountSecurity({ user }: { user: string }) {
     void load();
   }, [user]);
 
-  async function act(run: () => Promise<unknown>, done: string) {
-    setError(null);
-    setNotice(null);
-    try {
-      await run();
-      setNotice(done);
-      await load();
-    } catch (failure) {
-      setError(describeError(failure));
-    }
-  }
 
   return (
     <section class="security" aria-labelledby="security-title">
