@@ -242,11 +242,7 @@ class AccountService:
     async def sessions(self, username: str, current_hash: str) -> list[SessionInfo]:
         async with self._sessions() as session:
             user = await find_user(session, username)
-            rows = await session.scalars(
-                sa.select(Token)
-                .where(Token.user_id == user.id, Token.kind == SESSION, _unexpired())
-                .order_by(Token.created_at.desc())
-            )
+            rows = await session.scalars(_live_tokens(user.id, SESSION))
             return [
                 SessionInfo(
                     id=str(t.id),
@@ -306,11 +302,7 @@ class AccountService:
     async def api_tokens(self, username: str) -> list[ApiTokenInfo]:
         async with self._sessions() as session:
             user = await find_user(session, username)
-            rows = await session.scalars(
-                sa.select(Token)
-                .where(Token.user_id == user.id, Token.kind == API, _unexpired())
-                .order_by(Token.created_at.desc())
-            )
+            rows = await session.scalars(_live_tokens(user.id, API))
             return [_api_token_info(t) for t in rows]
 
 
@@ -352,6 +344,15 @@ async def keep_an_admin(session: AsyncSession, leaving: User) -> None:
     )
     if not others.first():
         raise last_admin()
+
+
+def _live_tokens(user_id: int, kind: str) -> sa.Select[Token]:
+    """A user's unexpired tokens of one kind (sessions or API tokens), newest first."""
+    return (
+        sa.select(Token)
+        .where(Token.user_id == user_id, Token.kind == kind, _unexpired())
+        .order_by(Token.created_at.desc())
+    )
 
 
 def _unexpired() -> sa.ColumnElement[bool]:
