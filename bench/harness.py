@@ -20,7 +20,7 @@ import subprocess
 import sys
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -101,15 +101,23 @@ def children_map() -> dict[int, list[int]]:
     return children
 
 
-def process_tree(root: int, children: Mapping[int, list[int]] | None = None) -> list[int]:
-    """``root`` and all its descendants (pass ``children`` to reuse one scan of /proc)."""
+def process_tree(root: int, children: Mapping[int, list[int]] | None = None, apart: Collection[int] = ()) -> list[int]:
+    """``root`` and all its descendants but the trees of ``apart`` (pass ``children`` to reuse one
+    scan of /proc). Every part is the supervisor's child: measured apart, or it counts twice."""
     children = children_map() if children is None else children
     tree, todo = [], [root]
     while todo:
         pid = todo.pop()
         tree.append(pid)
-        todo.extend(children.get(pid, []))
+        todo.extend(child for child in children.get(pid, []) if child not in apart)
     return tree
+
+
+def process_trees(roots: Mapping[str, int], children: Mapping[int, list[int]] | None = None) -> dict[str, list[int]]:
+    """Each named root's tree, none holding another's."""
+    children = children_map() if children is None else children
+    pids = set(roots.values())
+    return {name: process_tree(pid, children, pids - {pid}) for name, pid in roots.items()}
 
 
 def _proc_bytes(path: str, label: bytes) -> int:
@@ -147,18 +155,17 @@ def pss_bytes(pid: int) -> int:
     return _proc_bytes(f"/proc/{pid}/smaps_rollup", b"Pss:")
 
 
-def tree_cpu(root: int, children: Mapping[int, list[int]] | None = None) -> float:
-    """CPU seconds used so far by a process and its descendants, live or reaped (a live process's
-    time is not yet in its parent's cutime, so nothing counts twice)."""
-    return sum(cpu_seconds(pid) for pid in process_tree(root, children))
+def trees_cpu(roots: Mapping[str, int]) -> dict[str, float]:
+    """CPU seconds used so far by each named process tree, live or reaped (a live process's time is
+    not yet in its parent's cutime, so nothing counts twice)."""
+    return {name: sum(cpu_seconds(pid) for pid in tree) for name, tree in process_trees(roots).items()}
 
 
 def tree_usage(roots: Mapping[str, int]) -> tuple[dict[str, int], dict[str, float]]:
     """Memory (PSS bytes) and CPU seconds of each named process tree, from one scan of /proc.
     PSS, not RSS: summed over a tree, RSS counts a shared page once per process that touched it,
     so Postgres's shared buffers would seem to grow with every backend that reads them."""
-    children = children_map()
-    trees = {name: process_tree(pid, children) for name, pid in roots.items()}
+    trees = process_trees(roots)
     memory = {name: sum(pss_bytes(pid) for pid in tree) for name, tree in trees.items()}
     cpu = {name: sum(cpu_seconds(pid) for pid in tree) for name, tree in trees.items()}
     return memory, cpu

@@ -35,7 +35,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -53,16 +52,15 @@ from bench.harness import (
     GiB,
     MiB,
     Section,
-    children_map,
     console,
     log,
     machine_info,
     percentile,
-    process_tree,
+    process_trees,
     register_user,
     rss_bytes,
     throwaway_stack,
-    tree_cpu,
+    trees_cpu,
     verdict,
     write_results,
 )
@@ -78,6 +76,11 @@ RSS_INTERVAL = 0.05
 RSS_GOAL_MIB = 64
 WARM_UP_MIB = 64
 RATIO_GOAL = 0.9
+# Issue 13's goals for 4 KiB files at 32 clients: platform ops/s ÷ direct ops/s, and p99 latency.
+SMALL_PUT_GOAL = 0.3
+SMALL_GET_GOAL = 0.5
+SMALL_P99_GOAL_MS = 250.0
+SMALL_GOAL_CLIENTS = 32
 MONITORED = ("nginx", "files_ms", "storage_ms")
 DIRECT_PREFIX = "bench-direct/"
 
@@ -271,8 +274,7 @@ class RssSampler:
         self.samples = 0
 
     def _find_trees(self) -> dict[str, list[int]]:
-        children = children_map()
-        return {name: process_tree(pid, children) for name, pid in self._roots.items()}
+        return process_trees(self._roots)
 
     def sample(self) -> dict[str, int]:
         return {name: sum(rss_bytes(pid) for pid in tree) for name, tree in self._trees.items()}
@@ -362,8 +364,7 @@ class CpuMeter:
         return CpuUsage(seconds, usage.wall, usage.total)
 
     def snapshot(self) -> dict[str, float]:
-        children = children_map()
-        usage = {name: tree_cpu(root, children) for name, root in self._roots.items()}
+        usage = trees_cpu(self._roots)
         own = resource.getrusage(resource.RUSAGE_SELF)
         return usage | {"client": own.ru_utime + own.ru_stime}
 
@@ -466,26 +467,27 @@ class Session:
 
 
 def s3_client(env: dict[str, str], pool: int) -> S3Client:
-    """boto3 as a user would set it up; only path-style addressing (a local server by IP) and a
-    connection pool for 32 threads differ from the defaults."""
+    """boto3 as a user would set it up; only path-style addressing (a local server by IP), a
+    connection pool for 32 threads and SigV4 for presigned URLs (boto3 presigns with SigV2 unless
+    told, which signs Content-Type too) differ from the defaults."""
     return boto3.client(
         "s3",
         endpoint_url=env["S3_ENDPOINT_URL"],
         aws_access_key_id=env["S3_KEY_ID"],
         aws_secret_access_key=env["S3_KEY_SECRET"],
         region_name="us-east-1",
-        config=Config(s3={"addressing_style": "path"}, max_pool_connections=pool),
+        config=Config(s3={"addressing_style": "path"}, max_pool_connections=pool, signature_version="s3v4"),
     )
 
 
-def open_session(stack: StackInfo, concurrency: int) -> Session:
+def open_session(stack: StackInfo) -> Session:
     username, token = register_user(stack.url)
     return Session(
         stack=stack,
         username=username,
         token=token,
         raw=RawHTTP(stack.url),
-        s3=s3_client(stack.env, max(concurrency, 10)),
+        s3=s3_client(stack.env, 10),
         bucket=stack.env.get("S3_BUCKET", "liftbit"),
     )
 
@@ -703,81 +705,64 @@ def small_payload(index: int, size: int) -> bytes:
     return (index.to_bytes(8, "big") * (size // 8 + 1))[:size]
 
 
-async def _platform_ops(
-    session: Session, cpu: CpuMeter, count: int, size: int, concurrency: int, upload: bool, prefix: str
-) -> OpsResult:
+@dataclass(frozen=True)
+class SmallTarget:
+    """Where the one small-file client sends its requests: the platform through nginx (bearer
+    token) or SeaweedFS itself (presigned URLs, signed before the clock starts)."""
+
+    headers: dict[str, str]
+    urls: list[str]  # one per file
+    warm_url: str  # a cheap GET that opens the pool's connections outside the measurement
+
+
+def platform_target(session: Session, names: list[str]) -> SmallTarget:
+    files = f"{session.stack.url}/users/{session.username}/files"
+    return SmallTarget(session.auth, [f"{files}/{name}" for name in names], f"{files}?limit=1")
+
+
+def direct_target(session: Session, names: list[str], upload: bool) -> SmallTarget:
+    def signed(name: str, method: str) -> str:
+        params = {"Bucket": session.bucket, "Key": DIRECT_PREFIX + name}
+        return session.s3.generate_presigned_url(method, Params=params, ExpiresIn=3600)
+
+    # The warm-up GET may find nothing yet (before the uploads): a 404 opens a connection too.
+    warm = signed(names[0], "get_object")
+    return SmallTarget({}, [signed(name, "put_object" if upload else "get_object") for name in names], warm)
+
+
+async def _small_ops(target: SmallTarget, cpu: CpuMeter, size: int, concurrency: int, upload: bool) -> OpsResult:
+    """The same client code on both sides: httpx.AsyncClient, a pool of ``concurrency`` keep-alive
+    connections, each worker taking the next file until none is left."""
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=session.stack.url, headers=session.auth, limits=limits, timeout=60) as client:
-        base = f"/users/{session.username}/files/{prefix}"
-        # Open the pool's connections first, outside the measurement (a cheap authenticated call).
-        await asyncio.gather(*(client.get(f"/users/{session.username}/files?limit=1") for _ in range(concurrency)))
-        indexes = iter(range(count))
+    async with httpx.AsyncClient(headers=target.headers, limits=limits, timeout=60) as client:
+        await asyncio.gather(*(client.get(target.warm_url) for _ in range(concurrency)))
+        indexes = iter(range(len(target.urls)))
         latencies: list[float] = []
         errors = 0
 
         async def worker() -> None:
             nonlocal errors
             for index in indexes:
+                url = target.urls[index]
                 began = time.perf_counter()
                 if upload:
                     response = await client.put(
-                        f"{base}{index:06d}",
-                        content=small_payload(index, size),
-                        headers={"Content-Type": "application/octet-stream"},
+                        url, content=small_payload(index, size), headers={"Content-Type": "application/octet-stream"}
                     )
                     ok = response.status_code in (200, 201)
                 else:
-                    response = await client.get(f"{base}{index:06d}")
+                    response = await client.get(url)
                     ok = response.status_code == 200 and response.content == small_payload(index, size)
                 latencies.append(time.perf_counter() - began)
                 errors += not ok
 
         with cpu.measure() as usage:
             await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return OpsResult(count, usage.wall, latencies, errors, usage)
+        return OpsResult(len(target.urls), usage.wall, latencies, errors, usage)
 
 
-def platform_ops(session: Session, cpu: CpuMeter, count: int, size: int, concurrency: int, upload: bool) -> OpsResult:
-    return asyncio.run(_platform_ops(session, cpu, count, size, concurrency, upload, "small-"))
-
-
-def direct_ops(session: Session, cpu: CpuMeter, count: int, size: int, concurrency: int, upload: bool) -> OpsResult:
-    indexes = iter(range(count))
-    lock = threading.Lock()
-    latencies: list[float] = []
-    errors = 0
-
-    def worker() -> None:
-        nonlocal errors
-        while True:
-            with lock:
-                index = next(indexes, None)
-            if index is None:
-                return
-            key = f"{DIRECT_PREFIX}small-{index:06d}"
-            began = time.perf_counter()
-            try:
-                if upload:
-                    session.s3.put_object(Bucket=session.bucket, Key=key, Body=small_payload(index, size))
-                    ok = True
-                else:
-                    body = session.s3.get_object(Bucket=session.bucket, Key=key)["Body"].read()
-                    ok = body == small_payload(index, size)
-            except Exception:
-                ok = False
-            elapsed = time.perf_counter() - began
-            with lock:
-                latencies.append(elapsed)
-                errors += not ok
-
-    # Open the pool's connections first, outside the measurement.
-    with ThreadPoolExecutor(concurrency) as pool:
-        list(pool.map(lambda _: session.s3.head_bucket(Bucket=session.bucket), range(concurrency)))
-        with cpu.measure() as usage:
-            futures = [pool.submit(worker) for _ in range(concurrency)]
-            for future in futures:
-                future.result()
-    return OpsResult(count, usage.wall, latencies, errors, usage)
+def small_ops(target: SmallTarget, cpu: CpuMeter, size: int, concurrency: int, upload: bool) -> OpsResult:
+    return asyncio.run(_small_ops(target, cpu, size, concurrency, upload))
 
 
 @dataclass
@@ -789,21 +774,36 @@ class SmallResult:
     platform_down: OpsResult
     direct_down: OpsResult
 
+    def sides(self) -> list[tuple[str, OpsResult, OpsResult, float]]:
+        """(operation, platform, direct, the ratio's goal)."""
+        return [
+            ("upload (PUT)", self.platform_up, self.direct_up, SMALL_PUT_GOAL),
+            ("download (GET)", self.platform_down, self.direct_down, SMALL_GET_GOAL),
+        ]
+
+
+def small_ops_at(concurrency: int, most: int) -> int:
+    """Enough files that every client makes a few requests, few enough that one client is quick."""
+    return min(most, max(100, 50 * concurrency))
+
 
 def measure_small(session: Session, cpu: CpuMeter, count: int, size: int, concurrency: int) -> SmallResult:
+    names = [f"small-{concurrency}-{index:06d}" for index in range(count)]
     results: dict[str, OpsResult] = {}
-    for label, function, upload in (
-        ("direct_up", direct_ops, True),
-        ("platform_up", platform_ops, True),
-        ("platform_down", platform_ops, False),
-        ("direct_down", direct_ops, False),
+    for label, target, upload in (
+        ("direct_up", direct_target(session, names, upload=True), True),
+        ("platform_up", platform_target(session, names), True),
+        ("platform_down", platform_target(session, names), False),
+        ("direct_down", direct_target(session, names, upload=False), False),
     ):
-        result = function(session, cpu, count, size, concurrency, upload)
-        result.cpu = usage = cpu.net(result.cpu)
+        result = small_ops(target, cpu, size, concurrency, upload)
+        usage = cpu.net(result.cpu)
+        result.cpu = usage
         results[label] = result
         log(
-            f"{size} B × {count} {label:<14} {result.rate:7.0f} ops/s  p50 {result.p50_ms:6.1f} ms"
-            f"  p99 {result.p99_ms:6.1f} ms  errors {result.errors}  cpu {usage.total * 1000 / count:5.1f} ms/op"
+            f"{size} B × {count} at {concurrency:>3} clients {label:<14} {result.rate:7.0f} ops/s"
+            f"  p50 {result.p50_ms:6.1f} ms  p99 {result.p99_ms:6.1f} ms  errors {result.errors}"
+            f"  cpu {usage.total * 1000 / count:5.1f} ms/op"
         )
     return SmallResult(size=size, concurrency=concurrency, **results)
 
@@ -953,29 +953,36 @@ def rss_section(results: list[LargeResult]) -> Section:
     )
 
 
-def small_section(result: SmallResult) -> Section:
+def small_section(levels: list[SmallResult]) -> Section:
     rows = []
-    for label, platform_r, direct_r in (
-        ("upload (PUT)", result.platform_up, result.direct_up),
-        ("download (GET)", result.platform_down, result.direct_down),
-    ):
-        rows.append(
-            [
-                label,
-                f"{platform_r.rate:.0f}",
-                f"{platform_r.p50_ms:.1f}",
-                f"{platform_r.p99_ms:.1f}",
-                f"{direct_r.rate:.0f}",
-                f"{direct_r.p50_ms:.1f}",
-                f"{direct_r.p99_ms:.1f}",
-                f"{platform_r.rate / direct_r.rate:.2f}",
-                str(platform_r.errors + direct_r.errors),
-            ]
-        )
+    for level in levels:
+        judged = level.concurrency == SMALL_GOAL_CLIENTS
+        for label, platform_r, direct_r, goal in level.sides():
+            ratio = platform_r.rate / direct_r.rate
+            rows.append(
+                [
+                    str(level.concurrency),
+                    label,
+                    str(platform_r.ops),
+                    f"{platform_r.rate:.0f}",
+                    f"{platform_r.p50_ms:.1f}",
+                    f"{platform_r.p99_ms:.1f}",
+                    f"{direct_r.rate:.0f}",
+                    f"{direct_r.p50_ms:.1f}",
+                    f"{direct_r.p99_ms:.1f}",
+                    f"{ratio:.2f}",
+                    f"≥ {goal}, p99 ≤ {SMALL_P99_GOAL_MS:.0f}" if judged else "",
+                    verdict(ratio >= goal and platform_r.p99_ms <= SMALL_P99_GOAL_MS) if judged else "",
+                    str(platform_r.errors + direct_r.errors),
+                ]
+            )
+    size = levels[0].size
     return Section(
-        f"{result.size} B files, {result.concurrency} concurrent clients, {result.platform_up.ops} of each",
+        f"{size} B files by number of concurrent clients: platform and direct S3, the same client code",
         [
+            "clients",
             "operation",
+            "files",
             "platform ops/s",
             "p50 ms",
             "p99 ms",
@@ -983,14 +990,18 @@ def small_section(result: SmallResult) -> Section:
             "p50 ms",
             "p99 ms",
             "ratio",
+            "goal",
+            "met",
             "errors",
         ],
         rows,
         [
-            "platform: httpx.AsyncClient (pool of 32 keep-alive connections) through nginx, bearer token;"
-            " direct: boto3 put_object / get_object from 32 threads sharing one client.",
-            "a platform upload is auth + quota check + S3 PUT + metadata commit + event; a download is"
-            " auth + access check + presign + download record, then nginx fetches the object from S3.",
+            "both sides: httpx.AsyncClient with a pool of as many keep-alive connections as clients, each"
+            " client taking the next file; platform: PUT/GET /users/{u}/files/{name} through nginx with a"
+            " bearer token; direct: PUT/GET of presigned URLs of the same SeaweedFS (signed before the clock"
+            " starts).",
+            "a platform upload is auth + S3 PUT + metadata commit + event; a download is auth + access"
+            " check + presign + download record, then nginx fetches the object from S3.",
         ],
     )
 
@@ -1093,12 +1104,13 @@ def summary_section(large: list[LargeResult] | None, small: SmallResult | None, 
                 ]
             )
     if small:
-        for label, platform_r, direct_r in (
-            ("uploads", small.platform_up, small.direct_up),
-            ("downloads", small.platform_down, small.direct_down),
-        ):
+        for label, platform_r, direct_r, goal in small.sides():
+            ratio = platform_r.rate / direct_r.rate
+            name = f"{small.size} B {label} at {small.concurrency} clients"
+            rows.append([f"{name}: platform ÷ direct ops/s", f"{ratio:.2f}", f"≥ {goal}", verdict(ratio >= goal)])
+            p99 = platform_r.p99_ms
             rows.append(
-                [f"{small.size} B {label}/s: platform ÷ direct", f"{platform_r.rate / direct_r.rate:.2f}", "", ""]
+                [f"{name}: p99 ms", f"{p99:.0f}", f"≤ {SMALL_P99_GOAL_MS:.0f}", verdict(p99 <= SMALL_P99_GOAL_MS)]
             )
     if resume:
         rows.append(
@@ -1128,9 +1140,13 @@ def main(
     large_mib: Annotated[int, typer.Option(min=8, help="The large file's size")] = 1024,
     medium_mib: Annotated[int, typer.Option(min=0, help="The second size shown beside it; 0 skips it")] = 100,
     rounds: Annotated[int, typer.Option(min=1, help="Rounds of the large transfers (best is reported)")] = 2,
-    small_ops: Annotated[int, typer.Option(min=1, help="Small uploads (and as many downloads) per side")] = 600,
+    small_ops: Annotated[
+        int, typer.Option(min=1, help="Most small uploads (and as many downloads) per side and client count")
+    ] = 600,
     small_size: Annotated[int, typer.Option(min=1, help="Bytes per small file")] = 4096,
-    concurrency: Annotated[int, typer.Option(min=1, help="Concurrent clients for small files")] = 32,
+    clients: Annotated[
+        list[int] | None, typer.Option(min=1, help="Concurrent clients for small files [1, 8, 32, 128]")
+    ] = None,
     resume_mib: Annotated[int | None, typer.Option(help="Size of the resumed upload [--large-mib]")] = None,
     section: Annotated[list[str] | None, typer.Option(help=f"Run only these: {', '.join(SECTIONS)}")] = None,
     settings: Annotated[
@@ -1169,6 +1185,8 @@ def main(
     large: list[LargeResult] | None = None
     ceiling: tuple[float, float] | None = None
     small: SmallResult | None = None
+    small_levels: list[SmallResult] = []
+    levels = sorted(set(clients or [1, 8, SMALL_GOAL_CLIENTS, 128]))
     resume: ResumeResult | None = None
     idle: dict[str, float] = {}
     try:
@@ -1177,7 +1195,7 @@ def main(
             mib: make_file(work / f"data-{mib}.bin", mib * MiB, seed=mib) for mib in {*sizes, resume_mib or large_mib}
         }
         with throwaway_stack(service_settings, home=home, keep_running=keep_stack) as stack:
-            session = open_session(stack, concurrency)
+            session = open_session(stack)
             log(f"user {session.username} at {stack.url}; S3 {stack.env['S3_ENDPOINT_URL']}")
             cpu = CpuMeter(stack.pids())
             cpu.settle()
@@ -1196,7 +1214,10 @@ def main(
                     probes = Probes(sampler, cpu)
                     large = [measure_large(session, files[mib], probes, rounds) for mib in sizes]
             if "small" in chosen:
-                small = measure_small(session, cpu, small_ops, small_size, concurrency)
+                small_levels = [
+                    measure_small(session, cpu, small_ops_at(level, small_ops), small_size, level) for level in levels
+                ]
+                small = next((r for r in small_levels if r.concurrency == SMALL_GOAL_CLIENTS), small_levels[-1])
             if "resume" in chosen:
                 resume = measure_resume(session, files[resume_mib or large_mib])
     finally:
@@ -1205,15 +1226,16 @@ def main(
     if large:
         sections += [large_section(large, ceiling, rounds), rss_section(large), large_cpu_section(large[-1], idle)]
     if small:
-        sections += [small_section(small), small_cpu_section(small)]
+        sections += [small_section(small_levels), small_cpu_section(small)]
     if resume:
         sections.append(resume_section(resume))
     console.print()
     for part in sections:
         part.show()
     parameters = (
-        f"sizes {', '.join(human_size(s * MiB) for s in sizes)}; {small_ops} small files of {small_size} B at"
-        f" {concurrency} clients; resume size {human_size((resume_mib or large_mib) * MiB)}; rounds {rounds};"
+        f"sizes {', '.join(human_size(s * MiB) for s in sizes)}; up to {small_ops} small files of {small_size} B at"
+        f" {', '.join(map(str, levels))} clients; resume size {human_size((resume_mib or large_mib) * MiB)};"
+        f" rounds {rounds};"
         f" service settings {' '.join(f'{k}={v}' for k, v in sorted(service_settings.items()))}"
     )
     console.print("Machine: " + "; ".join(f"{k} {v}" for k, v in machine.items()), highlight=False)

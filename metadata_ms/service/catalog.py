@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from liftbit_common.contracts import (
     CommitResult,
@@ -63,6 +64,27 @@ from metadata_ms.service.objects import schedule_deletions
 from metadata_ms.service.uploads import reserved_bytes
 
 Owner = aliased(User)
+
+
+def _readable_nodes(*columns: sa.ColumnElement[Any] | InstrumentedAttribute[Any]) -> sa.Select[Any]:
+    """A node (with its owner's name among ``columns``, if wanted, and its folder statistics) that
+    ``:reader`` may read."""
+    item_count, total_size = folder_stats()
+    return (
+        sa.select(Node, *columns, item_count, total_size)
+        .join(Owner, Owner.id == Node.owner_id)
+        .where(readable_by(sa.bindparam("reader")))
+    )
+
+
+# The hot paths' statements (every download asks one of the first two, then the third), built
+# once: building them per request with their aliased subqueries cost more CPU in metadata_ms than
+# running them (py-spy, 4 KiB downloads at 32 clients: 8 of 15 % of samples).
+_READABLE_AT_PATH = _readable_nodes().where(Owner.username == sa.bindparam("owner"), Node.path == sa.bindparam("path"))
+_READABLE_BY_ID = _readable_nodes(Owner.username).where(Node.id == sa.bindparam("node_id"))
+_NODE_WITH_OWNER = (
+    sa.select(Node, Owner.username).join(Owner, Owner.id == Node.owner_id).where(Node.id == sa.bindparam("node_id"))
+)
 
 
 def like_pattern(text: str) -> str:
@@ -137,27 +159,16 @@ class Catalog:
 
     async def readable(self, owner: str, path: str, reader: str) -> StoredNode:
         """The node at ``path``, if ``reader`` may read it; else 404 either way."""
-        item_count, total_size = folder_stats()
-        query = (
-            sa.select(Node, item_count, total_size)
-            .join(Owner, Owner.id == Node.owner_id)
-            .where(Owner.username == owner, Node.path == path, readable_by(reader))
-        )
         async with self._sessions() as session:
-            row = (await session.execute(query)).first()
+            row = (await session.execute(_READABLE_AT_PATH, {"owner": owner, "path": path, "reader": reader})).first()
         if row is None:
             raise not_found(owner, path)
         return stored(row[0], owner, row[1], row[2])
 
     async def readable_by_id(self, node_id: str, reader: str) -> StoredNode:
-        item_count, total_size = folder_stats()
-        query = (
-            sa.select(Node, Owner.username, item_count, total_size)
-            .join(Owner, Owner.id == Node.owner_id)
-            .where(Node.id == parse_id(node_id), readable_by(reader))
-        )
+        params = {"node_id": parse_id(node_id), "reader": reader}
         async with self._sessions() as session:
-            row = (await session.execute(query)).first()
+            row = (await session.execute(_READABLE_BY_ID, params)).first()
         if row is None:
             raise node_not_found(node_id)
         return stored(row[0], row[1], row[2], row[3])
@@ -282,13 +293,7 @@ class Catalog:
 
     async def record_download(self, node_id: str, record: DownloadRecord) -> None:
         async with self._sessions.begin() as session:
-            row = (
-                await session.execute(
-                    sa.select(Node, Owner.username)
-                    .join(Owner, Owner.id == Node.owner_id)
-                    .where(Node.id == parse_id(node_id))
-                )
-            ).first()
+            row = (await session.execute(_NODE_WITH_OWNER, {"node_id": parse_id(node_id)})).first()
             if row is None:  # purged since the download was authorised: nothing to attribute it to
                 return
             info = file_info(row[0], row[1])

@@ -64,11 +64,11 @@ def below(
     return sa.and_(path > folder_path + "/", path < folder_path + _BELOW_END)
 
 
-def user_id_of(username: str) -> sa.ScalarSelect[int]:
+def user_id_of(username: str | sa.BindParameter[str]) -> sa.ScalarSelect[int]:
     return sa.select(User.id).where(User.username == username).scalar_subquery()
 
 
-def readable_by(reader: str) -> ColumnElement[bool]:
+def readable_by(reader: str | sa.BindParameter[str]) -> ColumnElement[bool]:
     """THE access rule, in SQL: a live node may be read by its owner, by a grantee of the node,
     and by a grantee of any folder above it (a folder grant covers what is added later too)."""
     reader_id = user_id_of(reader)

@@ -231,3 +231,23 @@ def test_user_stats_name_top_files_by_their_current_path_and_are_the_users_own(
     assert api.get(f"/users/{alice.name}/stats").status_code == 401
     bounds = {"since": "2026-11-24T13:00:00Z", "until": "2026-11-24T12:00:00Z"}
     assert api.get(f"/users/{alice.name}/stats", params=bounds, headers=alice.auth).status_code == 422
+
+
+def test_an_upload_past_the_quota_is_refused_small_at_the_commit_large_before_any_byte(
+    api: TestClient, fakes: Fakes, alice: User
+) -> None:
+    fakes.metadata.accounts[alice.name].quota_bytes = 1000
+    small = put(api, alice, "small.bin", b"x" * 1001)
+    # A small upload skips the pre-check: the commit refuses it and its object is removed at once.
+    assert small.status_code == 413
+    code, message = error_of(small)
+    assert code == "quota_exceeded"
+    assert "storage quota of 1000 bytes exceeded" in message
+    assert fakes.storage.objects == {}
+    large = put(api, alice, "large.bin", b"x" * (1024 * 1024 + 1))
+    assert large.status_code == 413
+    code, message = error_of(large)
+    assert code == "quota_exceeded"
+    assert "1000 bytes left" in message  # the pre-check's answer, before the body was read
+    assert fakes.storage.objects == {}
+    assert put(api, alice, "fits.bin", b"x" * 1000).status_code == 201
