@@ -161,7 +161,7 @@ def declared_length(request: Request) -> int | None:
     return int(header)
 
 
-def download_conditions(
+async def download_conditions(
     range: Annotated[str | None, Header(description="bytes=a-b, bytes=a- or bytes=-n")] = None,
     if_range: Annotated[str | None, Header()] = None,
     if_match: Annotated[str | None, Header()] = None,
