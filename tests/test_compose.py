@@ -28,7 +28,7 @@ from files_ms.settings import FilesSettings
 from liftbit_common.events import TOPIC
 from liftbit_common.settings import ServiceSettings
 from metadata_ms.settings import MetadataSettings
-from scripts.stack.config import PORT_OFFSETS, SECRET_NAMES, PasswordLimits, StackConfig
+from scripts.stack.config import PORT_OFFSETS, REPLICA_SETTINGS, SECRET_NAMES, PasswordLimits, StackConfig
 from scripts.stack.parts import PARTS
 from scripts.stack.parts.nginx import TEMPLATES, render_template
 from scripts.stack.parts.services import analytics_env, service_env
@@ -59,9 +59,10 @@ LAUNCHER_PORT_NAMES = {
 }
 # Variables given to a service that are not fields of its settings; each is checked to be read.
 RUNTIME_VARIABLES = {
-    "files_ms": {"FORWARDED_ALLOW_IPS"},  # uvicorn's --proxy-headers: whom to trust
-    "storage_ms": {"STORAGE_ENV_FILE"},  # storage_ms/app.py: where storage_ms/.env is
-    "metadata_ms": set(),
+    # uvicorn's: --proxy-headers (whom to trust) and --workers (WEB_CONCURRENCY, from *_REPLICAS)
+    "files_ms": {"FORWARDED_ALLOW_IPS", "WEB_CONCURRENCY"},
+    "storage_ms": {"STORAGE_ENV_FILE", "WEB_CONCURRENCY"},  # storage_ms/app.py: where storage_ms/.env is
+    "metadata_ms": {"WEB_CONCURRENCY"},
     "analytics_ms": {"PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON", "SPARK_LOCAL_IP", "SPARK_LOCAL_DIRS"},  # Spark
 }
 # Ports the infrastructure containers listen on, as the services' URLs name them.
@@ -338,3 +339,16 @@ def test_api_images_share_their_dependency_stage() -> None:
 def test_secrets_stay_out_of_the_build_context() -> None:
     ignored = (ROOT / ".dockerignore").read_text().splitlines()
     assert "**/.env" in ignored
+
+
+def test_replica_settings_set_the_worker_processes_as_the_launcher_does() -> None:
+    replicated = {"files_ms": "FILES_REPLICAS", "storage_ms": "STORAGE_REPLICAS", "metadata_ms": "METADATA_REPLICAS"}
+    assert replicated == REPLICA_SETTINGS
+    defaults = run_compose_config()
+    assert {service: set_environment(defaults, service)["WEB_CONCURRENCY"] for service in replicated} == dict.fromkeys(
+        replicated, "1"
+    )
+    two = run_compose_config(dict.fromkeys(replicated.values(), "2"))
+    assert {service: set_environment(two, service)["WEB_CONCURRENCY"] for service in replicated} == dict.fromkeys(
+        replicated, "2"
+    )

@@ -101,6 +101,20 @@ class StackInfo:
     def is_running(self, part: str) -> bool:
         return is_running(self.pid_file(part))
 
+    def children(self, part: str) -> list[int]:
+        """The live processes ``part``'s own process started (uvicorn's workers, nginx's…)."""
+        leader = self.pid(part)
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    continue
+                if leader is not None and parent == leader:
+                    found.append(int(entry.name))
+        return found
+
     def processes(self) -> set[int]:
         """Every live process of the stack: the supervisor and each part with all its children
         (each part runs in a session of its own, so Spark's JVM and nginx's workers are in it)."""

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
+from scripts.stack.config import REPLICA_SETTINGS
+
 # Quick analytics triggers, no background sweeps (tests run them), short graces so that the
 # sweeper's effects can be seen.
 TEST_STACK_SETTINGS = {
@@ -32,3 +36,8 @@ TEST_STACK_SETTINGS = {
     "LIFTBIT_PASSWORD_RATE_TOTAL": "10000r/s",
     "LIFTBIT_PASSWORD_BURST_TOTAL": "10000",
 }
+
+# LIFTBIT_TEST_REPLICAS=2 make test: the whole suite against two copies each of files_ms,
+# storage_ms and metadata_ms (tests/e2e/test_replicas.py always starts such a stack of its own).
+TEST_REPLICAS = os.environ.get("LIFTBIT_TEST_REPLICAS", "1")
+TEST_STACK_SETTINGS |= dict.fromkeys(REPLICA_SETTINGS.values(), TEST_REPLICAS)

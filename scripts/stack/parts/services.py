@@ -65,7 +65,16 @@ def service_part(
     env: Callable[[StackConfig], dict[str, str]] = service_env,
     start_timeout: float = 60.0,
 ) -> Part:
-    return Part(name, command=uvicorn(name, port_name), env=env, ready=serving(port_name), start_timeout=start_timeout)
+    def replicated_env(config: StackConfig) -> dict[str, str]:
+        return env(config) | {"WEB_CONCURRENCY": str(config.replicas(name))}
+
+    return Part(
+        name,
+        command=uvicorn(name, port_name),
+        env=replicated_env,
+        ready=serving(port_name),
+        start_timeout=start_timeout,
+    )
 
 
 METADATA = service_part("metadata_ms", "METADATA_PORT", env=metadata_env)
