@@ -41,6 +41,7 @@ from metadata_ms.service.accounts import find_user
 from metadata_ms.service.nodes import (
     FILE,
     FOLDER,
+    LISTED_COLUMNS,
     PathLimits,
     ancestors,
     below,
@@ -50,6 +51,7 @@ from metadata_ms.service.nodes import (
     file_info,
     find_live,
     folder_stats,
+    listed,
     live,
     new_node,
     node_info,
@@ -139,7 +141,7 @@ class Catalog:
         async with self._sessions() as session:
             user = await find_user(session, owner)
             select = (
-                sa.select(Node)
+                sa.select(*LISTED_COLUMNS)
                 .where(Node.owner_id == user.id, Node.type == FILE, live())
                 .order_by(Node.path)
                 .limit(limit + 1)
@@ -150,11 +152,12 @@ class Catalog:
                 select = select.where(name_contains(query))
             if cursor:
                 select = select.where(Node.path > decode_cursor(cursor))
-            nodes = list(await session.scalars(select))
-        more = len(nodes) > limit
-        nodes = nodes[:limit]
+            rows = (await session.execute(select)).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
         return FilePage(
-            items=[file_info(n, owner) for n in nodes], next_cursor=encode_cursor(nodes[-1].path) if more else None
+            items=[file_info(listed(row), owner) for row in rows],
+            next_cursor=encode_cursor(rows[-1].path) if more else None,
         )
 
     async def readable(self, owner: str, path: str, reader: str) -> StoredNode:

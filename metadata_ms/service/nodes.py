@@ -7,6 +7,7 @@ import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol, cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -105,7 +106,50 @@ class PathLimits:
             )
 
 
-def file_info(node: Node, owner: str) -> FileInfo:
+class NodeFields(Protocol):
+    """What a node's description reads: a Node, or a row of LISTED_COLUMNS."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def size(self) -> int | None: ...
+    @property
+    def content_type(self) -> str | None: ...
+    @property
+    def sha256(self) -> str | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
+
+
+# A long listing selects these rather than Node: building 1,000 ORM objects was a quarter of
+# metadata_ms's CPU for a folder of 1,000 files (py-spy).
+LISTED_COLUMNS = (
+    Node.id,
+    Node.type,
+    Node.name,
+    Node.path,
+    Node.size,
+    Node.content_type,
+    Node.sha256,
+    Node.created_at,
+    Node.updated_at,
+)
+
+
+def listed(row: object) -> NodeFields:
+    """A row whose first columns are LISTED_COLUMNS, read as the node it describes."""
+    return cast("NodeFields", row)
+
+
+def file_info(node: NodeFields, owner: str) -> FileInfo:
     assert node.size is not None
     assert node.content_type is not None
     assert node.sha256 is not None
@@ -144,7 +188,7 @@ def folder_stats() -> tuple[sa.ScalarSelect[int], sa.ScalarSelect[int]]:
     )
 
 
-def node_info(node: Node, owner: str, item_count: int = 0, total_size: int = 0) -> NodeInfo:
+def node_info(node: NodeFields, owner: str, item_count: int = 0, total_size: int = 0) -> NodeInfo:
     if node.type == FILE:
         return file_info(node, owner)
     return FolderInfo(

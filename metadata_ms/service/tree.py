@@ -28,6 +28,7 @@ from metadata_ms.service.accounts import find_user
 from metadata_ms.service.nodes import (
     FILE,
     FOLDER,
+    LISTED_COLUMNS,
     PathLimits,
     below,
     decode_cursor,
@@ -36,6 +37,7 @@ from metadata_ms.service.nodes import (
     find_live,
     folder_stats,
     is_a_file,
+    listed,
     live,
     node_info,
     not_found,
@@ -80,7 +82,8 @@ class Tree:
         item_count, total_size = folder_stats()
         async with self._sessions() as session:
             user = await find_user(session, owner)
-            select = sa.select(Node, item_count, total_size).where(Node.owner_id == user.id, live())
+            stats = item_count.label("item_count"), total_size.label("total_size")
+            select = sa.select(*LISTED_COLUMNS, *stats).where(Node.owner_id == user.id, live())
             if path is None:
                 if reader != owner:
                     raise not_found(owner, "/")
@@ -100,8 +103,8 @@ class Tree:
         more = len(rows) > limit
         rows = rows[:limit]
         return NodePage(
-            items=[node_info(node, owner, count, size) for node, count, size in rows],
-            next_cursor=encode_cursor(rows[-1][0].path) if more else None,
+            items=[node_info(listed(row), owner, row.item_count, row.total_size) for row in rows],
+            next_cursor=encode_cursor(rows[-1].path) if more else None,
         )
 
     async def move(self, owner: str, request: MoveRequest) -> NodeInfo:
