@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +40,17 @@ def read_env_file(path: Path) -> dict[str, str]:
     if not path.exists():
         return {}
     return {name: value for name, value in dotenv_values(path).items() if value is not None}
+
+
+def _live_processes() -> Iterator[tuple[int, int, int]]:
+    """(PID, parent PID, session) of every process, from /proc/*/stat."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                yield int(entry.name), int(fields[1]), int(fields[3])
+            except (OSError, IndexError, ValueError):
+                continue
 
 
 def read_pid(pid_file: Path) -> int | None:
@@ -104,30 +115,14 @@ class StackInfo:
     def children(self, part: str) -> list[int]:
         """The live processes ``part``'s own process started (uvicorn's workers, nginx's…)."""
         leader = self.pid(part)
-        found = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                except (OSError, IndexError, ValueError):
-                    continue
-                if leader is not None and parent == leader:
-                    found.append(int(entry.name))
-        return found
+        return [pid for pid, parent, _ in _live_processes() if leader is not None and parent == leader]
 
     def processes(self) -> set[int]:
         """Every live process of the stack: the supervisor and each part with all its children
         (each part runs in a session of its own, so Spark's JVM and nginx's workers are in it)."""
         leaders = set(self.pids().values())
         found = {pid for pid in leaders if process_alive(pid)}
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    session = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[3])
-                except (OSError, IndexError, ValueError):
-                    continue
-                if session in leaders and process_alive(int(entry.name)):
-                    found.add(int(entry.name))
+        found |= {pid for pid, _, session in _live_processes() if session in leaders and process_alive(pid)}
         return found
 
     def restarts(self, part: str) -> PartRestarts:
