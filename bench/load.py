@@ -43,13 +43,31 @@ from bench.harness import (
     verdict,
     write_results,
 )
+from scripts.stack.config import REPLICA_SETTINGS
 from scripts.stack.info import StackInfo
 from scripts.stack.invariants import Action, ActionLog, Endpoints, Kind, check_all, file_path
 
 SERVICES = ("files_ms", "storage_ms", "metadata_ms", "analytics_ms", "nginx", "postgres")
 PASSWORD = "correct horse battery"
 # Short graces so that the final sweep removes whatever a failed upload left; the rest as shipped.
-STACK_SETTINGS = {"ORPHAN_GRACE_SECONDS": "5", "MULTIPART_GRACE_SECONDS": "5", "LOG_LEVEL": "WARNING"}
+STACK_SETTINGS = {
+    "ORPHAN_GRACE_SECONDS": "5",
+    "MULTIPART_GRACE_SECONDS": "5",
+    "LOG_LEVEL": "WARNING",
+    # Every simulated user comes from 127.0.0.1: without these the limits meant for one person's
+    # address (registrations per hour, password requests per second) would refuse the crowd
+    # (bench-flood measures what they do). What is measured here is the file API under load.
+    "THROTTLE_EXEMPT_ADDRESSES": '["127.0.0.1"]',
+    "LIFTBIT_PASSWORD_RATE_PER_ADDRESS": "10000r/s",
+    "LIFTBIT_PASSWORD_BURST_PER_ADDRESS": "10000",
+    "LIFTBIT_PASSWORD_RATE_TOTAL": "10000r/s",
+    "LIFTBIT_PASSWORD_BURST_TOTAL": "10000",
+}
+# Issue 13: twice the 78.5 requests/s of the last run before it (bench/RESULTS-load.md history),
+# 0 errors, p99 ≤ 500 ms per endpoint but the password ones (argon2 costs what it costs).
+REQUESTS_PER_SECOND_GOAL = 2 * 78.5
+P99_GOAL_MS = 500.0
+PASSWORD_ENDPOINTS = ("POST /users", "POST /auth/token")
 
 app = typer.Typer(add_completion=False, help=__doc__)
 
@@ -253,13 +271,23 @@ def report(load: Load, memory: MemoryTrace, elapsed: float) -> list[Section]:
     errors = Counter(str(s.status) for s in samples if s.status is None or s.status >= 400)
     summary = Section(
         "Summary",
-        ["measure", "value"],
+        ["measure", "value", "goal", "met"],
         [
-            ["requests", f"{len(samples):,}"],
-            ["seconds", f"{elapsed:.1f}"],
-            ["requests/s", f"{len(samples) / elapsed:.1f}"],
-            ["accounts", str(len(load.users))],
-            ["errors (goal: 0)", f"{sum(errors.values())} {dict(errors) if errors else ''}".strip()],
+            ["requests", f"{len(samples):,}", "", ""],
+            ["seconds", f"{elapsed:.1f}", "", ""],
+            [
+                "requests/s",
+                f"{len(samples) / elapsed:.1f}",
+                f"≥ {REQUESTS_PER_SECOND_GOAL:.0f}",
+                verdict(len(samples) / elapsed >= REQUESTS_PER_SECOND_GOAL),
+            ],
+            ["accounts", str(len(load.users)), "", ""],
+            [
+                "errors",
+                f"{sum(errors.values())} {dict(errors) if errors else ''}".strip(),
+                "0",
+                verdict(not errors),
+            ],
         ],
         notes=[
             f"load average at the end {os.getloadavg()[0]:.1f} (1 min) on {os.cpu_count()} CPUs; the simulated "
@@ -275,21 +303,26 @@ def report(load: Load, memory: MemoryTrace, elapsed: float) -> list[Section]:
     for endpoint, group in sorted(by_endpoint.items()):
         times = [s.seconds * 1000 for s in group]
         failed = Counter(str(s.status) for s in group if s.status is None or s.status >= 400)
+        p99 = percentile(times, 0.99)
+        judged = endpoint not in PASSWORD_ENDPOINTS
         latency_rows.append(
             [
                 endpoint,
                 str(len(group)),
                 f"{len(group) / elapsed:.1f}",
                 f"{percentile(times, 0.5):.1f}",
-                f"{percentile(times, 0.99):.1f}",
+                f"{p99:.1f}",
                 f"{max(times):.1f}",
                 ", ".join(f"{n}×{status}" for status, n in failed.items()) or "0",
+                f"p99 ≤ {P99_GOAL_MS:.0f}" if judged else "(argon2)",
+                verdict(p99 <= P99_GOAL_MS) if judged else "",
             ]
         )
     latency = Section(
         "Latency per endpoint",
-        ["endpoint", "requests", "req/s", "p50 ms", "p99 ms", "max ms", "errors"],
+        ["endpoint", "requests", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "goal", "met"],
         latency_rows,
+        notes=["password endpoints are not judged: each costs an argon2id hash (64 MiB, 3 passes)."],
     )
 
     first, last = memory.samples[0][1], memory.samples[-1][1]
@@ -343,13 +376,17 @@ def main(
     seconds: Annotated[float, typer.Option(min=1, help="How long the load runs")] = 300,
     max_requests: Annotated[int, typer.Option(min=1, help="Stop after this many requests")] = 1_000_000,
     register_every: Annotated[int, typer.Option(min=1, help="Rounds between two new registrations")] = 10,
+    replicas: Annotated[
+        int, typer.Option(min=1, max=8, help="Copies of files_ms, storage_ms and metadata_ms (*_REPLICAS)")
+    ] = 1,
     keep: Annotated[bool, typer.Option(help="Keep the stack's folder (logs) after stopping it")] = False,
     results: Annotated[Path, typer.Option(help="Where the Markdown report goes")] = ROOT / "bench" / "RESULTS-load.md",
     write: Annotated[bool, typer.Option(help="Write the report (--no-write: print only)")] = True,
 ) -> None:
     failed_invariants = False
     machine = machine_info(("httpx", "uvicorn", "sqlalchemy"))
-    with throwaway_stack(STACK_SETTINGS, keep_folder=keep) as stack:
+    settings = STACK_SETTINGS | dict.fromkeys(REPLICA_SETTINGS.values(), str(replicas))
+    with throwaway_stack(settings, keep_folder=keep) as stack:
         endpoints = Endpoints.from_env(stack.env)
         console.print(
             f"{users} users for {seconds:.0f} s (at most {max_requests} requests); "
@@ -380,7 +417,7 @@ def main(
             machine,
             sections,
             f"{users} users, {seconds:g} s, at most {max_requests} requests, a new account every "
-            f"{register_every} rounds; service settings " + " ".join(f"{k}={v}" for k, v in STACK_SETTINGS.items()),
+            f"{register_every} rounds; service settings " + " ".join(f"{k}={v}" for k, v in settings.items()),
         )
         console.print(f"written to {results}")
     if failed_invariants:
