@@ -13,6 +13,7 @@ import pytest
 from scripts.stack.info import StackInfo
 from tests.support.events import EventLog
 from tests.support.http import error_of, token_error_of
+from tests.support.stack import after_revocation
 from tests.support.users import User, register, unique_name
 
 
@@ -103,6 +104,7 @@ def test_another_users_namespace_is_403(api: httpx.Client, alice: User, bob: Use
 def test_logout_revokes_the_token(api: httpx.Client, alice: User) -> None:
     assert api.get(f"/users/{alice.name}/files", headers=alice.auth).status_code == 200
     assert api.post("/auth/logout", headers=alice.auth).status_code == 204
+    after_revocation()
     assert api.get(f"/users/{alice.name}/files", headers=alice.auth).status_code == 401
 
 
@@ -154,6 +156,7 @@ def test_deleting_an_account_removes_files_objects_grants_and_tokens(
 
     assert api.delete(f"/users/{alice.name}", headers=alice.auth).status_code == 204
 
+    after_revocation()
     assert api.get(f"/users/{alice.name}/files", headers=alice.auth).status_code == 401  # token gone
     assert api.get(f"/users/{bob.name}/shared", headers=bob.auth).json() == []
     assert api.get(f"/users/{bob.name}/files/b.txt/permissions", headers=bob.auth).json() == []

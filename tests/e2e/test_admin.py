@@ -19,6 +19,7 @@ from tests.support.admin import PASSWORD, api_token, invite, log_in, register_in
 from tests.support.cli import Shell, fails, shell_of
 from tests.support.events import EventLog
 from tests.support.http import error_of, put
+from tests.support.stack import after_revocation
 from tests.support.users import User, register, unique_name
 
 
@@ -84,6 +85,7 @@ def test_a_reset_token_works_once_and_is_audited(api: httpx.Client, admin: User,
     assert issued.status_code == 201
     token = issued.json()["token"]
     assert api.post("/auth/reset", json={"token": token, "new_password": "a fresh start now"}).status_code == 204
+    after_revocation()
     assert api.get(f"/users/{alice.name}", headers=alice.auth).status_code == 401  # every session ended
     log_in(api, alice.name, "a fresh start now")
     reused = api.post("/auth/reset", json={"token": token, "new_password": "yet another one"})
@@ -114,6 +116,7 @@ def test_password_change_and_sessions(api: httpx.Client, alice: User) -> None:
         headers=alice.auth,
     )
     assert changed.status_code == 204
+    after_revocation()
     assert api.get(f"/users/{alice.name}", headers=other.auth).status_code == 401
     assert api.get(f"/users/{alice.name}", headers=alice.auth).status_code == 200
     assert len(api.get(f"/users/{alice.name}/sessions", headers=alice.auth).json()) == 1
@@ -139,6 +142,7 @@ def test_a_read_token_reads_and_gets_403_on_uploads(api: httpx.Client, alice: Us
     )
     assert tus_ok.status_code == 201
     assert api.delete(f"/users/{alice.name}/api-tokens/{created['id']}", headers=alice.auth).status_code == 204
+    after_revocation()
     assert api.get(f"/users/{alice.name}/files/report.txt", headers=reader.auth).status_code == 401
 
 
@@ -168,6 +172,7 @@ def test_an_admin_deletes_a_user_and_gets_a_report(
     report = deleted.json()
     assert (report["files"], report["folders"], report["bytes"], report["versions"]) == (1, 1, 4, 1)
     assert report["objects"] == 2
+    after_revocation()
     assert api.get(f"/users/{alice.name}", headers=alice.auth).status_code == 401
     assert events.wait_for(admin_event("user_deleted", alice.name), 1)[0]["actor"] == "admin"
     assert api.delete("/admin/users/admin", headers=admin.auth).status_code == 409
@@ -208,6 +213,7 @@ def test_the_team_lead_walk_through(api: httpx.Client, admin: User, events: Even
     assert api.get(f"/s/{link['token']}/download").status_code == 200
 
     assert api.post(f"/admin/users/{dave.name}/disable", headers=admin.auth).status_code == 204
+    after_revocation()
     locked = api.get(f"/users/{dave.name}/files", headers=dave.auth)
     assert locked.status_code == 401
     assert error_of(locked)[0] == "account_disabled"
@@ -256,6 +262,7 @@ def test_the_cli_administers_and_scripts_use_api_tokens(
     assert rows[member.name]["quota_bytes"] == 5 * 1024**2
     lead.ok("admin", "quota", member.name, "1M")
     lead.ok("admin", "disable", member.name)
+    after_revocation()
     assert api.get(f"/users/{member.name}", headers=member.auth).status_code == 401
     lead.ok("admin", "enable", member.name)
     audit = lead.ok("admin", "audit", "--limit", "3").stdout
@@ -290,5 +297,6 @@ def test_a_reset_code_sets_a_new_password_from_the_cli(api: httpx.Client, admin:
     assert "password set" in done.stderr
     login = api.post("/auth/token", data={"username": member.name, "password": "a brand new long passphrase"})
     assert login.status_code == 200, login.text
+    after_revocation()
     assert api.get(f"/users/{member.name}", headers=member.auth).status_code == 401  # the old token went
     fails(shell.run("password", "--reset", code, stdin="another long passphrase\n"), 3)

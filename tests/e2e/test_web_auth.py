@@ -7,6 +7,7 @@ from __future__ import annotations
 import httpx
 from playwright.sync_api import Page, Route, expect
 
+from tests.support.stack import after_revocation
 from tests.support.users import User, unique_name
 from tests.support.web import accessible_at_both_widths, sign_in
 
@@ -63,6 +64,7 @@ def test_a_401_goes_to_login_and_back_to_the_folder(page: Page, api: httpx.Clien
     token = page.evaluate("sessionStorage.getItem('liftbit.token')")
     assert api.post("/auth/logout", headers={"Authorization": f"Bearer {token}"}).status_code == 204
 
+    after_revocation()
     page.get_by_role("link", name="projects").click()  # the listing answers 401
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
     page.get_by_label("Username").fill(alice.name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 from scripts.stack.config import REPLICA_SETTINGS
 
@@ -41,3 +42,11 @@ TEST_STACK_SETTINGS = {
 # storage_ms and metadata_ms (tests/e2e/test_replicas.py always starts such a stack of its own).
 TEST_REPLICAS = os.environ.get("LIFTBIT_TEST_REPLICAS", "1")
 TEST_STACK_SETTINGS |= dict.fromkeys(REPLICA_SETTINGS.values(), TEST_REPLICAS)
+
+
+def after_revocation() -> None:
+    """Wait out the other copies' token caches before asserting a revoked token is refused: the
+    copy of files_ms that revoked it refuses it at once, the others within TOKEN_CACHE_SECONDS
+    (README, "Security"). With one copy, the default, there is nothing to wait for."""
+    if TEST_REPLICAS != "1":
+        time.sleep(float(TEST_STACK_SETTINGS["TOKEN_CACHE_SECONDS"]) + 0.2)
