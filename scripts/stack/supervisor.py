@@ -100,10 +100,11 @@ class PartWatch:
 
 
 class Supervisor:
-    def __init__(self, config: StackConfig, backoff: Backoff | None = None) -> None:
+    def __init__(self, config: StackConfig, backoff: Backoff | None = None, parts: tuple[Part, ...] = PARTS) -> None:
         self._config = config
         self._backoff = backoff or Backoff()
-        self._watch = {part.name: PartWatch() for part in PARTS}
+        self._parts = parts
+        self._watch = {part.name: PartWatch() for part in parts}
 
     def say(self, part: Part, message: str) -> None:
         """One line in the supervisor's log and in the part's own log."""
@@ -117,7 +118,7 @@ class Supervisor:
         signal.signal(signal.SIGINT, _stop_on_signal)
         try:
             while True:
-                for part in PARTS:
+                for part in self._parts:
                     self.tend(part)
                 starting = any(watch.starting_since is not None for watch in self._watch.values())
                 time.sleep(STARTING_POLL_SECONDS if starting else POLL_SECONDS)
@@ -129,7 +130,7 @@ class Supervisor:
             self.stop_all()
 
     def stop_all(self) -> None:
-        for part in reversed(PARTS):
+        for part in reversed(self._parts):
             if stop_part(self._config, part):
                 print(f"{now_text()} supervisor: {part.name} stopped", flush=True)
             write_state(self._config, part.name, "stopped")
