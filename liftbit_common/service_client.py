@@ -15,6 +15,7 @@ import aiohttp
 from pydantic import ValidationError
 
 from liftbit_common.errors import ErrorResponse, ServiceUnavailable, error_for_status, generic_code
+from liftbit_common.health import STARTING
 from liftbit_common.internal_api.health import HEALTH
 from liftbit_common.internal_api.route import AnswerT, RequestT, Route
 from liftbit_common.observability import request_id_headers
@@ -216,10 +217,11 @@ class ServiceClient:
                 HEALTH.method, HEALTH.path, headers=request_id_headers(), timeout=self._client_timeout(3.0)
             ) as raw:
                 status, body = raw.status, await raw.read()
-            checks = HEALTH.answer_adapter().validate_json(body).checks
+            report = HEALTH.answer_adapter().validate_json(body)
         except (aiohttp.ClientError, TimeoutError, ValidationError) as exc:
             return {self.name: f"unreachable ({type(exc).__name__})"}
-        return {self.name: "ok" if status == 200 else "unavailable", **checks}
+        state = "ok" if status == 200 else STARTING if report.status == STARTING else "unavailable"
+        return {self.name: state, **report.checks}
 
     def _headers(self, extra: Mapping[str, str] | None) -> dict[str, str]:
         return {**request_id_headers(), **(extra or {})}

@@ -5,7 +5,7 @@ import asyncio
 from fastapi import APIRouter, Response
 
 from analytics_ms.api.deps import Services
-from liftbit_common.health import HealthReport, run_health_checks
+from liftbit_common.health import HealthReport, Starting, run_health_checks
 from liftbit_common.internal_api.health import HEALTH
 from liftbit_common.internal_api.route import serve
 
@@ -14,10 +14,13 @@ router = APIRouter(tags=["health"])
 
 @serve(router, HEALTH, responses={503: {"model": HealthReport}})
 async def health(services: Services, response: Response) -> HealthReport:
-    """200 when Postgres answers and the streaming query runs; 503 says which is not so."""
+    """200 when Postgres answers and the streaming query runs; 503 says which is not so
+    ("starting" while Spark brings the query up)."""
 
     async def streaming_query() -> None:
         status = await asyncio.to_thread(services.job.status)  # asks the JVM
+        if status.state == "starting":
+            raise Starting
         if not status.is_active:
             raise RuntimeError(f"{status.state}: {status.error}" if status.error else status.state)
 

@@ -67,7 +67,8 @@ from liftbit_common.internal_api.storage import WriteOptions
 
 class Dependency(Protocol):
     async def health_checks(self) -> dict[str, str]:
-        """The service's own state and each of its dependencies': name → "ok" or what is wrong."""
+        """The service's own state first (under its name: "ok", "starting" or what is wrong), then
+        each of its dependencies'."""
 
 
 class Metadata(Dependency, Protocol):

@@ -25,6 +25,7 @@ from scripts.stack.supervisor import Supervisor, held_file, read_state, start_su
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 HomeOption = Annotated[Path, typer.Option("--home", envvar="LIFTBIT_HOME", help="Data folder of the stack")]
 PROGRESS_EVERY_SECONDS = 5.0
+USABLE = frozenset({"ok", "degraded"})  # /health's statuses under which uploads and downloads work
 
 
 def say(message: str) -> None:
@@ -69,45 +70,58 @@ def parse_parts(names: list[str] | None) -> list[Part]:
 
 
 def follow_start(config: StackConfig, parts: list[Part], already: set[str]) -> None:
-    """Print each part as it becomes ready, and every few seconds what is still awaited."""
+    """Print each part as it becomes ready (they start side by side), and every few seconds what
+    is still awaited."""
     for part in parts:
         if part.name in already:
             say(f"  {part.name:<13} already running")
-            continue
-        started = time.monotonic()
-        next_note = started + PROGRESS_EVERY_SECONDS
-        deadline = started + part.start_timeout + 30
-        while True:
+    pending = [part for part in parts if part.name not in already]
+    started = time.monotonic()
+    next_note = started + PROGRESS_EVERY_SECONDS
+    deadline = started + sum(part.start_timeout for part in pending) + 30
+    while pending:
+        for part in list(pending):
             state = read_state(config, part.name)
             if state.startswith("ready") and is_running(config.run / f"{part.name}.pid"):
-                say(f"  {part.name:<13} ready in {time.monotonic() - started:4.1f} s")
-                break
-            if state.startswith("failed") or time.monotonic() > deadline:
+                say(f"  {part.name:<13} {state} (at {time.monotonic() - started:4.1f} s)")
+                pending.remove(part)
+            elif state.startswith("failed") or time.monotonic() > deadline:
                 stop_everything(config.home)
                 fail(f"{part.name} did not start: {state}\n  {log_tail(config, part)}")
-            if not supervisor_running(config.home):
-                fail(f"the supervisor exited while starting {part.name}; see {config.logs / 'supervisor.log'}")
-            if time.monotonic() >= next_note:
-                say(f"  … waiting for {part.name} ({time.monotonic() - started:.0f} s): {state}")
-                next_note += PROGRESS_EVERY_SECONDS
-            time.sleep(0.1)
+        if pending and not supervisor_running(config.home):
+            fail(f"the supervisor exited while starting {pending[0].name}; see {config.logs / 'supervisor.log'}")
+        if pending and time.monotonic() >= next_note:
+            waiting = ", ".join(f"{part.name} ({read_state(config, part.name)})" for part in pending)
+            say(f"  … waiting ({time.monotonic() - started:.0f} s) for {waiting}")
+            next_note += PROGRESS_EVERY_SECONDS
+        time.sleep(0.05)
 
 
-def wait_for_health(config: StackConfig, timeout: float) -> None:
-    """Until /health is green, printing every few seconds which checks are not."""
+def health_status(status: int | None, body: str) -> str:
+    """The stack's status from /health ("ok", "degraded", "unavailable"), or "unreachable"."""
+    try:
+        reported = json.loads(body)["status"]
+    except (ValueError, KeyError, TypeError):
+        return "unreachable" if status is None else "unavailable"
+    return str(reported)
+
+
+def wait_for_health(config: StackConfig, timeout: float, accept: frozenset[str]) -> str:
+    """Until /health's status is one of ``accept``, printing every few seconds which checks are
+    not ok; returns the status it reached."""
     started = time.monotonic()
     next_note = started + PROGRESS_EVERY_SECONDS
     while True:
         status, body = http_body(f"{config.url}/health")
-        if status == 200:
-            return
+        if (reached := health_status(status, body)) in accept:
+            return reached
         elapsed = time.monotonic() - started
         if elapsed > timeout:
-            fail(f"/health is not green after {timeout:.0f} s: {body}")
+            fail(f"/health is not {' or '.join(sorted(accept))} after {timeout:.0f} s: {body}")
         if time.monotonic() >= next_note:
             say(f"  … waiting for /health ({elapsed:.0f} s): {pending_checks(status, body)}")
             next_note += PROGRESS_EVERY_SECONDS
-        time.sleep(0.5)
+        time.sleep(0.2)
 
 
 def pending_checks(status: int | None, body: str) -> str:
@@ -146,16 +160,24 @@ def stop_everything(home: Path) -> list[str]:
 def up(
     home: HomeOption = DEFAULT_HOME,
     port_base: Annotated[str | None, typer.Option(help="First internal port, or 'auto' (free ports)")] = None,
-    wait: Annotated[bool, typer.Option(help="Wait until /health is green")] = True,
+    wait: Annotated[bool, typer.Option(help="Wait until the file API is usable (/health 200)")] = True,
+    wait_analytics: Annotated[bool, typer.Option(help="Also wait for the analytics query (/health ok)")] = False,
     health_timeout: float = 180.0,
 ) -> None:
     """Start every part that is not running (in dependency order) under the supervisor; leave
-    running parts alone."""
+    running parts alone. Returns once the file API is usable; the analytics query may still be
+    starting then (Spark takes 20–50 s), and `status` tells when it runs."""
     started_at = time.monotonic()
     config = start_parts(home.resolve(), port_base, list(PARTS))
+    reached = "ok"
     if wait:
-        wait_for_health(config, health_timeout)
+        reached = wait_for_health(config, health_timeout, USABLE if not wait_analytics else frozenset({"ok"}))
     say(f"LiftBit is up at {config.url} (API docs {config.url}/docs) in {time.monotonic() - started_at:.1f} s")
+    if reached == "degraded":
+        say(
+            "  analytics is still starting in the background (Spark's streaming query); downloads meanwhile"
+            " are counted once it runs. `make status` says when it is ready."
+        )
     say(f"Endpoints: {config.home / 'stack.env'}  Logs: {config.logs}  Supervisor: {config.logs / 'supervisor.log'}")
     if config.new_admin_password:
         # Printed this once; afterwards it is only in secrets.env (mode 600).
@@ -240,6 +262,8 @@ def status(home: HomeOption = DEFAULT_HOME) -> None:
     if "LIFTBIT_URL" in info.env:
         code, body = http_body(f"{info.url}/health")
         say(f"health ({code if code is not None else 'unreachable'}): {body}")
+        analytics = {"ok": "ready", "degraded": "still starting (the file API is usable meanwhile)"}
+        say(f"analytics: {analytics.get(health_status(code, body), 'not running')}")
 
 
 @app.command()
@@ -301,7 +325,7 @@ def restore(
         backup.restore_objects(stack, store, manifest, say=say)
     except LauncherError as exc:
         fail(f"{exc} (only Postgres and S3 run: `make down`, fix it, restore again with --force)")
-    up(home=home, port_base=None, wait=True, health_timeout=180.0)
+    up(home=home, port_base=None, wait=True, wait_analytics=False, health_timeout=180.0)
     say(f"restored: {len(manifest.objects)} objects, {manifest.total_bytes} bytes, all verified")
     say("every account, administrators included, logs in with its password from the backed-up stack")
 

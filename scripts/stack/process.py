@@ -68,6 +68,7 @@ class Part:
     stop_signal: signal.Signals = signal.SIGTERM
     run_as_postgres: bool = False
     start_timeout: float = 60.0
+    needs: tuple[str, ...] = ()  # parts that must be ready before this one starts
 
 
 def base_env() -> dict[str, str]:
@@ -104,17 +105,17 @@ def launch(config: StackConfig, part: Part) -> subprocess.Popen[bytes]:
     return process
 
 
-def wait_ready(config: StackConfig, part: Part, process: subprocess.Popen[bytes]) -> str | None:
-    """None once the part is ready; else why not (it exited, or its start timed out)."""
-    deadline = time.monotonic() + part.start_timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            return f"exited with {describe_exit(process.returncode)} while starting"
-        if part.ready(config):
-            part.after_start(config)
-            return None
-        time.sleep(0.2)
-    return f"not ready after {part.start_timeout:.0f} s"
+def check_started(config: StackConfig, part: Part, process: subprocess.Popen[bytes], since: float) -> str | None:
+    """One look at a part that is starting: "" once it is ready, None while it may still become
+    ready, else why it will not (it exited, or its start timed out)."""
+    if process.poll() is not None:
+        return f"exited with {describe_exit(process.returncode)} while starting"
+    if part.ready(config):
+        part.after_start(config)
+        return ""
+    if time.monotonic() - since > part.start_timeout:
+        return f"not ready after {part.start_timeout:.0f} s"
+    return None
 
 
 def describe_exit(returncode: int | None) -> str:

@@ -15,6 +15,7 @@ from liftbit_common.events import EventType, FileEvent
 from scripts.stack.info import StackInfo
 from tests.support.analytics import Totals, file_ground_truth, ground_truth
 from tests.support.events import EventLog
+from tests.support.faults import Faults
 from tests.support.http import put
 from tests.support.users import User
 
@@ -244,3 +245,28 @@ def test_owner_stats_per_file_and_link_with_the_leak_alert(
     expected = plus(baseline, ground_truth(produced))
     seen = wait_for(api, alice, since, expected)
     assert {k: seen.get(k) for k in expected} == expected
+
+
+def test_a_download_while_analytics_starts_is_counted_once_the_query_runs(
+    stack: StackInfo, api: httpx.Client, alice: User
+) -> None:
+    """The file API does not wait for Spark: while the query comes up /health is 200 "degraded"
+    with analytics "starting", downloads work, and their events wait in the outbox and the topic."""
+    body = b"e" * 1234
+    file_id = put(api, alice, "early.bin", body).json()["id"]
+    stack.launcher("stop", "analytics_ms")
+    stack.launcher("start", "analytics_ms")  # returns once the service answers, the query ~20 s before running
+
+    def health() -> dict[str, Any]:
+        response = api.get("/health")
+        assert response.status_code == 200, response.text
+        report: dict[str, Any] = response.json()
+        return report
+
+    assert (health()["status"], health()["checks"]["analytics_ms"]) == ("degraded", "starting")
+    assert api.get(f"/users/{alice.name}/files/early.bin", headers=alice.auth).content == body
+    assert health()["status"] == "degraded", "the query ran before the download: this proves nothing"
+
+    Faults(stack).wait_healthy()
+    stats = wait_for_stats(stack, {"file_id": file_id, "link_ids": []}, 1, timeout=60)
+    assert (stats["downloads"], stats["bytes"]) == (1, len(body))

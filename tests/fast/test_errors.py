@@ -90,6 +90,24 @@ def test_health_is_503_and_names_the_part_that_is_down(api: TestClient, fakes: F
     assert sick.json() == {"status": "unavailable", "checks": healthy.json()["checks"] | {"s3": "no answer within 2 s"}}
 
 
+def test_health_is_200_degraded_while_only_analytics_is_starting(api: TestClient, fakes: Fakes) -> None:
+    """The file API works without analytics (events wait in the outbox and the topic), so Spark
+    coming up is "degraded", 200; a real failure, of analytics too, stays 503 "unavailable"."""
+    fakes.analytics.health |= {"analytics_ms": "starting", "streaming_query": "starting"}
+    starting = api.get("/health")
+    assert (starting.status_code, starting.json()["status"]) == (200, "degraded")
+    assert starting.json()["checks"]["analytics_ms"] == "starting"
+
+    fakes.metadata.health["broker"] = "no answer within 2 s"
+    also_sick = api.get("/health")
+    assert (also_sick.status_code, also_sick.json()["status"]) == (503, "unavailable")
+
+    fakes.metadata.health["broker"] = "ok"
+    fakes.analytics.health |= {"analytics_ms": "unavailable", "streaming_query": "failed: the query stopped"}
+    failed = api.get("/health")
+    assert (failed.status_code, failed.json()["status"]) == (503, "unavailable")
+
+
 def test_the_catalogue_covers_every_code_once_per_status() -> None:
     catalogued = [code for _, codes in STATUS_CODES.values() for code in codes]
     assert set(catalogued) == set(ErrorCode)

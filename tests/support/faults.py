@@ -51,13 +51,14 @@ class Faults:
         return httpx.get(f"{self.stack.url}/health", timeout=15)
 
     def wait_healthy(self, timeout: float = HEALTHY_WITHIN_SECONDS) -> float:
-        """Seconds until /health is 200; fails the test if it is not within ``timeout``."""
+        """Seconds until /health is "ok" (200 "degraded" is not enough: analytics must run too);
+        fails the test if it is not within ``timeout``."""
         started = time.monotonic()
         last = "no answer"
         while time.monotonic() - started < timeout:
             try:
                 response = self.health()
-                if response.status_code == 200:
+                if response.status_code == 200 and response.json()["status"] == "ok":
                     return time.monotonic() - started
                 last = f"{response.status_code} {response.text[:400]}"
             except httpx.HTTPError as exc:

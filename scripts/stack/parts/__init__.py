@@ -1,4 +1,5 @@
-"""The parts of the stack, one module each, in start order (each waits for the ones before it)."""
+"""The parts of the stack, one module each, in dependency order; each starts as soon as the parts it
+`needs` are ready, so independent ones start side by side."""
 
 from __future__ import annotations
 

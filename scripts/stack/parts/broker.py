@@ -35,4 +35,10 @@ def env(config: StackConfig) -> dict[str, str]:
     }
 
 
-PART = Part("broker", command=command, env=env, ready=lambda config: can_connect(config.ports["KAFKA_PORT"]))
+PART = Part(
+    "broker",
+    command=command,
+    env=env,
+    ready=lambda config: can_connect(config.ports["KAFKA_PORT"]),
+    needs=("s3",),  # its log is on S3
+)

@@ -64,6 +64,7 @@ def service_part(
     port_name: str,
     env: Callable[[StackConfig], dict[str, str]] = service_env,
     start_timeout: float = 60.0,
+    needs: tuple[str, ...] = (),
 ) -> Part:
     def replicated_env(config: StackConfig) -> dict[str, str]:
         return env(config) | {"WEB_CONCURRENCY": str(config.replicas(name))}
@@ -74,10 +75,14 @@ def service_part(
         env=replicated_env,
         ready=serving(port_name),
         start_timeout=start_timeout,
+        needs=needs,
     )
 
 
-METADATA = service_part("metadata_ms", "METADATA_PORT", env=metadata_env)
-STORAGE = service_part("storage_ms", "STORAGE_PORT")
-ANALYTICS = service_part("analytics_ms", "ANALYTICS_PORT", env=analytics_env, start_timeout=120)
+# What each migrates or connects to as it starts; files_ms calls the others only per request.
+METADATA = service_part("metadata_ms", "METADATA_PORT", env=metadata_env, needs=("postgres", "broker"))
+STORAGE = service_part("storage_ms", "STORAGE_PORT", needs=("s3",))
+ANALYTICS = service_part(
+    "analytics_ms", "ANALYTICS_PORT", env=analytics_env, start_timeout=120, needs=("postgres", "broker")
+)
 FILES = service_part("files_ms", "FILES_PORT")
