@@ -43,6 +43,15 @@ def build_spark_session(settings: AnalyticsSettings) -> SparkSession:
     if settings.spark_master_url.startswith("local"):
         # Everything runs in this process: stay on loopback rather than the host's first interface.
         builder = builder.config("spark.driver.bindAddress", "127.0.0.1").config("spark.driver.host", "127.0.0.1")
+    else:
+        # Executors are JVMs of the cluster's workers: they connect back to the driver at this
+        # address. Their Python workers (the data source's reader) run PYSPARK_PYTHON, this venv's
+        # python, which imports this checkout wherever they run (the project is installed editable).
+        builder = (
+            builder.config("spark.driver.host", settings.spark_driver_host)
+            .config("spark.executor.memory", settings.spark_executor_memory)
+            .config("spark.cores.max", str(settings.spark_cores_max))
+        )
     if settings.analytics_source == "kafka":
         builder = builder.config("spark.jars.packages", settings.analytics_kafka_package)
     spark = builder.getOrCreate()

@@ -34,6 +34,12 @@ class AnalyticsSettings(ServiceSettings):
     # The driver JVM's heap (with local[2], the whole job's): it fills to this before collecting,
     # so the service's memory levels off there, plus the Python workers.
     spark_driver_memory: str = Field("1g", pattern=r"^\d+[kmgKMG]$")
+    # On a cluster (SPARK_MASTER_URL=spark://…): the address the executors reach the driver at
+    # (loopback for a cluster on this machine), each executor's heap, and the cores the job takes
+    # from the cluster in all (spread over the workers).
+    spark_driver_host: str = "127.0.0.1"
+    spark_executor_memory: str = Field("512m", pattern=r"^\d+[kmgKMG]$")
+    spark_cores_max: int = Field(2, ge=1)
     # python: the Python data source over confluent-kafka; kafka: Spark's built-in connector
     # (needs its jar, fetched from Maven as analytics_kafka_package).
     analytics_source: Literal["python", "kafka"] = "python"

@@ -1,6 +1,6 @@
 """`python -m scripts.stack up|down|start|stop|status|logs|backup|restore`: the commands behind
 `make up`, `make down`, `make status`, `make logs`, `make backup` and `make restore`, and the
-supervisor they start."""
+supervisor they start; `spark-cluster up|down`, a Spark cluster for analytics_ms beside the stack."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from scripts.stack import backup
+from scripts.stack import backup, spark_cluster
 from scripts.stack.config import DEFAULT_HOME, PART_NAMES, LauncherError, StackConfig, load_config, write_private
 from scripts.stack.info import StackInfo, is_running, process_alive, read_env_file, read_pid
 from scripts.stack.parts import PARTS
@@ -23,6 +23,10 @@ from scripts.stack.process import Part, http_body, log_tail, stop_part
 from scripts.stack.supervisor import Supervisor, held_file, read_state, start_supervisor
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+spark_app = typer.Typer(
+    help="A Spark standalone cluster for SPARK_MASTER_URL, from pyspark's own distribution", no_args_is_help=True
+)
+app.add_typer(spark_app, name="spark-cluster")
 HomeOption = Annotated[Path, typer.Option("--home", envvar="LIFTBIT_HOME", help="Data folder of the stack")]
 PROGRESS_EVERY_SECONDS = 5.0
 USABLE = frozenset({"ok", "degraded"})  # /health's statuses under which uploads and downloads work
@@ -334,3 +338,31 @@ def restore(
 def supervise(home: HomeOption = DEFAULT_HOME) -> None:
     """Run the supervisor in the foreground (`up` starts it in the background)."""
     Supervisor(supervised_config(home.resolve())).run()
+
+
+SparkHomeOption = Annotated[Path, typer.Option("--home", help="Folder of the Spark cluster")]
+
+
+@spark_app.command("up")
+def spark_cluster_up(
+    home: SparkHomeOption = DEFAULT_HOME / "spark-cluster",
+    workers: Annotated[int, typer.Option(min=1)] = 2,
+    cores: Annotated[int, typer.Option(min=1, help="Cores of each worker")] = 1,
+    memory: Annotated[str, typer.Option(help="Memory of each worker for its executors")] = "1g",
+) -> None:
+    """Start a Spark master and its workers on free loopback ports; return once every worker is
+    registered."""
+    try:
+        cluster = spark_cluster.start_cluster(home, workers=workers, cores=cores, memory=memory)
+    except LauncherError as exc:
+        fail(str(exc))
+    say(f"Spark master {cluster.master_url} (web UI {cluster.webui_url}) with {workers} worker(s)")
+    say(f"Run analytics on it: make down; SPARK_MASTER_URL={cluster.master_url} make up")
+
+
+@spark_app.command("down")
+def spark_cluster_down(home: SparkHomeOption = DEFAULT_HOME / "spark-cluster") -> None:
+    """Stop the workers (with their executors) and the master, by PID."""
+    for name in spark_cluster.stop_cluster(home):
+        say(f"  {name:<15} stopped")
+    say(f"the Spark cluster in {home.resolve()} is down")

@@ -13,84 +13,11 @@ from confluent_kafka import Producer
 
 from liftbit_common.events import EventType, FileEvent
 from scripts.stack.info import StackInfo
-from tests.support.analytics import Totals, file_ground_truth, ground_truth
+from tests.support.analytics import file_ground_truth, ground_truth, plus, settled, synthetic, wait_for
 from tests.support.events import EventLog
 from tests.support.faults import Faults
 from tests.support.http import put
 from tests.support.users import User
-
-WINDOW = timedelta(minutes=5)
-
-
-def windows(api: httpx.Client, user: User, since: datetime) -> Totals:
-    response = api.get("/analytics/downloads", params={"since": since.isoformat()}, headers=user.auth)
-    assert response.status_code == 200, response.text
-    rows: list[dict[str, Any]] = response.json()
-    for row in rows:
-        start, end = datetime.fromisoformat(row["window_start"]), datetime.fromisoformat(row["window_end"])
-        assert end - start == WINDOW
-    return {datetime.fromisoformat(r["window_start"]): (r["downloads"], r["bytes"]) for r in rows}
-
-
-def settled(api: httpx.Client, user: User, since: datetime, quiet: float = 4.0, timeout: float = 120) -> Totals:
-    """The windows once nothing has changed for ``quiet`` seconds (earlier tests' events are in)."""
-    deadline = time.monotonic() + timeout
-    last, unchanged_since = windows(api, user, since), time.monotonic()
-    while time.monotonic() < deadline:
-        time.sleep(0.5)
-        now = windows(api, user, since)
-        if now != last:
-            last, unchanged_since = now, time.monotonic()
-        elif time.monotonic() - unchanged_since >= quiet:
-            return now
-    raise AssertionError("download windows never settled")
-
-
-def wait_for(api: httpx.Client, user: User, since: datetime, expected: Totals, timeout: float = 180) -> Totals:
-    deadline = time.monotonic() + timeout
-    while True:
-        seen = windows(api, user, since)
-        if all(seen.get(start) == totals for start, totals in expected.items()) or time.monotonic() > deadline:
-            return seen
-        time.sleep(0.5)
-
-
-def plus(base: Totals, extra: Totals) -> Totals:
-    totals = dict(base)
-    for start, (downloads, size) in extra.items():
-        before = totals.get(start, (0, 0))
-        totals[start] = (before[0] + downloads, before[1] + size)
-    return totals
-
-
-def synthetic(owner: str, now: datetime, sizes: list[int], file_id: str | None = None) -> list[FileEvent]:
-    """Downloads (of ``file_id``) in three consecutive windows, spanning under six minutes so that
-    all stay within the 10-minute watermark, plus a redelivered duplicate and an upload, which must
-    not count."""
-    epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    current = epoch + (now - epoch) // WINDOW * WINDOW
-    moments = (
-        current - timedelta(seconds=30),
-        current + timedelta(seconds=10),
-        current + WINDOW + timedelta(seconds=10),
-    )
-    events = [
-        FileEvent(
-            type=EventType.DOWNLOAD,
-            owner=owner,
-            filename="s.bin",
-            size=size,
-            actor=owner,
-            occurred_at=at,
-            file_id=file_id,
-            path="s.bin" if file_id else None,
-        )
-        for at in moments
-        for size in sizes
-    ]
-    events.append(events[0])  # at-least-once: the same event_id again
-    events.append(FileEvent(type=EventType.UPLOAD, owner=owner, filename="s.bin", size=10**9, actor=owner))
-    return events
 
 
 def produce(stack: StackInfo, events: list[FileEvent]) -> None:
