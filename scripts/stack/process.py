@@ -118,6 +118,14 @@ def check_started(config: StackConfig, part: Part, process: subprocess.Popen[byt
     return None
 
 
+def wait_ready(config: StackConfig, part: Part, process: subprocess.Popen[bytes]) -> str | None:
+    """None once the part is ready; else why not (for parts started outside the supervisor)."""
+    since = time.monotonic()
+    while (problem := check_started(config, part, process, since)) is None:
+        time.sleep(0.2)
+    return problem or None
+
+
 def describe_exit(returncode: int | None) -> str:
     if returncode is None:
         return "still running"
