@@ -1063,6 +1063,75 @@ def small_cpu_section(result: SmallResult) -> Section:
     )
 
 
+# --------------------------------------------------------------------------- listing a folder
+
+LISTED_FILES = 1000
+LISTINGS = 100
+LISTING_P99_GOAL_MS = 50.0
+
+
+@dataclass
+class ListingResult:
+    latencies: dict[str, list[float]]  # listing → seconds of each request
+
+
+async def _measure_listing(session: Session) -> ListingResult:
+    limits = httpx.Limits(max_connections=16)
+    async with httpx.AsyncClient(base_url=session.stack.url, headers=session.auth, limits=limits, timeout=60) as client:
+        files = f"/users/{session.username}/files"
+
+        async def put(index: int) -> None:
+            response = await client.put(f"{files}/album/photo-{index:04d}.jpg", content=small_payload(index, 512))
+            if response.status_code != 201:
+                raise RuntimeError(f"upload for the listing: {response.status_code} {response.text[:300]}")
+
+        for start in range(0, LISTED_FILES, 16):
+            await asyncio.gather(*(put(i) for i in range(start, min(start + 16, LISTED_FILES))))
+        listings = {
+            "folder (GET /users/{u}/folders/album?limit=1000)": f"/users/{session.username}/folders/album?limit=1000",
+            "prefix (GET /users/{u}/files?prefix=album&limit=1000)": f"{files}?prefix=album&limit=1000",
+        }
+        latencies: dict[str, list[float]] = {}
+        for label, url in listings.items():
+            seconds = []
+            for _ in range(LISTINGS):
+                began = time.perf_counter()
+                response = await client.get(url)
+                seconds.append(time.perf_counter() - began)
+                if response.status_code != 200 or len(response.json()["items"]) != LISTED_FILES:
+                    raise RuntimeError(f"{url} did not list {LISTED_FILES} entries: {response.text[:300]}")
+            latencies[label] = seconds
+        return ListingResult(latencies)
+
+
+def measure_listing(session: Session) -> ListingResult:
+    result = asyncio.run(_measure_listing(session))
+    for label, seconds in result.latencies.items():
+        log(f"list {LISTED_FILES}: {label} p50 {percentile(seconds, 0.5) * 1000:.1f} ms")
+    return result
+
+
+def listing_section(result: ListingResult) -> Section:
+    rows = []
+    for label, seconds in result.latencies.items():
+        p99 = percentile(seconds, 0.99) * 1000
+        rows.append(
+            [
+                label,
+                f"{percentile(seconds, 0.5) * 1000:.1f}",
+                f"{p99:.1f}",
+                f"≤ {LISTING_P99_GOAL_MS:.0f}",
+                verdict(p99 <= LISTING_P99_GOAL_MS),
+            ]
+        )
+    return Section(
+        f"Listing a folder of {LISTED_FILES} files, {LISTINGS} requests one after another, ms",
+        ["listing", "p50", "p99", "p99 goal", "met"],
+        rows,
+        ["one keep-alive connection through nginx; each answer checked to hold every entry."],
+    )
+
+
 def resume_section(result: ResumeResult) -> Section:
     resent = result.size - result.resumed_from
     lost = result.cut_at - result.resumed_from
@@ -1151,7 +1220,7 @@ def parse_settings(pairs: list[str]) -> dict[str, str]:
     return settings
 
 
-SECTIONS = ("large", "small", "resume")
+SECTIONS = ("large", "small", "listing", "resume")
 
 
 @app.command()
@@ -1207,6 +1276,7 @@ def main(
     small_levels: list[SmallResult] = []
     levels = sorted(set(clients or [1, 8, SMALL_GOAL_CLIENTS, 128]))
     resume: ResumeResult | None = None
+    listing: ListingResult | None = None
     idle: dict[str, float] = {}
     try:
         log(f"making test files in {work} …")
@@ -1237,6 +1307,8 @@ def main(
                     measure_small(session, cpu, small_ops_at(level, small_ops), small_size, level) for level in levels
                 ]
                 small = next((r for r in small_levels if r.concurrency == SMALL_GOAL_CLIENTS), small_levels[-1])
+            if "listing" in chosen:
+                listing = measure_listing(session)
             if "resume" in chosen:
                 resume = measure_resume(session, files[resume_mib or large_mib])
     finally:
@@ -1248,6 +1320,8 @@ def main(
         sections += [small_section(small_levels), small_cpu_section(small)]
     if resume:
         sections.append(resume_section(resume))
+    if listing:
+        sections.append(listing_section(listing))
     console.print()
     for part in sections:
         part.show()
