@@ -34,6 +34,8 @@ def test_breadcrumbs_details_sort_search_and_select(page: Page, api: httpx.Clien
     sign_in(page, alice)
     expect(page.get_by_test_id("usage")).to_contain_text("used")
     row(page, "reports").get_by_role("link").click()
+    # reports' own listing has arrived (its rows are shown): from here on, only 2026's is awaited.
+    expect(row(page, "2026")).to_be_visible()
     requests: list[Request] = []
     page.on("request", lambda request: requests.append(request) if "/users/" in request.url else None)
     row(page, "2026").get_by_role("link").click()
