@@ -50,6 +50,23 @@ def content(size: int, seed: int = 0) -> bytes:
     return (block * (size // len(block) + 1))[:size]
 
 
+def read_answer(connection: socket.socket) -> bytes:
+    """One whole HTTP/1.1 answer (a Content-Length body) from ``connection``, or what came before
+    it closed."""
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        if not (chunk := connection.recv(65536)):
+            return answer
+        answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    length = next(
+        (int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")), 0
+    )
+    while len(body) < length and (chunk := connection.recv(65536)):
+        body += chunk
+    return head + b"\r\n\r\n" + body
+
+
 def raw_exchange(base_url: str, request: bytes, *, read_seconds: float = 20) -> tuple[bytes, float]:
     """Send ``request`` on a fresh connection as it is (it may announce more body than it holds,
     then fall silent) and read the answer, up to the end of its JSON body: the answer and the
