@@ -1,8 +1,9 @@
 """Answer an error while the request body is still arriving without losing the answer, and
 without leaving the client a connection that is about to close.
 
-A small rest of the body (up to ``drain_first_bytes``, arriving within ``drain_first_seconds``)
-is read and dropped before the error goes
+A small rest of the body (up to ``drain_first_bytes``, arriving within ``drain_first_seconds``
+and without a pause of ``drain_first_idle_seconds``: a silent client, as the one answered 408,
+is not waited for) is read and dropped before the error goes
 out: the answer then follows a whole request, and every hop keeps its connection. nginx in
 particular answers "Connection: keep-alive" and then closes when it answers before it has read the
 whole body; a client that reused that connection lost its next request ("disconnected without a
@@ -31,12 +32,14 @@ class AnswerErrorsEarly:
         app: ASGIApp,
         drain_first_bytes: int = 16 * MiB,
         drain_first_seconds: float = 5.0,
+        drain_first_idle_seconds: float = 0.5,
         linger_bytes: int = 64 * MiB,
         linger_seconds: float = 1.0,
     ) -> None:
         self.app = app
         self.drain_first_bytes = drain_first_bytes
         self.drain_first_seconds = drain_first_seconds
+        self.drain_first_idle_seconds = drain_first_idle_seconds
         self.linger_bytes = linger_bytes
         self.linger_seconds = linger_seconds
 
@@ -61,7 +64,9 @@ class AnswerErrorsEarly:
             nonlocal answering_early
             if message["type"] == "http.response.start" and message["status"] >= 400 and not body_done:
                 if declared is not None and declared - received <= self.drain_first_bytes:
-                    await read_rest(tracking_receive, declared - received, self.drain_first_seconds)
+                    await read_rest(
+                        tracking_receive, declared - received, self.drain_first_seconds, self.drain_first_idle_seconds
+                    )
                 if not body_done:
                     answering_early = True
                     message["headers"] = [*message.get("headers", []), (b"connection", b"close")]
@@ -74,18 +79,22 @@ class AnswerErrorsEarly:
         await self.app(scope, tracking_receive, early_send)
 
 
-async def read_rest(receive: Receive, most_bytes: int, most_seconds: float) -> None:
-    """Read and drop the body for at most ``most_seconds`` and about ``most_bytes``."""
+async def read_rest(receive: Receive, most_bytes: int, most_seconds: float, idle_seconds: float | None = None) -> None:
+    """Read and drop the body for at most ``most_seconds`` and about ``most_bytes``, and no longer
+    than ``idle_seconds`` without a piece of it."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + most_seconds
     drained = 0
     with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(most_seconds):
-            while drained <= most_bytes:
+        while drained <= most_bytes:
+            wait = deadline - loop.time() if idle_seconds is None else min(deadline - loop.time(), idle_seconds)
+            async with asyncio.timeout(max(wait, 0)):
                 message = await receive()
-                if message["type"] != "http.request":
-                    return
-                drained += len(message.get("body", b""))
-                if not message.get("more_body", False):
-                    return
+            if message["type"] != "http.request":
+                return
+            drained += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                return
 
 
 def declared_length(scope: Scope) -> int | None:

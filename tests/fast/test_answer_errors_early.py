@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 from starlette.types import Message, Receive, Scope, Send
 
@@ -33,7 +34,7 @@ def exchange(declared: int, pieces: int, piece_size: int) -> tuple[list[Message]
         sent.append(message)
 
     scope = {"type": "http", "headers": [(b"content-length", str(declared).encode())]}
-    middleware = AnswerErrorsEarly(refuse_at_once, drain_first_seconds=0.2, linger_seconds=0.2)
+    middleware = AnswerErrorsEarly(refuse_at_once, drain_first_idle_seconds=0.2, linger_seconds=0.2)
     asyncio.run(middleware(scope, receive, send))
     return sent, read
 
@@ -53,7 +54,9 @@ def test_a_large_refused_body_is_answered_at_once_and_the_connection_closes() ->
     assert 1 < read < 100  # lingered for about 64 MiB, not the whole body
 
 
-def test_a_small_body_that_stops_coming_is_answered_after_the_wait_and_closes() -> None:
+def test_a_small_body_that_stops_coming_is_answered_after_a_short_pause_and_closes() -> None:
+    started = time.monotonic()
     sent, read = exchange(declared=5 * MiB, pieces=3, piece_size=64 * 1024)
+    assert time.monotonic() - started < 1  # the pause (0.2 s) and the linger (0.2 s), not 5 s
     assert sent[0]["status"] == 413 and (b"connection", b"close") in sent[0]["headers"]
     assert read == 5  # three pieces, then a wait for the rest before the answer and one after it
