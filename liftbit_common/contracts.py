@@ -347,6 +347,13 @@ class UploadState(NewUpload):
     progress: UploadProgress
 
 
+class UploadLease(BaseModel):
+    """The right to write one upload, held by one request at a time across every files_ms copy."""
+
+    writer: uuid.UUID = Field(description="The request holding it; it renews and releases the lease by this id")
+    seconds: float = Field(gt=0, le=600, description="How long the lease lasts unless renewed")
+
+
 class ProgressUpdate(BaseModel):
     expected_offset: int = Field(ge=0, description="Applied only if the stored offset still equals this")
     progress: UploadProgress

@@ -200,6 +200,9 @@ class Upload(Base):
     uploader_name: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
     expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), index=True)
+    # The request writing it now (any files_ms copy), until its lease lapses unless renewed.
+    writer: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    writer_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 
 class ObjectDeletion(Base):

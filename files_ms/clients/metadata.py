@@ -48,6 +48,7 @@ from liftbit_common.contracts import (
     TrashEntry,
     TrashPage,
     UploadAllowance,
+    UploadLease,
     UploadState,
     UserCreated,
     UserInfo,
@@ -237,6 +238,12 @@ class MetadataClient:
 
     async def remove_upload(self, owner: str, upload_id: uuid.UUID) -> RemovedObjects:
         return await self.http.call(api.REMOVE_UPLOAD, owner=owner, upload_id=upload_id)
+
+    async def lease_upload(self, owner: str, upload_id: uuid.UUID, lease: UploadLease) -> UploadState:
+        return await self.http.call(api.LEASE_UPLOAD, lease, owner=owner, upload_id=upload_id)
+
+    async def release_upload(self, owner: str, upload_id: uuid.UUID, writer: uuid.UUID) -> None:
+        await self.http.call(api.RELEASE_UPLOAD, owner=owner, upload_id=upload_id, writer=writer)
 
     async def due_deletions(self, limit: int) -> list[ObjectRef]:
         return await self.http.call(api.DUE_DELETIONS, api.DeletionsQuery(limit=limit))

@@ -14,14 +14,21 @@ import binascii
 import contextlib
 import math
 import uuid
-import weakref
 from collections.abc import AsyncIterable, AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 from files_ms.clients.protocols import Metadata, Storage
 from files_ms.service.files import CountedBody, FileService, Uploader
 from files_ms.service.http_semantics import stored_media_type
-from liftbit_common.contracts import FileCommit, NewUpload, ObjectRef, ProgressUpdate, UploadProgress, UploadState
+from liftbit_common.contracts import (
+    FileCommit,
+    NewUpload,
+    ObjectRef,
+    ProgressUpdate,
+    UploadLease,
+    UploadProgress,
+    UploadState,
+)
 from liftbit_common.errors import (
     BadRequest,
     Conflict,
@@ -35,7 +42,13 @@ from liftbit_common.rules import S3_MAX_PARTS, MiB, new_object_key
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,termination,checksum,expiration"
-LOCK_WAIT_SECONDS = 60
+# A request waits this long for the one before it to finish writing, then gets 409 upload_busy.
+LEASE_WAIT_SECONDS = 60
+# A copy of files_ms that died mid-request holds its upload until its lease lapses.
+LEASE_SECONDS = 10.0
+# How often a waiting request asks again: the most a HEAD right after a cut waits past the cut
+# request's end.
+LEASE_POLL_SECONDS = 0.05
 
 
 def parse_upload_metadata(header: str | None) -> dict[str, str]:
@@ -99,8 +112,6 @@ class ResumableUploads:
         self._files = files
         self._part_size = part_size
         self._expiry = timedelta(seconds=expiry_seconds)
-        # Per upload, in this process; metadata_ms's offset check covers several processes.
-        self._locks: weakref.WeakValueDictionary[uuid.UUID, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def create(self, uploader: Uploader, length: int, metadata_header: str | None) -> UploadState:
         """``uploader`` (an optional key of Upload-Metadata) is the name a link's uploader gives."""
@@ -143,28 +154,48 @@ class ResumableUploads:
         return upload
 
     @contextlib.asynccontextmanager
-    async def _exclusive(self, upload_id: uuid.UUID) -> AsyncIterator[None]:
-        """One request at a time per upload. A request whose client just vanished may still be
-        storing what it received: the next one waits for it, so the offset it sees is final."""
-        lock = self._locks.setdefault(upload_id, asyncio.Lock())
+    async def _writing(self, uploader: Uploader, upload_id: uuid.UUID) -> AsyncIterator[UploadState]:
+        """One request at a time per upload, whichever files_ms copy it reaches: a lease on the
+        upload in metadata_ms, renewed while the request runs. A request whose client just
+        vanished may still be storing what it received: the next one waits for it, so the offset
+        it sees is final. (Correctness does not rest on it: metadata_ms checks every offset.)"""
+        lease = UploadLease(writer=uuid.uuid4(), seconds=LEASE_SECONDS)
+        upload = await self._take(uploader.owner, upload_id, lease)
+        renewal = asyncio.create_task(self._renew(uploader.owner, upload_id, lease), name="upload-lease")
         try:
-            await asyncio.wait_for(lock.acquire(), timeout=LOCK_WAIT_SECONDS)
-        except TimeoutError as exc:
-            raise Conflict("another request is still writing to this upload", code=ErrorCode.UPLOAD_BUSY) from exc
-        try:
-            yield
+            if not uploader.may_see(upload):
+                raise upload_not_found(upload_id)
+            yield upload
         finally:
-            lock.release()
+            renewal.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewal
+            # Unreleased, the lease lapses by itself after LEASE_SECONDS.
+            with contextlib.suppress(ServiceUnavailable):
+                await self._metadata.release_upload(uploader.owner, upload_id, lease.writer)
 
-    async def _upload(self, uploader: Uploader, upload_id: uuid.UUID) -> UploadState:
-        upload = await self._metadata.get_upload(uploader.owner, upload_id)
-        if not uploader.may_see(upload):
-            raise upload_not_found(upload_id)
-        return upload
+    async def _take(self, owner: str, upload_id: uuid.UUID, lease: UploadLease) -> UploadState:
+        deadline = asyncio.get_running_loop().time() + LEASE_WAIT_SECONDS
+        while True:
+            try:
+                return await self._metadata.lease_upload(owner, upload_id, lease)
+            except Conflict as exc:
+                if exc.code != ErrorCode.UPLOAD_BUSY or asyncio.get_running_loop().time() >= deadline:
+                    raise
+            await asyncio.sleep(LEASE_POLL_SECONDS)
+
+    async def _renew(self, owner: str, upload_id: uuid.UUID, lease: UploadLease) -> None:
+        while True:
+            await asyncio.sleep(LEASE_SECONDS / 3)
+            try:
+                await self._metadata.lease_upload(owner, upload_id, lease)
+            except ServiceUnavailable:
+                continue  # the next try may reach it; the lease has two more thirds to run
+            except LiftbitError:
+                return  # finished, removed, or (after a long outage) taken by the next writer
 
     async def status(self, uploader: Uploader, upload_id: uuid.UUID) -> UploadState:
-        async with self._exclusive(upload_id):
-            upload = await self._upload(uploader, upload_id)
+        async with self._writing(uploader, upload_id) as upload:
             if upload.progress.offset == upload.length:
                 # All bytes arrived but the file was not committed (a crash right at the end).
                 await self._finish(upload)
@@ -179,8 +210,7 @@ class ResumableUploads:
         *,
         upload_checksum: str | None,
     ) -> UploadState:
-        async with self._exclusive(upload_id):
-            upload = await self._upload(uploader, upload_id)
+        async with self._writing(uploader, upload_id) as upload:
             if offset != upload.progress.offset:
                 raise Conflict(
                     f"Upload-Offset {offset} does not match the upload's offset {upload.progress.offset}",
@@ -244,7 +274,8 @@ class ResumableUploads:
             raise
 
     async def terminate(self, uploader: Uploader, upload_id: uuid.UUID) -> None:
-        await self._upload(uploader, upload_id)
+        if not uploader.may_see(await self._metadata.get_upload(uploader.owner, upload_id)):
+            raise upload_not_found(upload_id)
         await self._remove(uploader.owner, upload_id)
 
     async def _remove(self, owner: str, upload_id: uuid.UUID) -> None:

@@ -51,6 +51,7 @@ from liftbit_common.contracts import (
     TrashEntry,
     TrashPage,
     UploadAllowance,
+    UploadLease,
     UploadState,
     UserCreated,
     UserInfo,
@@ -270,6 +271,9 @@ CREATE_UPLOAD: Route[NewUpload, UploadState] = Route(
 GET_UPLOAD: Route[None, UploadState] = Route("GET", _UPLOAD, answer=UploadState)
 ADVANCE_UPLOAD: Route[ProgressUpdate, UploadState] = Route("PATCH", _UPLOAD, ProgressUpdate, UploadState)
 REMOVE_UPLOAD: Route[None, RemovedObjects] = Route("DELETE", _UPLOAD, answer=RemovedObjects)
+# Take or renew the upload's lease (409 upload_busy while another writer holds it), then let it go.
+LEASE_UPLOAD: Route[UploadLease, UploadState] = Route("POST", f"{_UPLOAD}/lease", UploadLease, UploadState)
+RELEASE_UPLOAD: Route[None, None] = Route("DELETE", f"{_UPLOAD}/lease/{{writer}}")
 
 DUE_DELETIONS: Route[DeletionsQuery, list[ObjectRef]] = Route(
     "GET", "/object-deletions", DeletionsQuery, list[ObjectRef], request_in="query"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -13,6 +13,7 @@ from liftbit_common.contracts import (
     ObjectRef,
     ProgressUpdate,
     RemovedObjects,
+    UploadLease,
     UploadPart,
     UploadProgress,
     UploadState,
@@ -118,6 +119,38 @@ class UploadRegistry:
             upload.parts = [p.model_dump() for p in update.progress.parts]
             upload.tail_key = update.progress.tail_key
             return _state(upload, owner)
+
+    async def lease(self, owner: str, upload_id: uuid.UUID, lease: UploadLease) -> UploadState:
+        """Give ``lease.writer`` the upload for ``lease.seconds`` (taking it, or renewing its own
+        lease) unless another writer's lease still runs (409 upload_busy). One statement, on the
+        database's clock, so that every copy of every service agrees on when a lease lapsed."""
+        now = sa.func.now()
+        taken = (
+            sa.update(Upload)
+            .where(
+                Upload.id == upload_id,
+                Upload.owner_id == sa.select(User.id).where(User.username == owner).scalar_subquery(),
+                Upload.expires_at > now,
+                sa.or_(Upload.writer.is_(None), Upload.writer == lease.writer, Upload.writer_until <= now),
+            )
+            .values(writer=lease.writer, writer_until=now + sa.literal(timedelta(seconds=lease.seconds), sa.Interval))
+            .returning(Upload)
+        )
+        async with self._sessions.begin() as session:
+            upload = await session.scalar(taken)
+            if upload is None:
+                await self._find(session, owner, upload_id)  # 404 if it is not there at all
+                raise Conflict("another request is still writing to this upload", code=ErrorCode.UPLOAD_BUSY)
+            return _state(upload, owner)
+
+    async def release(self, owner: str, upload_id: uuid.UUID, writer: uuid.UUID) -> None:
+        """End ``writer``'s lease, if it still holds one (a finished upload is gone already)."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                sa.update(Upload)
+                .where(Upload.id == upload_id, Upload.writer == writer)
+                .values(writer=None, writer_until=None)
+            )
 
     async def remove(self, owner: str, upload_id: uuid.UUID) -> RemovedObjects:
         """Forget the upload; its multipart upload and tail go to the deletion queue."""

@@ -1,6 +1,7 @@
 """Two copies each of files_ms, storage_ms and metadata_ms (FILES_REPLICAS=2 …) serve as one: a
-token revoked through one copy is refused by every copy within a second, and the outbox still
-publishes each event once, in order."""
+token revoked through one copy is refused by every copy within a second, the outbox still
+publishes each event once, in order, and a resumable upload is written by one request at a time
+whichever copy each request reaches."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from scripts.stack.config import REPLICA_SETTINGS
 from scripts.stack.info import StackInfo
 from scripts.stack.throwaway import throwaway_stack
 from tests.support.events import EventLog
+from tests.support.http import content
 from tests.support.stack import TEST_STACK_SETTINGS
+from tests.support.tus import TUS, MiB, create, cut_patch, patch
 from tests.support.users import User, register
 
 REPLICAS = 2
@@ -78,3 +81,29 @@ def test_the_outbox_publishes_each_event_once_in_order_with_two_metadata_copies(
     found = events.wait_for(lambda e: e["owner"] == user.name, len(names) + 1, timeout=30, quiet_seconds=3)
     assert [(e["type"], e["path"]) for e in found] == [("upload", name) for name in names]
     assert len({e["event_id"] for e in found}) == len(names)
+
+
+def test_after_a_cut_connection_every_copy_reports_the_final_offset(replicated: StackInfo) -> None:
+    # The cut request crossed a part boundary (8 MiB): after the cut its copy still stores the
+    # last MiB and records it. A HEAD on the other copy must wait for that, not report 8 MiB.
+    data = content(17 * MiB, seed=11)
+    with httpx.Client(base_url=replicated.url, timeout=60) as client:
+        user = register(client)
+        location = create(client, user, "cut.bin", len(data))
+
+        def offset_on_a_fresh_connection(_: int) -> int:
+            with httpx.Client(timeout=60) as own:
+                head = own.head(location, headers=user.auth | TUS)
+                assert head.status_code == 200, head.text
+                return int(head.headers["upload-offset"])
+
+        cut_patch(replicated, user, location, 0, data[: 9 * MiB])
+        with ThreadPoolExecutor(8) as pool:
+            offsets = list(pool.map(offset_on_a_fresh_connection, range(8)))
+        time.sleep(1)
+        final = offset_on_a_fresh_connection(0)
+        assert offsets == [final] * 8, (offsets, final)
+        resumed = patch(client, user, location, final, data[final:])
+        assert resumed.status_code == 204, resumed.text
+        downloaded = client.get(f"/users/{user.name}/files/cut.bin", headers=user.auth)
+        assert downloaded.content == data

@@ -49,6 +49,7 @@ SAMPLE_PATH = {
     "link_id": uuid.UUID(int=2),
     "key": "0" * 32,
     "session_id": uuid.UUID(int=3),
+    "writer": uuid.UUID(int=4),
     "token_id": uuid.UUID(int=4),
 }
 

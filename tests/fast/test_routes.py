@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import UTC, datetime
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
+import pytest
 from fastapi.testclient import TestClient
 
+from files_ms.service import resumable
 from liftbit_common.contracts import DownloadWindow
 from tests.support.fakes import FakeDownload
 from tests.support.http import error_of, put
@@ -161,6 +165,33 @@ def test_a_resumable_upload_becomes_a_file_when_its_last_byte_arrives(
     stored = fakes.metadata.current(alice.name, "résumé.txt")
     assert (stored.size, fakes.storage.objects[stored.object_key]) == (11, b"hello world")
     assert fakes.metadata.uploads == {}
+
+
+def test_a_tus_request_waits_for_the_writer_before_it_then_holds_the_upload_alone(
+    api: TestClient, fakes: Fakes, alice: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created = api.post(
+        "/uploads/", headers=alice.auth | TUS | {"Upload-Length": "4", "Upload-Metadata": "filename eA=="}
+    )
+    location = created.headers["location"]
+    upload_id = uuid.UUID(location.rsplit("/", 1)[1])
+    other_copy = uuid.uuid4()  # a request on another files_ms copy, still storing a cut body
+    fakes.metadata.upload_writers[upload_id] = (other_copy, datetime.now(UTC) + timedelta(seconds=0.5))
+    started = time.monotonic()
+    status = api.head(location, headers=alice.auth | TUS)
+    assert status.status_code == 200 and 0.4 < time.monotonic() - started < 5  # waited for its lease to lapse
+    assert fakes.metadata.upload_writers == {}  # and let the upload go when it answered
+
+    monkeypatch.setattr(resumable, "LEASE_WAIT_SECONDS", 0.2)
+    fakes.metadata.upload_writers[upload_id] = (other_copy, datetime.now(UTC) + timedelta(seconds=60))
+    patch = alice.auth | TUS | {"Content-Type": "application/offset+octet-stream", "Upload-Offset": "0"}
+    busy = api.patch(location, content=b"data", headers=patch)
+    assert (busy.status_code, error_of(busy)[0]) == (409, "upload_busy")
+    assert fakes.metadata.upload_writers[upload_id][0] == other_copy  # its lease is not touched
+    del fakes.metadata.upload_writers[upload_id]  # that request ended
+    done = api.patch(location, content=b"data", headers=patch)
+    assert (done.status_code, done.headers["upload-offset"]) == (204, "4")
+    assert fakes.metadata.upload_writers == {}
 
 
 def test_tus_requests_need_the_version_and_the_offset_media_type(api: TestClient, alice: User) -> None:

@@ -70,6 +70,7 @@ from liftbit_common.contracts import (
     TrashEntry,
     TrashPage,
     UploadAllowance,
+    UploadLease,
     UploadPart,
     UploadProgress,
     UploadState,
@@ -199,6 +200,7 @@ class FakeMetadata:
         self.nodes: dict[int, FakeNode] = {}
         self.grants: dict[int, set[str]] = {}
         self.uploads: dict[uuid.UUID, UploadState] = {}
+        self.upload_writers: dict[uuid.UUID, tuple[uuid.UUID, datetime]] = {}  # upload → writer, until
         self.deletions: list[ObjectRef] = []
         self.downloads: list[tuple[str, DownloadRecord]] = []
         self.share_links: dict[str, FakeLink] = {}  # link id → link
@@ -935,6 +937,19 @@ class FakeMetadata:
         upload = await self.get_upload(owner, upload_id)
         del self.uploads[upload_id]
         return RemovedObjects(objects=[ObjectRef(object_key=upload.object_key, s3_upload_id=upload.s3_upload_id)])
+
+    async def lease_upload(self, owner: str, upload_id: uuid.UUID, lease: UploadLease) -> UploadState:
+        upload = await self.get_upload(owner, upload_id)
+        now = datetime.now(UTC)
+        writer, until = self.upload_writers.get(upload_id, (lease.writer, now))
+        if writer != lease.writer and until > now:
+            raise Conflict("another request is still writing to this upload", code=ErrorCode.UPLOAD_BUSY)
+        self.upload_writers[upload_id] = (lease.writer, now + timedelta(seconds=lease.seconds))
+        return upload
+
+    async def release_upload(self, owner: str, upload_id: uuid.UUID, writer: uuid.UUID) -> None:
+        if self.upload_writers.get(upload_id, (None,))[0] == writer:
+            del self.upload_writers[upload_id]
 
     async def due_deletions(self, limit: int) -> list[ObjectRef]:
         return self.deletions[:limit]
