@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 from scripts.stack.info import StackInfo, read_env_file
 from tests.support.admin import log_in
 from tests.support.browser import TIMEOUT_MS
+from tests.support.stack import after_revocation
 from tests.support.users import User, register, unique_name
 from tests.support.web import PHONE, accessible_at_both_widths, sign_in
 
@@ -88,6 +89,7 @@ def test_admin_invites_sets_quota_and_disables(
 
     row.get_by_role("button", name=f"Disable {name}").click()
     expect(row).to_contain_text("disabled")
+    after_revocation()
     refused = api.get(f"/users/{name}", headers=theirs)
     assert refused.status_code == 401, refused.text
     row.get_by_role("button", name=f"Enable {name}").click()
@@ -168,6 +170,7 @@ def test_account_security_password_and_api_tokens(page: Page, api: httpx.Client)
     page.get_by_role("button", name="Revoke token backup script").click()
     expect(page.get_by_role("status").filter(has_text="was revoked")).to_be_visible()
     expect(page.get_by_text("No API tokens.")).to_be_visible()
+    after_revocation()
     assert api.get(f"/users/{user.name}/folders", headers=bearer).status_code == 401
 
     page.get_by_role("button", name="Log out").click()
