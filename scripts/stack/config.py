@@ -40,6 +40,7 @@ PORT_OFFSETS = {
     "WEED_ADMIN_PORT": 11,
 }
 # SeaweedFS also listens on each of its HTTP ports + 10000 (gRPC).
+WEED_GRPC_SHIFT = 10000
 WEED_PORTS = ("S3_PORT", "WEED_MASTER_PORT", "WEED_VOLUME_PORT", "WEED_FILER_PORT", "WEED_ADMIN_PORT")
 SECRET_NAMES = ("POSTGRES_PASSWORD", "S3_KEY_ID", "S3_KEY_SECRET", "INTERNAL_TOKEN", "LIFTBIT_ADMIN_PASSWORD")
 ADMIN_PASSWORD = "LIFTBIT_ADMIN_PASSWORD"
@@ -98,12 +99,18 @@ def port_is_free(port: int) -> bool:
     return True
 
 
+# Bases for --port-base auto: the whole block, gRPC twins included (up to base + 10011), stays
+# under 32768, where Linux's range for outgoing connections starts by default. A port in that
+# range can be held by a connection in TIME-WAIT at the moment a part binds it (seen once, nginx).
+AUTO_PORT_BASES = range(10000, 32768 - WEED_GRPC_SHIFT - max(PORT_OFFSETS.values()), 20)
+
+
 def pick_free_base() -> int:
     """A port block where PORT, every internal port and SeaweedFS's gRPC twins are all free."""
     for _ in range(200):
-        base = random.randrange(20000, 40000, 20)
+        base = random.choice(AUTO_PORT_BASES)
         wanted = [base] + [base + o for o in PORT_OFFSETS.values()]
-        wanted += [base + PORT_OFFSETS[name] + 10000 for name in WEED_PORTS]
+        wanted += [base + PORT_OFFSETS[name] + WEED_GRPC_SHIFT for name in WEED_PORTS]
         if all(port_is_free(p) for p in wanted):
             return base
     raise LauncherError("no free block of ports found")
