@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from liftbit_common.errors import ErrorResponse, ServiceUnavailable, error_for_status, generic_code
 from liftbit_common.health import STARTING
 from liftbit_common.internal_api.health import HEALTH
-from liftbit_common.internal_api.route import AnswerT, RequestT, Route
+from liftbit_common.internal_api.route import AnswerT, Encoded, RequestT, Route
 from liftbit_common.observability import request_id_headers
 from liftbit_common.service_app import INTERNAL_TOKEN_HEADER
 
@@ -126,8 +126,26 @@ class ServiceClient:
     ) -> AnswerT:
         """Send ``request`` to ``route`` (the path filled from ``path``), retried with backoff while
         the service is away; the answer is validated into the route's answer model."""
+        return _decode(route, await self._exchange(route, request, timeout, path))
+
+    async def call_encoded(
+        self,
+        route: Route[RequestT, AnswerT],
+        request: RequestT | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        **path: object,
+    ) -> Encoded[AnswerT]:
+        """As ``call``, the answer left as the service encoded it, for passing on."""
+        response = await self._exchange(route, request, timeout, path)
+        return Encoded(route.answer_shape(), response.content)
+
+    async def _exchange(
+        self, route: Route[RequestT, AnswerT], request: RequestT | None, timeout: float | None, path: dict[str, object]
+    ) -> ServiceResponse:
         body, params = _encode(route, request)
-        response = await self._send(
+        return await self._send(
             route.method,
             route.url(path),
             data=body,
@@ -135,7 +153,6 @@ class ServiceClient:
             headers=_JSON if body is not None else None,
             timeout=timeout,
         )
-        return _decode(route, response)
 
     async def _send(
         self,

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Request, Response
 from fastapi.security import OAuth2PasswordBearer
 from pydantic import AfterValidator
 from starlette.requests import ClientDisconnect
@@ -25,6 +25,7 @@ from files_ms.service.stats import StatsService
 from files_ms.service.tree import TreeService
 from liftbit_common.contracts import TokenOwner
 from liftbit_common.errors import ErrorCode, Forbidden, RequestTimeout
+from liftbit_common.internal_api.route import Encoded
 from liftbit_common.names import PATH_RULE, normalize_path, path_pattern
 
 BODY_CHUNK_BYTES = 1024 * 1024
@@ -206,3 +207,8 @@ def resumable_body(request: Request) -> AsyncIterator[bytes]:
 def fell_silent(request: Request) -> bool:
     """Whether the resumable body ended because the client stopped sending."""
     return bool(getattr(request.state, "fell_silent", False))
+
+
+def passed_on(answer: Encoded[Any]) -> Response:
+    """An answer of metadata_ms as it encoded it (a listing), without parsing and encoding it again."""
+    return Response(answer.json, media_type="application/json")

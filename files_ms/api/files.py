@@ -17,6 +17,7 @@ from files_ms.api.deps import (
     FilesServices,
     Services,
     arriving_body,
+    passed_on,
     request_body,
 )
 from files_ms.api.multipart import open_form_file
@@ -61,7 +62,7 @@ def upload_response(file: FileInfo, created: bool) -> JSONResponse:
     )
 
 
-@router.get("", responses=error_responses(401, 403, 404, 422, 503))
+@router.get("", response_model=FilePage, responses=error_responses(401, 403, 404, 422, 503))
 async def list_files(
     username: Username,
     actor: CurrentUser,
@@ -74,10 +75,10 @@ async def list_files(
     q: Annotated[
         str | None, Query(min_length=1, max_length=255, description="Only files whose name contains this, any case")
     ] = None,
-) -> FilePage:
+) -> Response:
     """Your files (in every folder), by path (byte order), a page at a time; filtered by folder
     (`prefix`) and by a case-insensitive part of the name (`q`)."""
-    return await services.files.list_files(actor, username, limit, cursor, prefix=prefix, query=q)
+    return passed_on(await services.files.list_files(actor, username, limit, cursor, prefix=prefix, query=q))
 
 
 @router.post(

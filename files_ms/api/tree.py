@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 
-from files_ms.api.deps import CurrentUser, FilenamePath, Services
+from files_ms.api.deps import CurrentUser, FilenamePath, Services, passed_on
 from liftbit_common.contracts import FolderInfo, Move, NodeInfo, NodePage, TrashPage, Username
 from liftbit_common.errors import error_responses
 
@@ -17,12 +17,12 @@ Limit = Annotated[int, Query(ge=1, le=1000)]
 Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
 
 
-@router.get("/folders", responses=error_responses(401, 403, 404, 422, 503))
+@router.get("/folders", response_model=NodePage, responses=error_responses(401, 403, 404, 422, 503))
 async def list_top(
     username: Username, actor: CurrentUser, services: Services, limit: Limit = 100, cursor: Cursor = None
-) -> NodePage:
+) -> Response:
     """The files and folders at the top of your namespace, by name, a page at a time."""
-    return await services.tree.children(actor, username, None, limit, cursor)
+    return passed_on(await services.tree.children(actor, username, None, limit, cursor))
 
 
 @router.put(
@@ -43,7 +43,7 @@ async def make_folder(username: Username, path: FilenamePath, actor: CurrentUser
     )
 
 
-@router.get("/folders/{path:path}", responses=error_responses(401, 404, 409, 422, 503))
+@router.get("/folders/{path:path}", response_model=NodePage, responses=error_responses(401, 404, 409, 422, 503))
 async def list_folder(
     username: Username,
     path: FilenamePath,
@@ -51,9 +51,9 @@ async def list_folder(
     services: Services,
     limit: Limit = 100,
     cursor: Cursor = None,
-) -> NodePage:
+) -> Response:
     """The files and folders directly inside a folder you own or were granted (or a folder above it)."""
-    return await services.tree.children(actor, username, path, limit, cursor)
+    return passed_on(await services.tree.children(actor, username, path, limit, cursor))
 
 
 @router.delete(

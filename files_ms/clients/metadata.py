@@ -55,6 +55,7 @@ from liftbit_common.contracts import (
     VersionInfo,
 )
 from liftbit_common.internal_api import metadata as api
+from liftbit_common.internal_api.route import Encoded
 from liftbit_common.service_client import ServiceClient
 
 
@@ -138,9 +139,9 @@ class MetadataClient:
 
     async def list_files(
         self, owner: str, limit: int, cursor: str | None, *, prefix: str | None, query: str | None
-    ) -> FilePage:
+    ) -> Encoded[FilePage]:
         request = api.FileListQuery(limit=limit, cursor=cursor, prefix=prefix, q=query)
-        return await self.http.call(api.LIST_FILES, request, owner=owner)
+        return await self.http.call_encoded(api.LIST_FILES, request, owner=owner)
 
     async def readable(self, owner: str, path: str, reader: str) -> StoredNode:
         return await self.http.call(api.READABLE, api.ReaderQuery(reader=reader), owner=owner, path=path)
@@ -161,9 +162,11 @@ class MetadataClient:
     async def make_folder(self, owner: str, path: str) -> FolderResult:
         return await self.http.call(api.MAKE_FOLDER, owner=owner, path=path)
 
-    async def children(self, owner: str, path: str | None, reader: str, limit: int, cursor: str | None) -> NodePage:
+    async def children(
+        self, owner: str, path: str | None, reader: str, limit: int, cursor: str | None
+    ) -> Encoded[NodePage]:
         request = api.ChildrenQuery(path=path, reader=reader, limit=limit, cursor=cursor)
-        return await self.http.call(api.CHILDREN, request, owner=owner)
+        return await self.http.call_encoded(api.CHILDREN, request, owner=owner)
 
     async def move(self, owner: str, request: MoveRequest) -> NodeInfo:
         return await self.http.call(api.MOVE, request, owner=owner)

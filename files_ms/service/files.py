@@ -30,6 +30,7 @@ from liftbit_common.contracts import (
     UploadState,
 )
 from liftbit_common.errors import ErrorCode, LiftbitError, PayloadTooLarge, PreconditionFailed, ServiceUnavailable
+from liftbit_common.internal_api.route import Encoded
 from liftbit_common.internal_api.storage import WriteOptions
 from liftbit_common.names import normalize_path
 from liftbit_common.rules import new_object_key
@@ -285,7 +286,7 @@ class FileService:
 
     async def list_files(
         self, actor: str, owner: str, limit: int, cursor: str | None, *, prefix: str | None, query: str | None
-    ) -> FilePage:
+    ) -> Encoded[FilePage]:
         self._access.require_self(actor, owner)
         return await self._metadata.list_files(owner, limit, cursor, prefix=prefix, query=query)
 

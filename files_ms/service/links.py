@@ -181,7 +181,8 @@ class LinkService:
     async def children(self, opened: OpenedLink, path: str | None, limit: int, cursor: str | None) -> NodePage:
         """A linked folder's direct children, or those of a folder below it."""
         owner = opened.resolved.link.owner
-        return await self._metadata.children(owner, self._below(opened, path), owner, limit, cursor)
+        page = await self._metadata.children(owner, self._below(opened, path), owner, limit, cursor)
+        return page.parsed()
 
     async def file(self, opened: OpenedLink, path: str | None) -> StoredFile:
         """The linked file (``path`` None), or the file at ``path`` below the linked folder."""

@@ -16,6 +16,7 @@ from liftbit_common.contracts import (
     TrashPage,
     VersionInfo,
 )
+from liftbit_common.internal_api.route import Encoded
 
 
 class TreeService:
@@ -28,7 +29,9 @@ class TreeService:
         self._access.require_self(actor, owner)
         return await self._metadata.make_folder(owner, path)
 
-    async def children(self, actor: str, owner: str, path: str | None, limit: int, cursor: str | None) -> NodePage:
+    async def children(
+        self, actor: str, owner: str, path: str | None, limit: int, cursor: str | None
+    ) -> Encoded[NodePage]:
         if path is None:  # the top of a namespace is its owner's alone
             self._access.require_self(actor, owner)
         return await self._metadata.children(owner, path, actor, limit, cursor)

@@ -50,10 +50,32 @@ class Route(Generic[RequestT, AnswerT]):
             raise TypeError(f"{self.method} {self.path} takes {self.path_parameters}, not {tuple(parameters)}")
         return _PATH_PARAMETER.sub(lambda match: quote(str(parameters[match[1]]), safe=""), self.path)
 
-    def answer_adapter(self) -> TypeAdapter[AnswerT]:
+    def answer_shape(self) -> type[AnswerT]:
         if self.answer is None:
             raise TypeError(f"{self.method} {self.path} answers no content")
-        return _adapter(self.answer)
+        return self.answer
+
+    def answer_adapter(self) -> TypeAdapter[AnswerT]:
+        return _adapter(self.answer_shape())
+
+
+@dataclass(frozen=True)
+class Encoded(Generic[AnswerT]):
+    """An answer as its service encoded it (the JSON of ``shape``), for passing on unparsed:
+    parsing a 1,000-entry listing and encoding it again cost files_ms 5 ms of CPU per request."""
+
+    shape: type[AnswerT]
+    json: bytes
+
+    def parsed(self) -> AnswerT:
+        return _adapter(self.shape).validate_json(self.json)
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def encoded(answer: ModelT) -> Encoded[ModelT]:
+    return Encoded(type(answer), answer.model_dump_json().encode())
 
 
 _ADAPTERS: dict[object, TypeAdapter[Any]] = {}

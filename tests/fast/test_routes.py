@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import time
 import uuid
+from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -14,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from files_ms.service import resumable
 from liftbit_common.contracts import DownloadWindow
+from liftbit_common.internal_api.route import Encoded
 from tests.support.fakes import FakeDownload
 from tests.support.http import error_of, put
 from tests.support.in_process import MAX_FILE_SIZE_BYTES, Fakes
@@ -66,6 +70,19 @@ def test_a_form_upload_names_the_file_after_the_part(api: TestClient, fakes: Fak
     assert response.status_code == 201, response.text
     assert (response.json()["filename"], response.json()["content_type"]) == ("héllo.bin", "application/x-test")
     assert fakes.storage.objects[fakes.metadata.current(alice.name, "héllo.bin").object_key] == b"\x00\x01form"
+
+
+def test_listings_are_passed_on_as_metadata_ms_encoded_them(api: TestClient, fakes: Fakes, alice: User) -> None:
+    assert put(api, alice, "docs/a.txt", b"a").status_code == 201
+    listings: list[tuple[str, Coroutine[object, object, Encoded[Any]]]] = [
+        ("files", fakes.metadata.list_files(alice.name, 100, None, prefix=None, query=None)),
+        ("folders", fakes.metadata.children(alice.name, None, alice.name, 100, None)),
+        ("folders/docs", fakes.metadata.children(alice.name, "docs", alice.name, 100, None)),
+    ]
+    for path, expected in listings:
+        listed = api.get(f"/users/{alice.name}/{path}", headers=alice.auth)
+        assert listed.status_code == 200 and listed.headers["content-type"] == "application/json"
+        assert listed.content == asyncio.run(expected).json  # the same bytes: not parsed and encoded again
 
 
 def test_a_download_hands_nginx_the_presigned_url_and_records_the_bytes_served(

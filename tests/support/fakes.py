@@ -94,6 +94,7 @@ from liftbit_common.errors import (
     last_admin,
     link_used_up,
 )
+from liftbit_common.internal_api.route import Encoded, encoded
 from liftbit_common.internal_api.storage import WriteOptions
 from liftbit_common.rules import token_digest
 from metadata_ms.service.nodes import decode_cursor, encode_cursor
@@ -577,7 +578,7 @@ class FakeMetadata:
 
     async def list_files(
         self, owner: str, limit: int, cursor: str | None, *, prefix: str | None, query: str | None
-    ) -> FilePage:
+    ) -> Encoded[FilePage]:
         self._account(owner)
         files = [
             n
@@ -589,7 +590,7 @@ class FakeMetadata:
             and (not query or query.casefold() in n.name.casefold())
         ]
         page, next_cursor = self._page(files, limit, cursor)
-        return FilePage(items=[cast("FileInfo", self._info(n)) for n in page], next_cursor=next_cursor)
+        return encoded(FilePage(items=[cast("FileInfo", self._info(n)) for n in page], next_cursor=next_cursor))
 
     async def readable(self, owner: str, path: str, reader: str) -> StoredNode:
         node = self._live(owner, path)
@@ -648,7 +649,9 @@ class FakeMetadata:
         assert folder is not None
         return FolderResult(folder=cast("FolderInfo", self._info(folder)), created=existing is None)
 
-    async def children(self, owner: str, path: str | None, reader: str, limit: int, cursor: str | None) -> NodePage:
+    async def children(
+        self, owner: str, path: str | None, reader: str, limit: int, cursor: str | None
+    ) -> Encoded[NodePage]:
         self._account(owner)
         if path is not None:
             folder = self._live(owner, path)
@@ -658,7 +661,7 @@ class FakeMetadata:
                 raise Conflict(f"{path!r} is a file, not a folder", code=ErrorCode.PATH_IS_A_FILE)
         inside = [n for n in self.nodes.values() if n.owner == owner and n.trashed_in is None and n.parent == path]
         page, next_cursor = self._page(inside, limit, cursor)
-        return NodePage(items=[self._info(n) for n in page], next_cursor=next_cursor)
+        return encoded(NodePage(items=[self._info(n) for n in page], next_cursor=next_cursor))
 
     async def move(self, owner: str, request: MoveRequest) -> NodeInfo:
         node = self._live(owner, request.from_)
