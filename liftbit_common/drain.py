@@ -98,8 +98,12 @@ async def read_rest(receive: Receive, most_bytes: int, most_seconds: float, idle
 
 
 def declared_length(scope: Scope) -> int | None:
-    """The request's Content-Length, or None (chunked, or not a number)."""
+    """The request's Content-Length; 0 without one or a Transfer-Encoding (a GET: no body to
+    wait for, so its 404 keeps the connection); None when unknown (chunked, or not a number)."""
+    length: int | None = 0
     for name, value in scope["headers"]:
         if name == b"content-length":
             return int(value) if value.isdigit() else None
-    return None
+        if name == b"transfer-encoding":
+            length = None
+    return length

@@ -46,6 +46,10 @@ def _state(upload: Upload, owner: str) -> UploadState:
     )
 
 
+def _owner_id(owner: str) -> sa.ScalarSelect[int]:
+    return sa.select(User.id).where(User.username == owner).scalar_subquery()
+
+
 async def reserved_bytes(session: AsyncSession, user_id: int, *, except_upload: uuid.UUID | None = None) -> int:
     """Bytes the user's unfinished, unexpired resumable uploads have declared (Upload-Length):
     reserved against the quota from creation to completion, termination or expiry."""
@@ -129,7 +133,7 @@ class UploadRegistry:
             sa.update(Upload)
             .where(
                 Upload.id == upload_id,
-                Upload.owner_id == sa.select(User.id).where(User.username == owner).scalar_subquery(),
+                Upload.owner_id == _owner_id(owner),
                 Upload.expires_at > now,
                 sa.or_(Upload.writer.is_(None), Upload.writer == lease.writer, Upload.writer_until <= now),
             )
@@ -148,7 +152,7 @@ class UploadRegistry:
         async with self._sessions.begin() as session:
             await session.execute(
                 sa.update(Upload)
-                .where(Upload.id == upload_id, Upload.writer == writer)
+                .where(Upload.id == upload_id, Upload.owner_id == _owner_id(owner), Upload.writer == writer)
                 .values(writer=None, writer_until=None)
             )
 

@@ -60,3 +60,24 @@ def test_a_small_body_that_stops_coming_is_answered_after_a_short_pause_and_clos
     assert time.monotonic() - started < 1  # the pause (0.2 s) and the linger (0.2 s), not 5 s
     assert sent[0]["status"] == 413 and (b"connection", b"close") in sent[0]["headers"]
     assert read == 5  # three pieces, then a wait for the rest before the answer and one after it
+
+
+async def refuse_unread(scope: Scope, receive: Receive, send: Send) -> None:
+    """A route that never asks for the body (a GET's 404)."""
+    await send({"type": "http.response.start", "status": 404, "headers": []})
+    await send({"type": "http.response.body", "body": b"{}", "more_body": False})
+
+
+def test_an_error_to_a_request_without_a_body_keeps_the_connection() -> None:
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    for headers in ([], [(b"content-length", b"0")]):  # no body announced, an empty one
+        sent.clear()
+        asyncio.run(AnswerErrorsEarly(refuse_unread)({"type": "http", "headers": headers}, receive, send))
+        assert sent[0]["status"] == 404 and (b"connection", b"close") not in sent[0]["headers"]
