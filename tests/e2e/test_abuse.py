@@ -24,10 +24,10 @@ from scripts.stack.config import PasswordLimits
 from scripts.stack.info import StackInfo
 from tests.support.front_door import front_door
 from tests.support.http import content, error_of, put, raw_exchange, read_answer, token_error_of
+from tests.support.tus import TUS
 from tests.support.users import User, register, unique_name
 
 MiB = 1024 * 1024
-TUS = {"Tus-Resumable": "1.0.0"}
 PASSWORD = "correct horse battery"
 _next_address = iter(range(20, 250))
 

@@ -16,10 +16,10 @@ import psycopg
 from scripts.stack.info import StackInfo
 from tests.support.cli import LIFTBIT, Shell, fails, json_lines, shell_of
 from tests.support.http import content
+from tests.support.tus import TUS
 from tests.support.users import User
 
 MiB = 1024 * 1024
-TUS = {"Tus-Resumable": "1.0.0"}
 
 
 def test_login_put_ls_get_share_rm_logout(

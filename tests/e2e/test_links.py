@@ -23,6 +23,7 @@ from tusclient.client import TusClient
 from scripts.stack.info import StackInfo
 from tests.support.events import EventLog
 from tests.support.http import content, error_of, put
+from tests.support.tus import TUS
 from tests.support.users import User
 
 
@@ -357,9 +358,6 @@ def test_a_link_page_is_a_page_for_people(api: httpx.Client, alice: User) -> Non
     assert re.search(r"<script", page.text) is None  # no scripts: nothing for the CSP to allow
     assert page.headers["x-frame-options"] == "DENY" and "default-src 'self'" in page.headers["content-security-policy"]
     assert '<meta name="robots" content="noindex, nofollow">' in page.text
-
-
-TUS = {"Tus-Resumable": "1.0.0"}
 
 
 def tus_metadata(**values: str) -> str:

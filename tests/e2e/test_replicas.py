@@ -13,13 +13,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from liftbit_common.rules import MiB
 from scripts.stack.config import REPLICA_SETTINGS
 from scripts.stack.info import StackInfo
 from scripts.stack.throwaway import throwaway_stack
 from tests.support.events import EventLog
 from tests.support.http import content
 from tests.support.stack import TEST_STACK_SETTINGS
-from tests.support.tus import TUS, MiB, create, cut_patch, patch
+from tests.support.tus import TUS, create, cut_patch, patch
 from tests.support.users import User, register
 
 REPLICAS = 2

@@ -19,13 +19,13 @@ import pytest
 
 from scripts.stack.info import StackInfo
 from tests.support.http import content, error_of, put, raw_exchange
+from tests.support.tus import TUS
 from tests.support.users import User
 
 RATE = 20 * 1024  # bytes per second
 SECONDS = 120
 TICK = 0.25
 IDLE_LIMIT_SECONDS = 55  # files_ms's BODY_IDLE_SECONDS, below nginx's client_body_timeout (60 s)
-TUS = {"Tus-Resumable": "1.0.0"}
 
 
 def trickle(data: bytes) -> Iterator[bytes]:

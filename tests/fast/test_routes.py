@@ -21,9 +21,8 @@ from liftbit_common.internal_api.route import Encoded
 from tests.support.fakes import FakeDownload
 from tests.support.http import error_of, put
 from tests.support.in_process import MAX_FILE_SIZE_BYTES, Fakes
+from tests.support.tus import TUS
 from tests.support.users import User
-
-TUS = {"Tus-Resumable": "1.0.0"}
 
 
 def test_upload_is_201_then_200_and_stores_the_bytes_and_their_digest(

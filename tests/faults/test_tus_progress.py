@@ -17,11 +17,11 @@ import pytest
 from scripts.stack.info import StackInfo
 from tests.support.faults import Faults
 from tests.support.http import content
+from tests.support.tus import TUS
 from tests.support.users import register, unique_name
 
 MiB = 1024 * 1024
 PART = 8 * MiB  # the stack's TUS_PART_SIZE_BYTES
-TUS = {"Tus-Resumable": "1.0.0"}
 
 
 def recorded_offset(stack: StackInfo, upload_id: str) -> int:

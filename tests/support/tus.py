@@ -9,10 +9,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from liftbit_common.rules import MiB
 from scripts.stack.info import StackInfo
 from tests.support.users import User
 
-MiB = 1024 * 1024
 TUS = {"Tus-Resumable": "1.0.0"}
 
 
